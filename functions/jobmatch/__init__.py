@@ -1,0 +1,1 @@
+"""jobmatch: the background engine of a job-matching platform."""

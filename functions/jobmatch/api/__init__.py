@@ -1,0 +1,1 @@
+"""The HTTP API: routers stay thin, validate, and delegate to plain functions."""

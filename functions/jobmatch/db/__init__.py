@@ -1,0 +1,1 @@
+"""Data access: models, the one engine per container, sessions and migrations."""

@@ -1,0 +1,117 @@
+"""One settings model for the whole application.
+
+Locally every value comes from the environment or `.env`. In Lambda
+(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved once per container from
+Secrets Manager / SSM through Powertools parameters, which cache them, so a cold
+start pays for the lookup and warm invocations do not. Secret values are
+`SecretStr`: they never show in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_CACHE_SECONDS = 300
+
+
+class Settings(BaseSettings):
+    """Everything the app reads from its environment, typed and validated once."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Literal["local", "test", "dev", "staging", "prod"] = Field(
+        default="local", validation_alias="JOBMATCH_ENV"
+    )
+    service_name: str = Field(default="jobmatch", validation_alias="POWERTOOLS_SERVICE_NAME")
+
+    # Database: a full URL wins; otherwise host/name plus the RDS-managed secret
+    # (Lambda); otherwise the embedded pgserver in `data_dir` (local and tests).
+    database_url: SecretStr | None = None
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "jobmatch"
+    db_secret_arn: str | None = None
+    db_sslmode: str = "require"
+    data_dir: str = ".data"
+
+    # Inngest. In Lambda the keys come from the app secret (`app_secret_id`).
+    inngest_app_id: str = "jobmatch"
+    # Unset means: cloud mode (signatures required) in Lambda, dev mode elsewhere.
+    inngest_dev: bool | None = Field(default=None, validation_alias="INNGEST_DEV")
+    inngest_signing_key: SecretStr | None = None
+    inngest_signing_key_fallback: SecretStr | None = None
+    inngest_event_key: SecretStr | None = None
+    inngest_base_url: str | None = None
+    inngest_serve_origin: str | None = None
+    signature_max_age_seconds: int = 300
+    app_secret_id: str | None = None
+
+    # Machine API keys: only SHA-256 hashes are held (comma-separated hex), read
+    # from SSM in Lambda (`api_key_hashes_param`). The keys live in Secrets Manager.
+    api_key_hashes: str = ""
+    api_key_hashes_param: str | None = None
+
+    # AI and mail.
+    ai_enabled: bool = False
+    aws_region: str = Field(default="eu-west-1", validation_alias="AWS_REGION")
+    bedrock_embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    bedrock_llm_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
+    ai_timeout_seconds: float = 8.0
+    embedding_dimension: int = 256
+    mail_backend: Literal["outbox", "ses"] = "outbox"
+    mail_from: str = "jobmatch@example.com"
+
+    # Matching.
+    use_inngest_for_matching: bool = True
+    signup_time_budget_seconds: float = 3.0
+
+    # Tenders.
+    ocds_base_url: str = "http://127.0.0.1:8765"
+    ocds_page_size: int = 100
+
+    @property
+    def in_lambda(self) -> bool:
+        """True inside AWS Lambda, where secrets come from AWS services."""
+        return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+    @property
+    def inngest_cloud_mode(self) -> bool:
+        """Whether requests to /api/inngest must carry a valid signature."""
+        return not self.inngest_dev if self.inngest_dev is not None else self.in_lambda
+
+    def api_key_hash_set(self) -> frozenset[str]:
+        """The accepted API key hashes, lower-case hex."""
+        return frozenset(h.strip().lower() for h in self.api_key_hashes.split(",") if h.strip())
+
+
+def _resolve_aws_secrets(settings: Settings) -> Settings:
+    """Fill secret fields from Secrets Manager / SSM (cached by Powertools)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    updates: dict[str, object] = {}
+    if settings.app_secret_id:
+        raw = parameters.get_secret(settings.app_secret_id, max_age=SECRET_CACHE_SECONDS)
+        app_secret = json.loads(raw if isinstance(raw, str) else raw.decode())
+        for key in ("inngest_signing_key", "inngest_signing_key_fallback", "inngest_event_key"):
+            if app_secret.get(key):
+                updates[key] = SecretStr(app_secret[key])
+    if settings.api_key_hashes_param:
+        updates["api_key_hashes"] = parameters.get_parameter(
+            settings.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS
+        )
+    return settings.model_copy(update=updates)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this process, built once per Lambda container."""
+    settings = Settings()
+    if settings.in_lambda:
+        settings = _resolve_aws_secrets(settings)
+    return settings

@@ -1,0 +1,1 @@
+"""Inngest: the client, typed events and every durable function."""
