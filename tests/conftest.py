@@ -1,0 +1,78 @@
+"""Shared test setup: environment first, then one embedded PostgreSQL database.
+
+The environment is set before any `jobmatch` module is imported, so settings, the
+Inngest client (cloud mode, a test signing key) and the handler are built exactly
+as in Lambda, only pointed at local things. Each test session gets its own
+database on the shared embedded server, so parallel sessions do not collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SIGNING_KEY = "signkey-test-" + "a1b2c3d4" * 8
+TEST_SIGNING_KEY_FALLBACK = "signkey-test-" + "f0e1d2c3" * 8
+TEST_API_KEY = "test-api-key-0123456789"
+TEST_DB_NAME = f"jobmatch_test_{os.getpid()}"
+
+os.environ.update(
+    {
+        "JOBMATCH_ENV": "test",
+        "INNGEST_DEV": "0",
+        "INNGEST_SIGNING_KEY": TEST_SIGNING_KEY,
+        "INNGEST_SIGNING_KEY_FALLBACK": TEST_SIGNING_KEY_FALLBACK,
+        "INNGEST_EVENT_KEY": "test-event-key",
+        "API_KEY_HASHES": hashlib.sha256(TEST_API_KEY.encode()).hexdigest(),
+        "DATA_DIR": str(ROOT / ".data"),
+        "DB_NAME": TEST_DB_NAME,
+        "AI_ENABLED": "false",
+        "MAIL_BACKEND": "outbox",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_METRICS_NAMESPACE": "JobmatchTest",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
+)
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[str]:
+    """A fresh database for this session, migrated to head, dropped at the end."""
+    from jobmatch.db import migrate
+    from jobmatch.db.embedded import embedded_database_url
+    from jobmatch.db.session import reset_engine
+    from sqlalchemy import create_engine, text
+
+    url = embedded_database_url(os.environ["DATA_DIR"], TEST_DB_NAME)
+    migrate.upgrade("heads")
+    yield url
+    reset_engine()
+    admin = create_engine(
+        url.replace(f"/{TEST_DB_NAME}?", "/postgres?"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db(database: str) -> Iterator[None]:
+    """An empty schema for one test: every table truncated afterwards."""
+    yield
+    from jobmatch.db.models import Base
+    from jobmatch.db.session import get_engine
+    from sqlalchemy import text
+
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    if tables:
+        with get_engine().begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
