@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     # Matching.
     use_inngest_for_matching: bool = True
     signup_time_budget_seconds: float = 3.0
+    # Embeddings: Bedrock Titan v2 when AI is on, else the offline provider.
+    # Titan v2 accepts 256, 512 or 1024 dimensions; the offline provider matches.
+    embedding_concurrency: int = 8
+    embedding_batch_size: int = 100  # rows embedded per step
+    backfill_max_batch_size: int = 500
+    # Set-based engine limits, sized so one step stays well inside its 20 s budget
+    # (bench/matching_bench.py measures the slowest step at these values).
+    matching_pair_budget: int = 50_000  # candidate-job pairs scored per step
+    matching_score_batch: int = 5_000  # pairs fetched, scored and upserted at a time
+    matching_max_chunk_steps: int = 40  # more chunks than this fan out as events
+    matching_candidate_max_jobs: int = 5_000  # jobs considered for one candidate
+    matching_top_k: int = 200  # HNSW neighbours for profiles without roles
+    user_match_limit: int = 50  # matches kept per free-signup user
+    ai_rerank_top_n: int = 10
 
     # Tenders.
     ocds_base_url: str = "http://127.0.0.1:8765"

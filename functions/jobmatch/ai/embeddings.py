@@ -1,0 +1,232 @@
+"""Text embeddings: Bedrock Titan Text Embeddings V2 in AWS, a deterministic offline
+provider everywhere else. Both give L2-normalised vectors of the configured
+dimension, so the pgvector columns, the HNSW indexes and cosine similarity mean
+the same thing whichever provider wrote a row.
+
+The text builders live here too: a job, a candidate and a user's preferences are
+turned into text the same way by every caller, so their vectors are comparable.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, Protocol
+
+import boto3
+from botocore.config import Config
+
+from jobmatch.settings import get_settings
+
+if TYPE_CHECKING:
+    from jobmatch.db.models.matching import Candidate, Job, UserPreferences
+
+TITAN_V2_DIMENSIONS = (256, 512, 1024)
+# Titan v2 takes up to 8,192 tokens / 50,000 characters; job ads rarely need more
+# than the first part, and a shorter input is cheaper and faster.
+MAX_INPUT_CHARS = 8_000
+TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9+#.]*")
+
+
+class EmbeddingUnavailableError(Exception):
+    """The provider could not embed the texts (the step fails and Inngest retries it)."""
+
+
+class EmbeddingProvider(Protocol):
+    """Anything that embeds texts into unit vectors of one fixed dimension."""
+
+    dimension: int
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One unit vector per text, in order."""
+        ...
+
+
+class BedrockTitanEmbeddings:
+    """Titan Text Embeddings V2 through `invoke_model`, one text per call (the model
+    has no batch call), a bounded thread pool for throughput, hard client timeouts
+    and one overall deadline so a batch cannot outlive its step's budget."""
+
+    def __init__(
+        self,
+        model_id: str,
+        region: str,
+        dimension: int,
+        timeout_seconds: float,
+        concurrency: int = 8,
+        client: Any = None,
+    ) -> None:
+        if dimension not in TITAN_V2_DIMENSIONS:
+            raise ValueError(f"Titan v2 supports dimensions {TITAN_V2_DIMENSIONS}, not {dimension}")
+        self.model_id = model_id
+        self.dimension = dimension
+        self.timeout_seconds = timeout_seconds
+        self.concurrency = max(1, concurrency)
+        self.client = client or boto3.client(
+            "bedrock-runtime",
+            region_name=region,
+            config=Config(
+                connect_timeout=timeout_seconds,
+                read_timeout=timeout_seconds,
+                retries={"max_attempts": 2, "mode": "standard"},
+                max_pool_connections=self.concurrency,
+            ),
+        )
+
+    def _embed_one(self, text: str) -> list[float]:
+        body = {
+            "inputText": text[:MAX_INPUT_CHARS] or " ",
+            "dimensions": self.dimension,
+            "normalize": True,
+        }
+        response = self.client.invoke_model(
+            modelId=self.model_id,
+            body=json.dumps(body),
+            contentType="application/json",
+            accept="application/json",
+        )
+        vector = json.loads(response["body"].read())["embedding"]
+        if len(vector) != self.dimension:
+            raise EmbeddingUnavailableError(f"expected {self.dimension} dimensions")
+        return [float(x) for x in vector]
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed concurrently; any failure or the deadline raises EmbeddingUnavailableError."""
+        if not texts:
+            return []
+        rounds = math.ceil(len(texts) / self.concurrency)
+        deadline = self.timeout_seconds * 2 * rounds
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(texts)))
+        try:
+            futures = [pool.submit(self._embed_one, t) for t in texts]
+            done, pending = wait(futures, timeout=deadline, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in done if f.exception() is not None), None)
+            if failed is not None:
+                exc = failed.exception()
+                raise EmbeddingUnavailableError(
+                    f"bedrock embedding failed: {type(exc).__name__}"
+                ) from exc
+            if pending:
+                raise EmbeddingUnavailableError(f"bedrock embedding exceeded {deadline:.0f} s")
+            return [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _bucket(feature: str, dimension: int) -> tuple[int, float]:
+    """A feature's bucket and sign: stable across processes (unlike `hash`)."""
+    digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+    value = int.from_bytes(digest, "little")
+    return value % dimension, 1.0 if (value >> 63) & 1 else -1.0
+
+
+class OfflineEmbeddings:
+    """Deterministic embeddings with no model and no network: words and character
+    trigrams are hashed (signed) into `dimension` buckets, then L2-normalised.
+    Texts sharing words or word fragments get a higher cosine similarity, which is
+    what matching needs from it locally and in tests."""
+
+    WORD_WEIGHT = 1.0
+    TRIGRAM_WEIGHT = 0.35
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+
+    def _features(self, text: str) -> Iterable[tuple[str, float]]:
+        for word in TOKEN_RE.findall(text.lower()):
+            yield "w:" + word, self.WORD_WEIGHT
+            padded = f" {word} "
+            for i in range(len(padded) - 2):
+                yield "t:" + padded[i : i + 3], self.TRIGRAM_WEIGHT
+
+    def embed_one(self, text: str) -> list[float]:
+        """The unit vector of one text (a zero text gets a fixed unit vector)."""
+        vector = [0.0] * self.dimension
+        for feature, weight in self._features(text):
+            index, sign = _bucket(feature, self.dimension)
+            vector[index] += sign * weight
+        norm = math.sqrt(sum(x * x for x in vector))
+        if norm == 0.0:
+            vector[0] = 1.0
+            return vector
+        return [x / norm for x in vector]
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One unit vector per text."""
+        return [self.embed_one(t) for t in texts]
+
+
+@functools.cache
+def get_embedding_provider() -> EmbeddingProvider:
+    """Bedrock Titan v2 when AI is on (in AWS), the offline provider otherwise."""
+    settings = get_settings()
+    if settings.ai_enabled:
+        return BedrockTitanEmbeddings(
+            settings.bedrock_embedding_model_id,
+            settings.aws_region,
+            settings.embedding_dimension,
+            settings.ai_timeout_seconds,
+            settings.embedding_concurrency,
+        )
+    return OfflineEmbeddings(settings.embedding_dimension)
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors (unit vectors: their dot product)."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def _join(*parts: object) -> str:
+    return "\n".join(str(p) for p in parts if p not in (None, "", [], ()))
+
+
+def _listed(label: str, values: Iterable[str]) -> str:
+    items = [v for v in values if v]
+    return f"{label}: {', '.join(items)}" if items else ""
+
+
+def job_embedding_text(job: Job) -> str:
+    """What a job is about: title first (it carries the role), then skills and text."""
+    return _join(
+        job.title,
+        _listed("Skills", job.skills or []),
+        f"Location: {job.location}" + (" (remote)" if job.remote else "") if job.location else "",
+        (job.description or "")[:MAX_INPUT_CHARS],
+    )
+
+
+def _role_names(raw: Iterable[Any]) -> list[str]:
+    """Role names given as text (ids carry no meaning for an embedding)."""
+    return [str(r) for r in raw if isinstance(r, str)]
+
+
+def candidate_embedding_text(candidate: Candidate) -> str:
+    """What a candidate offers and wants, in the job text's vocabulary."""
+    return _join(
+        _listed("Roles", _role_names(candidate.preferred_roles or [])),
+        _listed("Skills", candidate.skills or []),
+        f"{candidate.experience_years} years experience"
+        if candidate.experience_years is not None
+        else "",
+        f"Location: {candidate.location}" if candidate.location else "",
+    )
+
+
+def preferences_embedding_text(preferences: UserPreferences) -> str:
+    """What a free-signup user is looking for."""
+    return _join(
+        _listed("Roles", preferences.roles or []),
+        _listed("Skills", preferences.skills or []),
+        _listed("Locations", preferences.locations or []),
+        f"{preferences.experience_years} years experience"
+        if preferences.experience_years is not None
+        else "",
+    )
