@@ -43,6 +43,19 @@ os.environ.update(
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 
+# Inngest's event and registration APIs, played on 127.0.0.1: `inngest_client.send()`,
+# `step.send_event()` and sync registrations land here (the devkit never imports
+# jobmatch, so importing it first is safe).
+from jobmatch_devkit.apigw import LambdaContext, lambda_context  # noqa: E402
+from jobmatch_devkit.driver import InngestDriver  # noqa: E402
+from jobmatch_devkit.eventapi import EventAPI  # noqa: E402
+
+EVENT_API = EventAPI(
+    event_key=os.environ["INNGEST_EVENT_KEY"],
+    signing_keys=(TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK),
+).start()
+os.environ["INNGEST_BASE_URL"] = EVENT_API.url
+
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[str]:
@@ -76,3 +89,25 @@ def db(database: str) -> Iterator[None]:
     if tables:
         with get_engine().begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def event_api() -> Iterator[EventAPI]:
+    """The session's EventAPI, emptied before and after each test."""
+    EVENT_API.reset()
+    yield EVENT_API
+    EVENT_API.reset()
+
+
+@pytest.fixture
+def lambda_ctx() -> LambdaContext:
+    """A Lambda context object like the runtime passes the handler."""
+    return lambda_context()
+
+
+@pytest.fixture
+def driver(event_api: EventAPI, db: None) -> InngestDriver:
+    """An InngestDriver playing Inngest Cloud against the real Lambda handler."""
+    from jobmatch.handler import handler
+
+    return InngestDriver(handler, signing_key=TEST_SIGNING_KEY, event_api=event_api)

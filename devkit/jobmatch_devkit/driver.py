@@ -1,0 +1,630 @@
+"""`InngestDriver`: plays Inngest Cloud against the Lambda handler, in-process.
+
+Written from Inngest's SDK spec and what Inngest sends over the wire, not from
+our code. Every request is an API Gateway v2 event carrying a body signed the
+way Inngest signs it; the driver keeps each run's memoized steps and stack,
+handles 206 ops (StepRun/StepPlanned/StepError/StepFailed/Sleep/WaitForEvent/
+InvokeFunction), 200 (done) and errors (retries up to the function's limit
+unless `X-Inngest-No-Retry: true`, `Retry-After` recorded, never slept on), and
+routes every event the app sends (through the `EventAPI`) to the functions it
+triggers until nothing is left to do.
+
+Typical use::
+
+    driver = InngestDriver(handler, signing_key=KEY, event_api=event_api)
+    driver.sync()
+    [run] = driver.send("app/user.created", {"user_id": 1})
+    assert run.status == "completed"
+
+Deliberately simplified (documented in README of the devkit): runs execute one
+after another, never concurrently; concurrency/throttle/debounce/batching/
+cancellation configs are ignored; `wait_for_event` only matches events that
+arrive after the wait (like Inngest) and times out only on `expire_waits()`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.parse
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jobmatch_devkit import expressions
+from jobmatch_devkit.apigw import http_event, lambda_context
+from jobmatch_devkit.eventapi import EventAPI
+from jobmatch_devkit.records import (
+    Exchange,
+    HandlerResponse,
+    Run,
+    SleepRecord,
+    StepRecord,
+    WaitState,
+)
+from jobmatch_devkit.signing import (
+    SIGNATURE_HEADER,
+    canonical_json,
+    response_signature_valid,
+    signature,
+)
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+SERVE_PATH = "/api/inngest"
+# Inngest retries a function 4 times when it does not say otherwise.
+DEFAULT_RETRIES = 4
+# Lambda's synchronous invocation limit, request and response.
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+CRON_EVENT = "inngest/scheduled.timer"
+INVOKE_EVENT = "inngest/function.invoked"
+FAILED_EVENT = "inngest/function.failed"
+# A run that loops forever (a non-deterministic function) must not hang a test.
+MAX_REQUESTS_PER_RUN = 2000
+
+
+class DriverError(RuntimeError):
+    """The app did something Inngest would reject (failed sync, unknown function...)."""
+
+
+@dataclass
+class FunctionInfo:
+    """A function as registered: composite id, triggers, retries, where to call it."""
+
+    id: str
+    name: str
+    triggers: list[dict[str, Any]]
+    retries: int
+    path: str
+    query: dict[str, str]
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts per request: the first try plus `retries`."""
+        return self.retries + 1
+
+    def triggered_by(self, event: dict[str, Any]) -> bool:
+        """Whether an event (name and trigger expression) starts this function."""
+        for trigger in self.triggers:
+            if trigger.get("event") != event["name"]:
+                continue
+            expression = trigger.get("expression")
+            if not expression or expressions.evaluate(expression, {"event": event}):
+                return True
+        return False
+
+    @property
+    def crons(self) -> list[str]:
+        """The cron schedules among the triggers."""
+        return [t["cron"] for t in self.triggers if "cron" in t]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> FunctionInfo:
+        """Read one function config of a sync payload."""
+        step = config["steps"]["step"]
+        url = urllib.parse.urlsplit(step["runtime"]["url"])
+        retries = (step.get("retries") or {}).get("attempts", DEFAULT_RETRIES)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        return cls(
+            id=config["id"],
+            name=config.get("name") or config["id"],
+            triggers=list(config.get("triggers") or []),
+            retries=int(retries),
+            path=url.path or SERVE_PATH,
+            query=query,
+        )
+
+
+def new_event(name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An event as Inngest stores it: name, data, a fresh id and a ms timestamp."""
+    return {
+        "name": name,
+        "data": data or {},
+        "id": uuid.uuid4().hex,
+        "ts": int(time.time() * 1000),
+    }
+
+
+def _error_of(body: Any, status: int) -> dict[str, Any]:
+    """The `{name, message, stack}` error of an SDK error response."""
+    if isinstance(body, dict) and "message" in body:
+        return {k: body[k] for k in ("name", "message", "stack", "code") if k in body}
+    return {"name": "Error", "message": f"HTTP {status}: {body!r}"}
+
+
+class InngestDriver:
+    """Plays Inngest Cloud against a Lambda handler `handler(event, context)`.
+
+    Public API (stable, others code against it):
+    `sync()`, `send(name, data)`, `drain()`, `run_cron(fn_id)`, `invoke(fn_id, data)`,
+    `expire_waits()`, `rerun(run)`, `replay(exchange)`, `replay_step(run, step_id)`,
+    `request(...)` (one raw signed call), `functions`, `runs`.
+    """
+
+    def __init__(
+        self,
+        handler: LambdaHandler,
+        *,
+        signing_key: str | None,
+        event_api: EventAPI | None = None,
+        server_kind: str = "cloud",
+        serve_path: str = SERVE_PATH,
+    ) -> None:
+        self.handler = handler
+        self.signing_key = signing_key
+        self.event_api = event_api
+        self.server_kind = server_kind
+        self.serve_path = serve_path
+        self.functions: dict[str, FunctionInfo] = {}
+        self.app_id: str | None = None
+        self.runs: list[Run] = []
+        self._queue: deque[dict[str, Any]] = deque()
+        self._touched: list[Run] = []
+        self._request_version = "2"
+
+    # ----------------------------------------------------------------- transport
+    def request(
+        self,
+        method: str,
+        *,
+        query: dict[str, str] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        sign: bool = True,
+        signing_key: str | None = None,
+        timestamp: int | None = None,
+    ) -> HandlerResponse:
+        """One request to the serve path through API Gateway, signed like Inngest.
+
+        `signing_key` / `timestamp` override what is signed with (for rotation,
+        forgery and replay tests); `sign=False` sends no signature at all.
+        """
+        raw = canonical_json(body) if body is not None else b""
+        sent_headers = {"x-inngest-server-kind": self.server_kind, "user-agent": "inngest-driver"}
+        if body is not None:
+            sent_headers["content-type"] = "application/json"
+        key = signing_key or self.signing_key
+        if sign and key:
+            sent_headers[SIGNATURE_HEADER.lower()] = signature(raw, key, timestamp)
+        sent_headers.update({k.lower(): v for k, v in (headers or {}).items()})
+        event = http_event(
+            method,
+            self.serve_path,
+            body=raw.decode() if body is not None else None,
+            headers=sent_headers,
+            query=query,
+        )
+        return HandlerResponse.from_lambda(self.handler(event, lambda_context()))
+
+    # --------------------------------------------------------------------- sync
+    def sync(self, *, in_band: bool | None = None) -> dict[str, FunctionInfo]:
+        """Register the app as Inngest does and learn its functions.
+
+        Out-of-band (default when an EventAPI is given): PUT the serve path; the SDK
+        POSTs its configs to `INNGEST_BASE_URL/fn/register`, captured by the
+        EventAPI. In-band: a signed PUT with `X-Inngest-Sync-Kind: in_band`; the
+        configs come back in the response. Either way a sync that did not really
+        register raises `DriverError` (the SDK answers 200 even then).
+        """
+        use_in_band = self.event_api is None if in_band is None else in_band
+        if use_in_band:
+            url = (
+                f"https://{http_event('PUT', self.serve_path)['headers']['host']}{self.serve_path}"
+            )
+            response = self.request(
+                "PUT", body={"url": url}, headers={"x-inngest-sync-kind": "in_band"}
+            )
+            payload = response.json()
+            if (
+                response.status != 200
+                or not isinstance(payload, dict)
+                or "functions" not in payload
+            ):
+                raise DriverError(f"in-band sync failed: {response.status} {payload!r}")
+            self.app_id = payload.get("app_id")
+        else:
+            if self.event_api is None:
+                raise DriverError("out-of-band sync needs an EventAPI to receive /fn/register")
+            before = len(self.event_api.registrations())
+            response = self.request("PUT", sign=False)
+            registrations = self.event_api.registrations()[before:]
+            if response.status != 200 or not registrations:
+                raise DriverError(
+                    f"sync did not register: {response.status} {response.body[:500]!r}"
+                )
+            payload = registrations[-1].body
+            self.app_id = payload.get("appname")
+        self.functions = {
+            info.id: info for info in map(FunctionInfo.from_config, payload["functions"])
+        }
+        return self.functions
+
+    def function(self, fn_id: str) -> FunctionInfo:
+        """A registered function by composite id (`app-fn`) or local id (`fn`)."""
+        if not self.functions:
+            self.sync()
+        for candidate in (fn_id, f"{self.app_id}-{fn_id}"):
+            if candidate in self.functions:
+                return self.functions[candidate]
+        raise DriverError(f"function {fn_id!r} not registered; have {sorted(self.functions)}")
+
+    # ------------------------------------------------------------------ events
+    def send(self, name: str, data: dict[str, Any] | None = None) -> list[Run]:
+        """Send one event; run everything it triggers, transitively, until quiet.
+
+        Returns every run started or resumed meanwhile (including runs started
+        by `step.send_event`, `step.invoke` and `inngest_client.send`).
+        """
+        return self.send_events([new_event(name, data)])
+
+    def send_events(self, events: Iterable[dict[str, Any]]) -> list[Run]:
+        """Like `send` for ready-made events (name, data, id, ts)."""
+        self._queue.extend(events)
+        return self._pump()
+
+    def drain(self) -> list[Run]:
+        """Run what the events that app code sent to the EventAPI trigger."""
+        return self._pump()
+
+    def run_cron(self, fn_id: str) -> Run:
+        """Fire a cron-triggered function now, as its schedule would."""
+        info = self.function(fn_id)
+        if not info.crons:
+            raise DriverError(f"{info.id} has no cron trigger")
+        self._touched = []
+        run = self._start(info, new_event(CRON_EVENT, {"cron": info.crons[0]}))
+        self._pump(reset=False)
+        return run
+
+    def invoke(self, fn_id: str, data: dict[str, Any] | None = None) -> Run:
+        """Run one function directly with `data`, as `step.invoke` would."""
+        info = self.function(fn_id)
+        self._touched = []
+        run = self._start(info, new_event(INVOKE_EVENT, data))
+        self._pump(reset=False)
+        return run
+
+    def expire_waits(self) -> list[Run]:
+        """Fast-forward past every pending `wait_for_event` timeout (resolves to None)."""
+        self._touched = []
+        for run in [r for r in self.runs if r.status == "waiting"]:
+            self._resume(run, None)
+        return self._pump(reset=False)
+
+    def rerun(self, run: Run) -> Run:
+        """Run the same function with the same event again, from scratch (idempotency)."""
+        self._touched = []
+        again = self._start(self.function(run.function_id), dict(run.event))
+        self._pump(reset=False)
+        return again
+
+    def replay(self, exchange: Exchange) -> HandlerResponse:
+        """Send exactly the same call request again (re-signed, as a retry would be)."""
+        return self.request("POST", query=exchange.query, body=exchange.body)
+
+    def replay_step(self, run: Run, step_id: str) -> HandlerResponse:
+        """Execute one step a second time with the state it first ran with."""
+        record = run.step(step_id)
+        for exchange in run.exchanges:
+            if exchange.status == 206 and record.hashed_id in exchange.ops:
+                return self.replay(exchange)
+        raise DriverError(f"no request of run {run.run_id} executed step {step_id!r}")
+
+    # -------------------------------------------------------------------- loop
+    def _pump(self, *, reset: bool = True) -> list[Run]:
+        if reset:
+            self._touched = []
+        while True:
+            if self.event_api is not None:
+                self._queue.extend(self.event_api.take())
+            if not self._queue:
+                break
+            event = self._queue.popleft()
+            for run in [r for r in self.runs if r.status == "waiting"]:
+                if self._wait_matches(run, event):
+                    self._resume(run, event)
+            if not self.functions:
+                self.sync()
+            for info in list(self.functions.values()):
+                if info.triggered_by(event):
+                    self._start(info, event)
+        unique = {id(run): run for run in self._touched}
+        return list(unique.values())
+
+    def _wait_matches(self, run: Run, event: dict[str, Any]) -> bool:
+        wait = run.waiting
+        if wait is None or wait.event != event["name"]:
+            return False
+        if not wait.if_exp:
+            return True
+        return expressions.evaluate(wait.if_exp, {"event": run.event, "async": event})
+
+    def _start(self, info: FunctionInfo, event: dict[str, Any], parent: Run | None = None) -> Run:
+        run = Run(
+            run_id=uuid.uuid4().hex,
+            function_id=info.id,
+            event=event,
+            parent_run_id=parent.run_id if parent else None,
+        )
+        self.runs.append(run)
+        self._execute(run)
+        return run
+
+    def _resume(self, run: Run, event: dict[str, Any] | None) -> None:
+        wait = run.waiting
+        if wait is None:
+            return
+        run.waiting = None
+        run.status = "running"
+        self._memoize(run, wait.hashed_id, wait.step_id, "WaitForEvent", event, memo=event)
+        self._execute(run)
+
+    def _memoize(
+        self,
+        run: Run,
+        hashed_id: str,
+        step_id: str,
+        op: str,
+        output: Any,
+        *,
+        memo: Any,
+        error: dict[str, Any] | None = None,
+        attempts: int = 1,
+    ) -> None:
+        run.memo[hashed_id] = memo
+        run.stack.append(hashed_id)
+        run.steps.append(StepRecord(step_id, hashed_id, op, output, error, attempts))
+
+    def _execute(self, run: Run) -> None:
+        """Call the function until it completes, fails or parks on a wait."""
+        info = self.function(run.function_id)
+        self._touched.append(run)
+        planned: deque[str] = deque()
+        attempt = 0
+        while run.status == "running":
+            if run.requests >= MAX_REQUESTS_PER_RUN:
+                self._fail(run, {"name": "DriverError", "message": "too many requests"})
+                return
+            step_id = planned[0] if planned else "step"
+            exchange, response = self._call(info, run, step_id, attempt)
+            run.attempts = max(run.attempts, attempt + 1)
+            body = response.json() if response.body else None
+            if exchange.request_bytes > LAMBDA_PAYLOAD_LIMIT or (
+                exchange.response_bytes > LAMBDA_PAYLOAD_LIMIT
+            ):
+                self._fail(run, {"name": "PayloadTooLarge", "message": "over Lambda's 6 MB"})
+                return
+            if response.status == 200:
+                run.status, run.output = "completed", body
+                return
+            if response.status == 206 and isinstance(body, list):
+                exchange.ops = [str(op.get("id")) for op in body]
+                retry = self._handle_ops(run, info, body, planned, attempt)
+                if retry:
+                    attempt += 1
+                    run.retries += 1
+                else:
+                    attempt = 0
+                continue
+            if not self._should_retry(run, info, response, attempt):
+                return
+            attempt += 1
+            run.retries += 1
+
+    def _should_retry(
+        self, run: Run, info: FunctionInfo, response: HandlerResponse, attempt: int
+    ) -> bool:
+        """Function-level error: retry unless no-retry or out of attempts."""
+        error = _error_of(response.json() if response.body else None, response.status)
+        if "retry-after" in response.headers:
+            run.retry_after.append(response.headers["retry-after"])
+        no_retry = response.headers.get("x-inngest-no-retry") == "true"
+        if response.status in (401, 403, 404) or no_retry or attempt + 1 >= info.max_attempts:
+            self._fail(run, error)
+            return False
+        return True
+
+    def _fail(self, run: Run, error: dict[str, Any]) -> None:
+        run.status, run.error = "failed", error
+        if not run.function_id.endswith("-failure") and run.event["name"] != FAILED_EVENT:
+            self._queue.append(
+                new_event(
+                    FAILED_EVENT,
+                    {
+                        "function_id": run.function_id,
+                        "run_id": run.run_id,
+                        "error": error,
+                        "event": run.event,
+                    },
+                )
+            )
+
+    def _handle_ops(
+        self,
+        run: Run,
+        info: FunctionInfo,
+        ops: list[dict[str, Any]],
+        planned: deque[str],
+        attempt: int,
+    ) -> bool:
+        """Apply a 206's ops to the run. True when the same request must be retried."""
+        if len(ops) > 1:
+            run.disable_immediate_execution = True
+        for op in ops:
+            hashed_id, kind = str(op["id"]), op.get("op")
+            if kind == "StepPlanned":
+                if hashed_id not in planned:
+                    planned.append(hashed_id)
+                continue
+            if kind == "StepError" and attempt + 1 < info.max_attempts:
+                return True
+            if planned and planned[0] == hashed_id:
+                planned.popleft()
+            if not self._apply_op(run, op, attempt):
+                return False
+        return False
+
+    def _apply_op(self, run: Run, op: dict[str, Any], attempt: int) -> bool:
+        """Memoize (or park on) one reported step. False when the run stops here."""
+        hashed_id, step_id, kind = str(op["id"]), _user_step_id(op), op.get("op")
+        opts = op.get("opts") or {}
+        if kind in ("StepRun", "Step"):
+            data = op.get("data")
+            self._memoize(
+                run, hashed_id, step_id, "StepRun", data, memo={"data": data}, attempts=attempt + 1
+            )
+        elif kind in ("StepError", "StepFailed"):
+            error = op.get("error") or {"name": "Error", "message": "step failed"}
+            self._memoize(
+                run,
+                hashed_id,
+                step_id,
+                str(kind),
+                None,
+                memo={"error": error},
+                error=error,
+                attempts=attempt + 1,
+            )
+        elif kind == "Sleep":
+            run.sleeps.append(SleepRecord(step_id, _sleep_seconds(op)))
+            self._memoize(run, hashed_id, step_id, "Sleep", None, memo=None)
+        elif kind == "WaitForEvent":
+            event = str(opts.get("event") or op.get("name"))
+            run.waiting = WaitState(hashed_id, step_id, event, opts.get("if"), opts.get("timeout"))
+            run.status = "waiting"
+            return False
+        elif kind == "InvokeFunction":
+            self._invoke(run, hashed_id, step_id, opts)
+        else:
+            self._fail(run, {"name": "DriverError", "message": f"unsupported op {kind!r}"})
+            return False
+        return True
+
+    def _invoke(self, run: Run, hashed_id: str, step_id: str, opts: dict[str, Any]) -> None:
+        """Run the invoked function to its end and memoize its output or error."""
+        target = str(opts.get("function_id"))
+        payload = opts.get("payload") or {}
+        data = dict(payload.get("data") or {})
+        data["_inngest"] = {
+            "source_app_id": self.app_id,
+            "source_fn_id": run.function_id,
+            "source_fn_v": 1,
+            "invoke_correlation_id": f"{run.run_id}.{hashed_id}",
+        }
+        try:
+            info = self.function(target)
+        except DriverError as exc:
+            error = {"name": "Error", "message": str(exc)}
+            self._memoize(
+                run, hashed_id, step_id, "InvokeFunction", None, memo={"error": error}, error=error
+            )
+            return
+        child = self._start(info, new_event(INVOKE_EVENT, data), parent=run)
+        if child.status == "completed":
+            self._memoize(
+                run, hashed_id, step_id, "InvokeFunction", child.output, memo={"data": child.output}
+            )
+        elif child.status == "failed":
+            error = child.error or {"name": "Error", "message": "invoked function failed"}
+            self._memoize(
+                run, hashed_id, step_id, "InvokeFunction", None, memo={"error": error}, error=error
+            )
+        else:
+            self._fail(
+                run,
+                {"name": "DriverError", "message": f"invoked {info.id} is still {child.status}"},
+            )
+
+    def _call(
+        self, info: FunctionInfo, run: Run, step_id: str, attempt: int
+    ) -> tuple[Exchange, HandlerResponse]:
+        query = {**info.query, "fnId": info.id, "stepId": step_id}
+        body = {
+            "event": run.event,
+            "events": [run.event],
+            "steps": dict(run.memo),
+            "ctx": {
+                "run_id": run.run_id,
+                "attempt": attempt,
+                "max_attempts": info.max_attempts,
+                "disable_immediate_execution": run.disable_immediate_execution,
+                "use_api": False,
+                "stack": {"stack": list(run.stack), "current": len(run.stack)},
+            },
+            "version": int(self._request_version),
+            "use_api": False,
+        }
+        headers = {"x-request-id": uuid.uuid4().hex}
+        started = time.perf_counter()
+        response = self.request("POST", query=query, body=body, headers=headers)
+        seconds = time.perf_counter() - started
+        self._request_version = response.headers.get("x-inngest-req-version", "2")
+        exchange = Exchange(
+            function_id=info.id,
+            step_id=step_id,
+            attempt=attempt,
+            query=query,
+            body=body,
+            status=response.status,
+            request_bytes=len(json.dumps(body)),
+            response_bytes=len(response.body),
+            seconds=seconds,
+            response_signed=self._check_response_signature(response),
+        )
+        run.exchanges.append(exchange)
+        return exchange, response
+
+    def _check_response_signature(self, response: HandlerResponse) -> bool | None:
+        """Whether the SDK signed its response with our key (None when not signing)."""
+        if not self.signing_key:
+            return None
+        header = response.headers.get(SIGNATURE_HEADER.lower())
+        return response_signature_valid(response.body, header, self.signing_key)
+
+
+def _user_step_id(op: dict[str, Any]) -> str:
+    """The user-facing step id; repeated ids get `:n` like their hash input."""
+    userland = op.get("userland") or {}
+    base = str(userland.get("id") or op.get("displayName") or op.get("name") or op["id"])
+    index = userland.get("index")
+    return f"{base}:{index}" if index else base
+
+
+def _sleep_seconds(op: dict[str, Any]) -> float:
+    """How long a Sleep op asked for: `opts.duration` (spec) or an ISO `name` (Python SDK)."""
+    duration = (op.get("opts") or {}).get("duration")
+    if isinstance(duration, str):
+        return _time_string_seconds(duration)
+    name = str(op.get("name") or "")
+    try:
+        until = datetime.fromisoformat(name.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return max((until - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 604800,
+}
+
+
+def _time_string_seconds(text: str) -> float:
+    """Seconds of an Inngest time string such as `1h30m` or `300ms`."""
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)", text):
+        total += float(number) * _UNITS[unit]
+    return total
