@@ -1,0 +1,40 @@
+"""/api/health through the Lambda handler, with an API Gateway v2 event."""
+
+from __future__ import annotations
+
+import pytest
+from jobmatch_devkit.apigw import LambdaContext, http_event
+from jobmatch_devkit.records import HandlerResponse
+
+pytestmark = pytest.mark.e2e
+
+
+def _get(path: str, ctx: LambdaContext, **headers: str) -> HandlerResponse:
+    from jobmatch.handler import handler
+
+    return HandlerResponse.from_lambda(handler(http_event("GET", path, headers=headers), ctx))
+
+
+def test_health_reports_ok_with_the_database_up(db: None, lambda_ctx: LambdaContext) -> None:
+    response = _get("/api/health", lambda_ctx)
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"status": "ok", "database": "ok", "env": "test"}
+
+
+def test_health_reveals_no_secrets(db: None, lambda_ctx: LambdaContext) -> None:
+    from tests.conftest import TEST_SIGNING_KEY
+
+    body = _get("/api/health", lambda_ctx).body.decode()
+    assert TEST_SIGNING_KEY.split("-")[-1] not in body
+    assert "key" not in body.lower()
+
+
+def test_health_ignores_the_signature_guard(db: None, lambda_ctx: LambdaContext) -> None:
+    """A stale Inngest signature header on another path is none of the guard's business."""
+    response = _get("/api/health", lambda_ctx, **{"X-Inngest-Signature": "t=1&s=00"})
+    assert response.status == 200
+
+
+def test_unknown_path_is_404(lambda_ctx: LambdaContext) -> None:
+    assert _get("/api/nope", lambda_ctx).status == 404
