@@ -1,0 +1,196 @@
+"""The SAM template and the OIDC stack lint clean, and hold the facts the app relies on.
+
+cfn-lint catches what CloudFormation would reject; the structural checks catch what
+it would accept but the app could not live with: a timeout past the gateway's 30 s,
+a stage prefix in the serve URL, an environment variable no setting reads, a proxy
+without TLS, a port other than 5432 between the tiers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
+from jobmatch.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = [ROOT / "template.yaml", ROOT / "infra" / "github-oidc.yaml"]
+# Findings we accept, by rule id, each with the reason. Empty today: every warning
+# and informational finding is fixed in the templates.
+ALLOWED_FINDINGS: dict[str, str] = {}
+# Variables read by libraries rather than by Settings.
+LIBRARY_ENV_VARS = {"POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics"}
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = cfn_yaml.load(str(ROOT / "template.yaml"))
+    return loaded
+
+
+def resources_of(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def function_env(template: dict[str, Any], name: str) -> dict[str, Any]:
+    """Globals variables merged with the function's own, as SAM merges them."""
+    env = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    props = template["Resources"][name]["Properties"]
+    env.update(props.get("Environment", {}).get("Variables", {}))
+    return env
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_cfn_lint_finds_nothing(path: Path) -> None:
+    matches = lint_file(path, config=ManualArgs(include_checks=["I"]))
+    unexpected = [m for m in matches if m.rule.id not in ALLOWED_FINDINGS]
+    assert not unexpected, "\n".join(
+        f"{m.rule.id} line {m.linenumber}: {m.message}" for m in unexpected
+    )
+
+
+def test_functions_are_python312_arm64_within_the_gateway_timeout(template: dict[str, Any]) -> None:
+    glob = template["Globals"]["Function"]
+    functions = resources_of(template, "AWS::Serverless::Function")
+    assert set(functions) == {"Api", "Migrate"}
+    for props in (f["Properties"] for f in functions.values()):
+        assert props.get("Runtime", glob["Runtime"]) == "python3.12"
+        assert props.get("Architectures", glob["Architectures"]) == ["arm64"]
+        assert props.get("VpcConfig", glob.get("VpcConfig")), "RDS is private: VPC needed"
+    # The HTTP API integration times out at 30 s; Lambda must stop first.
+    assert functions["Api"]["Properties"]["Timeout"] <= 29
+    assert functions["Migrate"]["Properties"]["Timeout"] == 300
+
+
+def test_handlers_exist(template: dict[str, Any]) -> None:
+    for name in ("Api", "Migrate"):
+        module, attr = template["Resources"][name]["Properties"]["Handler"].rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), attr))
+
+
+def test_http_api_serves_everything_on_the_default_stage(template: dict[str, Any]) -> None:
+    (api,) = resources_of(template, "AWS::Serverless::HttpApi").values()
+    assert api["Properties"]["StageName"] == "$default"
+    events = template["Resources"]["Api"]["Properties"]["Events"].values()
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
+    assert routes == {("ANY", "/{proxy+}"), ("ANY", "/")}
+    assert all(e["Type"] == "HttpApi" for e in events)
+
+
+@pytest.mark.parametrize("function", ["Api", "Migrate"])
+def test_environment_variables_are_settings_fields(template: dict[str, Any], function: str) -> None:
+    read_by_settings = {
+        str(field.validation_alias or name).upper() for name, field in Settings.model_fields.items()
+    }
+    unknown = set(function_env(template, function)) - read_by_settings - set(LIBRARY_ENV_VARS)
+    assert not unknown, f"no Settings field reads {sorted(unknown)}"
+
+
+def test_api_environment_is_cloud_mode_on_rds_with_aws_secrets(template: dict[str, Any]) -> None:
+    env = function_env(template, "Api")
+    assert env["INNGEST_DEV"] == "false"
+    assert env["MAIL_BACKEND"] == "ses"
+    assert {"APP_SECRET_ID", "API_KEY_HASHES_PARAM", "DB_HOST", "DB_SECRET_ARN"} <= set(env)
+    assert env["DB_HOST"] == {"Fn::GetAtt": ["DbProxy", "Endpoint"]}
+
+
+def test_database_is_private_encrypted_and_reached_through_a_tls_proxy(
+    template: dict[str, Any],
+) -> None:
+    db = template["Resources"]["Db"]
+    props = db["Properties"]
+    assert props["Engine"] == "postgres"
+    assert str(template["Parameters"]["DbEngineVersion"]["Default"]).startswith("16.")
+    assert props["ManageMasterUserPassword"] is True
+    assert props["StorageEncrypted"] is True
+    assert props["PubliclyAccessible"] is False
+    assert db["DeletionPolicy"] == "Snapshot"
+    proxy = template["Resources"]["DbProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True
+    assert proxy["EngineFamily"] == "POSTGRESQL"
+    (auth,) = proxy["Auth"]
+    assert auth["SecretArn"] == {"Fn::GetAtt": ["Db", "MasterUserSecret.SecretArn"]}
+    target = template["Resources"]["DbProxyTargetGroup"]["Properties"]
+    assert target["DBInstanceIdentifiers"] == [{"Ref": "Db"}]
+
+
+def test_tiers_talk_on_5432_only(template: dict[str, Any]) -> None:
+    """Lambda -> Proxy -> DB: every SG rule between them is TCP 5432 from the tier before."""
+    rules: list[tuple[str, dict[str, Any]]] = []
+    for name, res in template["Resources"].items():
+        if res["Type"] == "AWS::EC2::SecurityGroup":
+            rules += [(name, r) for r in res["Properties"].get("SecurityGroupIngress", [])]
+        elif res["Type"] == "AWS::EC2::SecurityGroupIngress":
+            rules.append((res["Properties"]["GroupId"]["Ref"], res["Properties"]))
+    sources = {(group, rule["SourceSecurityGroupId"]["Ref"]) for group, rule in rules}
+    assert sources == {
+        ("ProxySecurityGroup", "LambdaSecurityGroup"),
+        ("DbSecurityGroup", "ProxySecurityGroup"),
+    }
+    assert all(
+        (r["IpProtocol"], r["FromPort"], r["ToPort"]) == ("tcp", 5432, 5432) for _, r in rules
+    )
+
+
+def test_alarms_watch_errors_throttles_5xx_and_pinning(template: dict[str, Any]) -> None:
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm").values()
+    watched = {
+        (
+            a["Properties"]["Namespace"],
+            a["Properties"]["MetricName"],
+            a["Properties"]["Dimensions"][0]["Name"],
+        )
+        for a in alarms
+    }
+    assert watched == {
+        ("AWS/Lambda", "Errors", "FunctionName"),
+        ("AWS/Lambda", "Throttles", "FunctionName"),
+        ("AWS/ApiGateway", "5xx", "ApiId"),
+        ("AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned", "ProxyName"),
+    }
+
+
+def test_every_makefile_build_has_its_target(template: dict[str, Any]) -> None:
+    """`sam build` calls `make build-<LogicalId>` in the resource's code folder."""
+    for name, res in template["Resources"].items():
+        if res.get("Metadata", {}).get("BuildMethod") != "makefile":
+            continue
+        props = res["Properties"]
+        folder = (
+            props.get("CodeUri")
+            or props.get("ContentUri")
+            or template["Globals"]["Function"]["CodeUri"]
+        )
+        makefile = (ROOT / folder / "Makefile").read_text()
+        assert re.search(rf"^[^\n]*\bbuild-{name}\b[^\n]*:", makefile, re.M), (
+            f"{folder}Makefile lacks build-{name}"
+        )
+
+
+def test_layer_installs_arm64_cp312_wheels_without_docker() -> None:
+    makefile = (ROOT / "layers" / "deps" / "Makefile").read_text()
+    for flag in (
+        "--platform manylinux2014_aarch64",
+        "--only-binary=:all:",
+        "--python-version 3.12",
+    ):
+        assert flag in makefile
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_samconfig_gives_every_required_parameter(template: dict[str, Any], env: str) -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]["deploy"]["parameters"]
+    assert config["stack_name"] == f"jobmatch-{env}"
+    assert config["resolve_s3"] is True
+    overrides = dict(item.split("=", 1) for item in config["parameter_overrides"])
+    required = {k for k, v in template["Parameters"].items() if "Default" not in v}
+    assert required <= set(overrides), f"{env} misses {sorted(required - set(overrides))}"
+    assert set(overrides) <= set(template["Parameters"])
+    assert overrides["Env"] == env
