@@ -60,10 +60,11 @@ os.environ["INNGEST_BASE_URL"] = EVENT_API.url
 @pytest.fixture(scope="session")
 def database() -> Iterator[str]:
     """A fresh database for this session, migrated to head, dropped at the end."""
+    from sqlalchemy import create_engine, text
+
     from jobmatch.db import migrate
     from jobmatch.db.embedded import embedded_database_url
     from jobmatch.db.session import reset_engine
-    from sqlalchemy import create_engine, text
 
     url = embedded_database_url(os.environ["DATA_DIR"], TEST_DB_NAME)
     migrate.upgrade("heads")
@@ -81,9 +82,10 @@ def database() -> Iterator[str]:
 def db(database: str) -> Iterator[None]:
     """An empty schema for one test: every table truncated afterwards."""
     yield
+    from sqlalchemy import text
+
     from jobmatch.db.models import Base
     from jobmatch.db.session import get_engine
-    from sqlalchemy import text
 
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     if tables:

@@ -1,42 +1,45 @@
 """`InngestDriver`: plays Inngest Cloud against the Lambda handler, in-process.
 
 Written from Inngest's SDK spec and what Inngest sends over the wire, not from
-our code. Every request is an API Gateway v2 event carrying a body signed the
-way Inngest signs it; the driver keeps each run's memoized steps and stack,
-handles 206 ops (StepRun/StepPlanned/StepError/StepFailed/Sleep/WaitForEvent/
-InvokeFunction), 200 (done) and errors (retries up to the function's limit
-unless `X-Inngest-No-Retry: true`, `Retry-After` recorded, never slept on), and
+our code. Every request is an API Gateway v2 event whose body is signed the way
+Inngest signs it; the driver keeps each run's memoized steps and stack, handles
+206 ops (StepRun / StepPlanned / StepError / StepFailed / Sleep / WaitForEvent /
+InvokeFunction), 200 (done) and errors (retried up to the function's limit
+unless `X-Inngest-No-Retry: true`; `Retry-After` recorded, never slept on), and
 routes every event the app sends (through the `EventAPI`) to the functions it
 triggers until nothing is left to do.
 
-Typical use::
-
     driver = InngestDriver(handler, signing_key=KEY, event_api=event_api)
-    driver.sync()
     [run] = driver.send("app/user.created", {"user_id": 1})
     assert run.status == "completed"
 
-Deliberately simplified (documented in README of the devkit): runs execute one
-after another, never concurrently; concurrency/throttle/debounce/batching/
-cancellation configs are ignored; `wait_for_event` only matches events that
-arrive after the wait (like Inngest) and times out only on `expire_waits()`.
+Simplifications (see devkit README): runs execute one after another, never
+concurrently; concurrency / throttle / debounce / batching / cancellation /
+idempotency configs are ignored; `wait_for_event` matches only events arriving
+after the wait began (as Inngest) and times out only on `expire_waits()`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-import urllib.parse
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from jobmatch_devkit import expressions
-from jobmatch_devkit.apigw import http_event, lambda_context
+from jobmatch_devkit.apigw import DOMAIN_NAME, http_event, lambda_context
+from jobmatch_devkit.catalog import (
+    CRON_EVENT,
+    FAILED_EVENT,
+    INVOKE_EVENT,
+    SERVE_PATH,
+    FunctionInfo,
+    new_event,
+    sleep_seconds,
+    user_step_id,
+)
 from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.records import (
     Exchange,
@@ -55,78 +58,17 @@ from jobmatch_devkit.signing import (
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
-SERVE_PATH = "/api/inngest"
-# Inngest retries a function 4 times when it does not say otherwise.
-DEFAULT_RETRIES = 4
 # Lambda's synchronous invocation limit, request and response.
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
-CRON_EVENT = "inngest/scheduled.timer"
-INVOKE_EVENT = "inngest/function.invoked"
-FAILED_EVENT = "inngest/function.failed"
-# A run that loops forever (a non-deterministic function) must not hang a test.
+# API Gateway HTTP API integration timeout: Inngest sees a 504 after this.
+GATEWAY_TIMEOUT_SECONDS = 30.0
+# A run that never ends (a non-deterministic function) must not hang a test.
 MAX_REQUESTS_PER_RUN = 2000
+_EXECUTED_OPS = ("StepRun", "Step", "StepError", "StepFailed")
 
 
 class DriverError(RuntimeError):
     """The app did something Inngest would reject (failed sync, unknown function...)."""
-
-
-@dataclass
-class FunctionInfo:
-    """A function as registered: composite id, triggers, retries, where to call it."""
-
-    id: str
-    name: str
-    triggers: list[dict[str, Any]]
-    retries: int
-    path: str
-    query: dict[str, str]
-
-    @property
-    def max_attempts(self) -> int:
-        """Attempts per request: the first try plus `retries`."""
-        return self.retries + 1
-
-    def triggered_by(self, event: dict[str, Any]) -> bool:
-        """Whether an event (name and trigger expression) starts this function."""
-        for trigger in self.triggers:
-            if trigger.get("event") != event["name"]:
-                continue
-            expression = trigger.get("expression")
-            if not expression or expressions.evaluate(expression, {"event": event}):
-                return True
-        return False
-
-    @property
-    def crons(self) -> list[str]:
-        """The cron schedules among the triggers."""
-        return [t["cron"] for t in self.triggers if "cron" in t]
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> FunctionInfo:
-        """Read one function config of a sync payload."""
-        step = config["steps"]["step"]
-        url = urllib.parse.urlsplit(step["runtime"]["url"])
-        retries = (step.get("retries") or {}).get("attempts", DEFAULT_RETRIES)
-        query = dict(urllib.parse.parse_qsl(url.query))
-        return cls(
-            id=config["id"],
-            name=config.get("name") or config["id"],
-            triggers=list(config.get("triggers") or []),
-            retries=int(retries),
-            path=url.path or SERVE_PATH,
-            query=query,
-        )
-
-
-def new_event(name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An event as Inngest stores it: name, data, a fresh id and a ms timestamp."""
-    return {
-        "name": name,
-        "data": data or {},
-        "id": uuid.uuid4().hex,
-        "ts": int(time.time() * 1000),
-    }
 
 
 def _error_of(body: Any, status: int) -> dict[str, Any]:
@@ -139,10 +81,10 @@ def _error_of(body: Any, status: int) -> dict[str, Any]:
 class InngestDriver:
     """Plays Inngest Cloud against a Lambda handler `handler(event, context)`.
 
-    Public API (stable, others code against it):
-    `sync()`, `send(name, data)`, `drain()`, `run_cron(fn_id)`, `invoke(fn_id, data)`,
-    `expire_waits()`, `rerun(run)`, `replay(exchange)`, `replay_step(run, step_id)`,
-    `request(...)` (one raw signed call), `functions`, `runs`.
+    Stable API: `sync()`, `send(name, data)`, `send_events(events)`, `drain()`,
+    `run_cron(fn_id)`, `invoke(fn_id, data)`, `expire_waits()`, `rerun(run)`,
+    `replay(exchange)`, `replay_step(run, step_id)`, `request(...)` (one raw
+    call), `function(fn_id)`, and the attributes `functions`, `runs`.
     """
 
     def __init__(
@@ -153,18 +95,20 @@ class InngestDriver:
         event_api: EventAPI | None = None,
         server_kind: str = "cloud",
         serve_path: str = SERVE_PATH,
+        gateway_timeout_seconds: float = GATEWAY_TIMEOUT_SECONDS,
     ) -> None:
         self.handler = handler
         self.signing_key = signing_key
         self.event_api = event_api
         self.server_kind = server_kind
         self.serve_path = serve_path
+        self.gateway_timeout_seconds = gateway_timeout_seconds
         self.functions: dict[str, FunctionInfo] = {}
         self.app_id: str | None = None
         self.runs: list[Run] = []
         self._queue: deque[dict[str, Any]] = deque()
         self._touched: list[Run] = []
-        self._request_version = "2"
+        self._request_version = 2
 
     # ----------------------------------------------------------------- transport
     def request(
@@ -177,44 +121,54 @@ class InngestDriver:
         sign: bool = True,
         signing_key: str | None = None,
         timestamp: int | None = None,
+        path: str | None = None,
     ) -> HandlerResponse:
         """One request to the serve path through API Gateway, signed like Inngest.
 
-        `signing_key` / `timestamp` override what is signed with (for rotation,
-        forgery and replay tests); `sign=False` sends no signature at all.
+        `signing_key` / `timestamp` override what is signed with (rotation, forgery
+        and replay tests); `sign=False` sends no signature. A handler exception
+        becomes API Gateway's 500 (with `exception` set), as Lambda errors do.
         """
         raw = canonical_json(body) if body is not None else b""
-        sent_headers = {"x-inngest-server-kind": self.server_kind, "user-agent": "inngest-driver"}
+        sent = {"x-inngest-server-kind": self.server_kind, "user-agent": "inngest-driver"}
         if body is not None:
-            sent_headers["content-type"] = "application/json"
+            sent["content-type"] = "application/json"
         key = signing_key or self.signing_key
         if sign and key:
-            sent_headers[SIGNATURE_HEADER.lower()] = signature(raw, key, timestamp)
-        sent_headers.update({k.lower(): v for k, v in (headers or {}).items()})
+            sent[SIGNATURE_HEADER.lower()] = signature(raw, key, timestamp)
+        sent.update({k.lower(): v for k, v in (headers or {}).items()})
         event = http_event(
             method,
-            self.serve_path,
+            path or self.serve_path,
             body=raw.decode() if body is not None else None,
-            headers=sent_headers,
+            headers=sent,
             query=query,
         )
-        return HandlerResponse.from_lambda(self.handler(event, lambda_context()))
+        size = len(json.dumps(event))
+        started = time.perf_counter()
+        try:
+            raw_response = self.handler(event, lambda_context())
+        except Exception as exc:  # noqa: BLE001 - Lambda turns any error into a 500
+            seconds = time.perf_counter() - started
+            body_500 = b'{"message":"Internal Server Error"}'
+            return HandlerResponse(500, {}, body_500, size, seconds, repr(exc))
+        response = HandlerResponse.from_lambda(raw_response)
+        response.request_bytes, response.seconds = size, time.perf_counter() - started
+        return response
 
     # --------------------------------------------------------------------- sync
     def sync(self, *, in_band: bool | None = None) -> dict[str, FunctionInfo]:
         """Register the app as Inngest does and learn its functions.
 
-        Out-of-band (default when an EventAPI is given): PUT the serve path; the SDK
-        POSTs its configs to `INNGEST_BASE_URL/fn/register`, captured by the
-        EventAPI. In-band: a signed PUT with `X-Inngest-Sync-Kind: in_band`; the
-        configs come back in the response. Either way a sync that did not really
-        register raises `DriverError` (the SDK answers 200 even then).
+        Out-of-band (default with an EventAPI): PUT the serve path; the SDK POSTs
+        its configs to `INNGEST_BASE_URL/fn/register`, captured by the EventAPI.
+        In-band (default without): a signed PUT with `X-Inngest-Sync-Kind: in_band`;
+        the configs come back in the response. A sync that did not really register
+        raises `DriverError` (the SDK answers 200 even then).
         """
         use_in_band = self.event_api is None if in_band is None else in_band
         if use_in_band:
-            url = (
-                f"https://{http_event('PUT', self.serve_path)['headers']['host']}{self.serve_path}"
-            )
+            url = f"https://{DOMAIN_NAME}{self.serve_path}"
             response = self.request(
                 "PUT", body={"url": url}, headers={"x-inngest-sync-kind": "in_band"}
             )
@@ -233,14 +187,11 @@ class InngestDriver:
             response = self.request("PUT", sign=False)
             registrations = self.event_api.registrations()[before:]
             if response.status != 200 or not registrations:
-                raise DriverError(
-                    f"sync did not register: {response.status} {response.body[:500]!r}"
-                )
+                raise DriverError(f"sync did not register: {response.status} {response.body!r}")
             payload = registrations[-1].body
             self.app_id = payload.get("appname")
-        self.functions = {
-            info.id: info for info in map(FunctionInfo.from_config, payload["functions"])
-        }
+        configs = payload["functions"]
+        self.functions = {info.id: info for info in map(FunctionInfo.from_config, configs)}
         return self.functions
 
     def function(self, fn_id: str) -> FunctionInfo:
@@ -256,18 +207,21 @@ class InngestDriver:
     def send(self, name: str, data: dict[str, Any] | None = None) -> list[Run]:
         """Send one event; run everything it triggers, transitively, until quiet.
 
-        Returns every run started or resumed meanwhile (including runs started
-        by `step.send_event`, `step.invoke` and `inngest_client.send`).
+        Returns every run started or resumed meanwhile, in order (including runs
+        started by `step.send_event`, `step.invoke`, `inngest_client.send` and
+        on-failure handlers).
         """
         return self.send_events([new_event(name, data)])
 
     def send_events(self, events: Iterable[dict[str, Any]]) -> list[Run]:
         """Like `send` for ready-made events (name, data, id, ts)."""
+        self._touched = []
         self._queue.extend(events)
         return self._pump()
 
     def drain(self) -> list[Run]:
-        """Run what the events that app code sent to the EventAPI trigger."""
+        """Run what the events app code sent to the EventAPI trigger (e.g. API routes)."""
+        self._touched = []
         return self._pump()
 
     def run_cron(self, fn_id: str) -> Run:
@@ -277,7 +231,7 @@ class InngestDriver:
             raise DriverError(f"{info.id} has no cron trigger")
         self._touched = []
         run = self._start(info, new_event(CRON_EVENT, {"cron": info.crons[0]}))
-        self._pump(reset=False)
+        self._pump()
         return run
 
     def invoke(self, fn_id: str, data: dict[str, Any] | None = None) -> Run:
@@ -285,7 +239,7 @@ class InngestDriver:
         info = self.function(fn_id)
         self._touched = []
         run = self._start(info, new_event(INVOKE_EVENT, data))
-        self._pump(reset=False)
+        self._pump()
         return run
 
     def expire_waits(self) -> list[Run]:
@@ -293,31 +247,31 @@ class InngestDriver:
         self._touched = []
         for run in [r for r in self.runs if r.status == "waiting"]:
             self._resume(run, None)
-        return self._pump(reset=False)
+        return self._pump()
 
     def rerun(self, run: Run) -> Run:
-        """Run the same function with the same event again, from scratch (idempotency)."""
+        """Run the same function on the same event again from scratch (idempotency)."""
         self._touched = []
         again = self._start(self.function(run.function_id), dict(run.event))
-        self._pump(reset=False)
+        self._pump()
         return again
 
     def replay(self, exchange: Exchange) -> HandlerResponse:
-        """Send exactly the same call request again (re-signed, as a retry would be)."""
-        return self.request("POST", query=exchange.query, body=exchange.body)
+        """Send exactly the same call request again, re-signed, as a retry would be."""
+        info = self.function(exchange.function_id)
+        return self.request("POST", query=exchange.query, body=exchange.body, path=info.path)
 
     def replay_step(self, run: Run, step_id: str) -> HandlerResponse:
         """Execute one step a second time with the state it first ran with."""
         record = run.step(step_id)
-        for exchange in run.exchanges:
-            if exchange.status == 206 and record.hashed_id in exchange.ops:
+        for exchange in reversed(run.exchanges):
+            if any(h == record.hashed_id and op in _EXECUTED_OPS for op, h in exchange.ops):
                 return self.replay(exchange)
         raise DriverError(f"no request of run {run.run_id} executed step {step_id!r}")
 
     # -------------------------------------------------------------------- loop
-    def _pump(self, *, reset: bool = True) -> list[Run]:
-        if reset:
-            self._touched = []
+    def _pump(self) -> list[Run]:
+        """Dispatch queued and newly arrived events until none are left."""
         while True:
             if self.event_api is not None:
                 self._queue.extend(self.event_api.take())
@@ -358,8 +312,7 @@ class InngestDriver:
         wait = run.waiting
         if wait is None:
             return
-        run.waiting = None
-        run.status = "running"
+        run.waiting, run.status = None, "running"
         self._memoize(run, wait.hashed_id, wait.step_id, "WaitForEvent", event, memo=event)
         self._execute(run)
 
@@ -389,37 +342,37 @@ class InngestDriver:
             if run.requests >= MAX_REQUESTS_PER_RUN:
                 self._fail(run, {"name": "DriverError", "message": "too many requests"})
                 return
-            step_id = planned[0] if planned else "step"
-            exchange, response = self._call(info, run, step_id, attempt)
+            exchange, response = self._call(info, run, planned[0] if planned else "step", attempt)
             run.attempts = max(run.attempts, attempt + 1)
-            body = response.json() if response.body else None
-            if exchange.request_bytes > LAMBDA_PAYLOAD_LIMIT or (
-                exchange.response_bytes > LAMBDA_PAYLOAD_LIMIT
-            ):
+            too_big = max(exchange.request_bytes, exchange.response_bytes) > LAMBDA_PAYLOAD_LIMIT
+            if too_big:
                 self._fail(run, {"name": "PayloadTooLarge", "message": "over Lambda's 6 MB"})
                 return
+            body = response.json() if response.body and response.status in (200, 206) else None
             if response.status == 200:
                 run.status, run.output = "completed", body
                 return
             if response.status == 206 and isinstance(body, list):
-                exchange.ops = [str(op.get("id")) for op in body]
+                exchange.ops = [(str(op.get("op")), str(op.get("id"))) for op in body]
                 retry = self._handle_ops(run, info, body, planned, attempt)
-                if retry:
-                    attempt += 1
-                    run.retries += 1
-                else:
-                    attempt = 0
-                continue
-            if not self._should_retry(run, info, response, attempt):
-                return
-            attempt += 1
-            run.retries += 1
+            else:
+                retry = self._should_retry(run, info, response, attempt)
+                if not retry:
+                    return
+            attempt = attempt + 1 if retry else 0
+            run.retries += 1 if retry else 0
 
     def _should_retry(
         self, run: Run, info: FunctionInfo, response: HandlerResponse, attempt: int
     ) -> bool:
-        """Function-level error: retry unless no-retry or out of attempts."""
-        error = _error_of(response.json() if response.body else None, response.status)
+        """A function-level error: retry unless no-retry, auth failure or out of attempts."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.body.decode(errors="replace")
+        error = _error_of(body, response.status)
+        if response.exception:
+            error["exception"] = response.exception
         if "retry-after" in response.headers:
             run.retry_after.append(response.headers["retry-after"])
         no_retry = response.headers.get("x-inngest-no-retry") == "true"
@@ -429,19 +382,16 @@ class InngestDriver:
         return True
 
     def _fail(self, run: Run, error: dict[str, Any]) -> None:
+        """Mark the run failed and emit `inngest/function.failed` as Inngest does."""
         run.status, run.error = "failed", error
-        if not run.function_id.endswith("-failure") and run.event["name"] != FAILED_EVENT:
-            self._queue.append(
-                new_event(
-                    FAILED_EVENT,
-                    {
-                        "function_id": run.function_id,
-                        "run_id": run.run_id,
-                        "error": error,
-                        "event": run.event,
-                    },
-                )
-            )
+        if run.event["name"] != FAILED_EVENT:
+            data = {
+                "function_id": run.function_id,
+                "run_id": run.run_id,
+                "error": error,
+                "event": run.event,
+            }
+            self._queue.append(new_event(FAILED_EVENT, data))
 
     def _handle_ops(
         self,
@@ -470,7 +420,7 @@ class InngestDriver:
 
     def _apply_op(self, run: Run, op: dict[str, Any], attempt: int) -> bool:
         """Memoize (or park on) one reported step. False when the run stops here."""
-        hashed_id, step_id, kind = str(op["id"]), _user_step_id(op), op.get("op")
+        hashed_id, step_id, kind = str(op["id"]), user_step_id(op), str(op.get("op"))
         opts = op.get("opts") or {}
         if kind in ("StepRun", "Step"):
             data = op.get("data")
@@ -480,17 +430,11 @@ class InngestDriver:
         elif kind in ("StepError", "StepFailed"):
             error = op.get("error") or {"name": "Error", "message": "step failed"}
             self._memoize(
-                run,
-                hashed_id,
-                step_id,
-                str(kind),
-                None,
-                memo={"error": error},
-                error=error,
+                run, hashed_id, step_id, kind, None, memo={"error": error}, error=error,
                 attempts=attempt + 1,
-            )
+            )  # fmt: skip
         elif kind == "Sleep":
-            run.sleeps.append(SleepRecord(step_id, _sleep_seconds(op)))
+            run.sleeps.append(SleepRecord(step_id, sleep_seconds(op)))
             self._memoize(run, hashed_id, step_id, "Sleep", None, memo=None)
         elif kind == "WaitForEvent":
             event = str(opts.get("event") or op.get("name"))
@@ -506,7 +450,6 @@ class InngestDriver:
 
     def _invoke(self, run: Run, hashed_id: str, step_id: str, opts: dict[str, Any]) -> None:
         """Run the invoked function to its end and memoize its output or error."""
-        target = str(opts.get("function_id"))
         payload = opts.get("payload") or {}
         data = dict(payload.get("data") or {})
         data["_inngest"] = {
@@ -516,32 +459,30 @@ class InngestDriver:
             "invoke_correlation_id": f"{run.run_id}.{hashed_id}",
         }
         try:
-            info = self.function(target)
+            info = self.function(str(opts.get("function_id")))
         except DriverError as exc:
-            error = {"name": "Error", "message": str(exc)}
-            self._memoize(
-                run, hashed_id, step_id, "InvokeFunction", None, memo={"error": error}, error=error
-            )
-            return
-        child = self._start(info, new_event(INVOKE_EVENT, data), parent=run)
-        if child.status == "completed":
+            child = None
+            error: dict[str, Any] | None = {"name": "Error", "message": str(exc)}
+        else:
+            child = self._start(info, new_event(INVOKE_EVENT, data), parent=run)
+            error = child.error if child.status == "failed" else None
+        if child is not None and child.status == "completed":
             self._memoize(
                 run, hashed_id, step_id, "InvokeFunction", child.output, memo={"data": child.output}
             )
-        elif child.status == "failed":
-            error = child.error or {"name": "Error", "message": "invoked function failed"}
+        elif child is not None and child.status != "failed":
+            message = f"invoked {child.function_id} is {child.status}: the driver cannot wait"
+            self._fail(run, {"name": "DriverError", "message": message})
+        else:
+            error = error or {"name": "Error", "message": "invoked function failed"}
             self._memoize(
                 run, hashed_id, step_id, "InvokeFunction", None, memo={"error": error}, error=error
-            )
-        else:
-            self._fail(
-                run,
-                {"name": "DriverError", "message": f"invoked {info.id} is still {child.status}"},
             )
 
     def _call(
         self, info: FunctionInfo, run: Run, step_id: str, attempt: int
     ) -> tuple[Exchange, HandlerResponse]:
+        """One call request as Inngest's executor sends it."""
         query = {**info.query, "fnId": info.id, "stepId": step_id}
         body = {
             "event": run.event,
@@ -555,14 +496,20 @@ class InngestDriver:
                 "use_api": False,
                 "stack": {"stack": list(run.stack), "current": len(run.stack)},
             },
-            "version": int(self._request_version),
+            "version": self._request_version,
             "use_api": False,
         }
         headers = {"x-request-id": uuid.uuid4().hex}
-        started = time.perf_counter()
-        response = self.request("POST", query=query, body=body, headers=headers)
-        seconds = time.perf_counter() - started
-        self._request_version = response.headers.get("x-inngest-req-version", "2")
+        response = self.request("POST", query=query, body=body, headers=headers, path=info.path)
+        version = response.headers.get("x-inngest-req-version", "")
+        self._request_version = int(version) if version.isdigit() else self._request_version
+        signed = (
+            response_signature_valid(
+                response.body, response.headers.get(SIGNATURE_HEADER.lower()), self.signing_key
+            )
+            if self.signing_key
+            else None
+        )
         exchange = Exchange(
             function_id=info.id,
             step_id=step_id,
@@ -570,61 +517,15 @@ class InngestDriver:
             query=query,
             body=body,
             status=response.status,
-            request_bytes=len(json.dumps(body)),
+            request_bytes=response.request_bytes,
             response_bytes=len(response.body),
-            seconds=seconds,
-            response_signed=self._check_response_signature(response),
+            seconds=response.seconds,
+            response_signed=signed,
+            exception=response.exception,
         )
+        if response.seconds > self.gateway_timeout_seconds:
+            # The gateway gave up; Inngest retries while the work went on (or finished).
+            exchange.gateway_timeout, exchange.status = True, 504
+            response = HandlerResponse(504, {}, b'{"message":"Service Unavailable"}')
         run.exchanges.append(exchange)
         return exchange, response
-
-    def _check_response_signature(self, response: HandlerResponse) -> bool | None:
-        """Whether the SDK signed its response with our key (None when not signing)."""
-        if not self.signing_key:
-            return None
-        header = response.headers.get(SIGNATURE_HEADER.lower())
-        return response_signature_valid(response.body, header, self.signing_key)
-
-
-def _user_step_id(op: dict[str, Any]) -> str:
-    """The user-facing step id; repeated ids get `:n` like their hash input."""
-    userland = op.get("userland") or {}
-    base = str(userland.get("id") or op.get("displayName") or op.get("name") or op["id"])
-    index = userland.get("index")
-    return f"{base}:{index}" if index else base
-
-
-def _sleep_seconds(op: dict[str, Any]) -> float:
-    """How long a Sleep op asked for: `opts.duration` (spec) or an ISO `name` (Python SDK)."""
-    duration = (op.get("opts") or {}).get("duration")
-    if isinstance(duration, str):
-        return _time_string_seconds(duration)
-    name = str(op.get("name") or "")
-    try:
-        until = datetime.fromisoformat(name.replace("Z", "+00:00"))
-    except ValueError:
-        return 0.0
-    if until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
-    return max((until - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1,
-    "m": 60,
-    "h": 3600,
-    "d": 86400,
-    "w": 604800,
-}
-
-
-def _time_string_seconds(text: str) -> float:
-    """Seconds of an Inngest time string such as `1h30m` or `300ms`."""
-    total = 0.0
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)", text):
-        total += float(number) * _UNITS[unit]
-    return total

@@ -17,11 +17,14 @@ RunStatus = Literal["running", "waiting", "completed", "failed"]
 
 @dataclass
 class HandlerResponse:
-    """A Lambda proxy response, decoded."""
+    """A Lambda proxy response, decoded, with the size of the event that asked for it."""
 
     status: int
     headers: dict[str, str]
     body: bytes
+    request_bytes: int = 0
+    seconds: float = 0.0
+    exception: str | None = None
 
     @classmethod
     def from_lambda(cls, raw: dict[str, Any]) -> HandlerResponse:
@@ -36,7 +39,11 @@ class HandlerResponse:
 
 @dataclass
 class Exchange:
-    """One call request the driver made and what came back (for budgets and replays)."""
+    """One call request the driver made and what came back (for budgets and replays).
+
+    `request_bytes` is the whole API Gateway event (what counts against Lambda's
+    6 MB), `response_bytes` the response body, `seconds` the handler's wall time.
+    """
 
     function_id: str
     step_id: str
@@ -48,7 +55,12 @@ class Exchange:
     response_bytes: int
     seconds: float
     response_signed: bool | None
-    ops: list[str] = field(default_factory=list)
+    # (op, hashed step id) of every op a 206 reported.
+    ops: list[tuple[str, str]] = field(default_factory=list)
+    # The handler raised (Lambda error: API Gateway answers 500 and Inngest retries).
+    exception: str | None = None
+    # Slower than the gateway allows: Inngest saw a 504 while the step went on.
+    gateway_timeout: bool = False
 
 
 @dataclass

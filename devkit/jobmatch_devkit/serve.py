@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("JOBMATCH_ENV", "local")
 
     import uvicorn
+
     from jobmatch.app import INNGEST_PATH, create_app
     from jobmatch.db import migrate
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import inngest
 import pytest
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
 from mangum import Mangum
 
+from jobmatch_devkit.driver import InngestDriver
+from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_SIGNING_KEY
 
 pytestmark = pytest.mark.e2e

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from jobmatch_devkit.apigw import LambdaContext, http_event
 from jobmatch_devkit.records import HandlerResponse
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import inngest
 import pytest
-from jobmatch_devkit.driver import InngestDriver, new_event
+from mangum import Mangum
+
+from jobmatch_devkit.catalog import new_event
+from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.records import HandlerResponse
 from jobmatch_devkit.signing import canonical_json, signature
-from mangum import Mangum
-
 from tests.conftest import TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK
 
 pytestmark = pytest.mark.e2e

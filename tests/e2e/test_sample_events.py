@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from jobmatch_devkit.apigw import LambdaContext, http_event
 from jobmatch_devkit.records import HandlerResponse
 

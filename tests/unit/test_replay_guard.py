@@ -11,8 +11,9 @@ import json
 from typing import Any
 
 import pytest
-from jobmatch.api.replay_guard import CLOCK_SKEW_SECONDS, ReplayGuard, signature_timestamp
 from starlette.types import Message, Receive, Scope, Send
+
+from jobmatch.api.replay_guard import CLOCK_SKEW_SECONDS, ReplayGuard, signature_timestamp
 
 NOW = 1_700_000_000
 MAX_AGE = 300
