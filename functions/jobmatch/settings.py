@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Matching.
     use_inngest_for_matching: bool = True
     signup_time_budget_seconds: float = 3.0
+    # HMAC key for async-signup webhook callbacks (X-Jobmatch-Signature); unsigned if unset.
+    webhook_signing_secret: SecretStr | None = None
     # Embeddings: Bedrock Titan v2 when AI is on, else the offline provider.
     # Titan v2 accepts 256, 512 or 1024 dimensions; the offline provider matches.
     embedding_concurrency: int = 8
@@ -112,7 +114,12 @@ def _resolve_aws_secrets(settings: Settings) -> Settings:
     if settings.app_secret_id:
         raw = parameters.get_secret(settings.app_secret_id, max_age=SECRET_CACHE_SECONDS)
         app_secret = json.loads(raw if isinstance(raw, str) else raw.decode())
-        for key in ("inngest_signing_key", "inngest_signing_key_fallback", "inngest_event_key"):
+        for key in (
+            "inngest_signing_key",
+            "inngest_signing_key_fallback",
+            "inngest_event_key",
+            "webhook_signing_secret",
+        ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
     if settings.api_key_hashes_param:

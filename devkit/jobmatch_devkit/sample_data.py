@@ -1,0 +1,160 @@
+"""Load the bundled sample dataset (`data/*.json`, see generate_sample_data.py).
+
+Roles, tenants, candidates and free-signup users are written straight to the
+database (they are the state the product starts from); jobs are NOT: the demo
+and the tests post them through `POST /api/jobs/import`, as the scraper does,
+so that their import, dedup and `jobs/imported` run are exercised for real.
+Loading twice adds nothing (roles and tenants by name, candidates by tenant and
+email, users by email).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
+from jobmatch.matching.repository import resolve_preferred_roles
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@functools.cache
+def dataset(name: str) -> Any:
+    """One file of the dataset: roles, jobs, tenants or users (parsed once)."""
+    return json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class Loaded:
+    """Database ids of what was loaded, for the demo and tests to refer to."""
+
+    role_ids: dict[str, int] = field(default_factory=dict)
+    tenant_ids: dict[str, int] = field(default_factory=dict)
+    candidate_ids: dict[str, int] = field(default_factory=dict)  # external_ref -> id
+    user_emails: list[str] = field(default_factory=list)
+
+
+def load_roles(session: Session) -> dict[str, int]:
+    """Upsert the global roles (with aliases); return name -> id."""
+    for role in dataset("roles"):
+        session.execute(
+            insert(GlobalRole)
+            .values(name=role["name"], aliases=role["aliases"])
+            .on_conflict_do_update(index_elements=["name"], set_={"aliases": role["aliases"]})
+        )
+    return {r.name: r.id for r in session.execute(select(GlobalRole.id, GlobalRole.name))}
+
+
+def load_candidates(
+    session: Session, role_ids: dict[str, int], *, per_tenant: int | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Tenants and their candidates; return (tenant name -> id, external_ref -> id).
+
+    `preferred_roles` keeps the dataset's mix of ids and names as given (seed
+    002); dataset ids are rewritten to this database's ids so they stay true.
+    """
+    by_dataset_id = {r["id"]: role_ids[r["name"]] for r in dataset("roles")}
+    tenant_ids: dict[str, int] = {}
+    candidate_ids: dict[str, int] = {}
+    for tenant in dataset("tenants"):
+        session.execute(
+            insert(Tenant)
+            .values(name=tenant["name"])
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        tenant_id = session.scalars(select(Tenant.id).where(Tenant.name == tenant["name"])).one()
+        tenant_ids[tenant["name"]] = tenant_id
+        existing = dict(
+            session.execute(
+                select(Candidate.email, Candidate.id).where(Candidate.tenant_id == tenant_id)
+            ).tuples()
+        )
+        for raw in tenant["candidates"][:per_tenant]:
+            if raw["email"] in existing:
+                candidate_ids[raw["external_ref"]] = existing[raw["email"]]
+                continue
+            preferred = [
+                by_dataset_id[p] if isinstance(p, int) else p for p in raw["preferred_roles"]
+            ]
+            fields = {k: v for k, v in raw.items() if k not in ("external_ref", "preferred_roles")}
+            candidate = Candidate(
+                tenant_id=tenant_id,
+                preferred_roles=preferred,
+                preferred_role_ids=resolve_preferred_roles(session, preferred),
+                **fields,
+            )
+            session.add(candidate)
+            session.flush()
+            candidate_ids[raw["external_ref"]] = candidate.id
+    return tenant_ids, candidate_ids
+
+
+def load_users(session: Session, *, limit: int | None = None) -> list[str]:
+    """Free-signup users with their preferences (upsert by email); return emails."""
+    emails = []
+    for raw in dataset("users")[:limit]:
+        user_id = session.scalars(
+            insert(User)
+            .values(email=raw["email"], name=raw["name"], is_premium=raw["is_premium"])
+            .on_conflict_do_update(
+                index_elements=["email"],
+                set_={"name": raw["name"], "is_premium": raw["is_premium"]},
+            )
+            .returning(User.id)
+        ).one()
+        prefs = {
+            k: raw[k]
+            for k in (
+                "roles",
+                "skills",
+                "locations",
+                "countries",
+                "remote_ok",
+                "salary_min",
+                "experience_years",
+            )
+        }
+        session.execute(
+            insert(UserPreferences)
+            .values(user_id=user_id, **prefs)
+            .on_conflict_do_update(index_elements=["user_id"], set_=prefs)
+        )
+        emails.append(raw["email"])
+    return emails
+
+
+def load(
+    session: Session, *, candidates_per_tenant: int | None = None, users: int | None = None
+) -> Loaded:
+    """Everything but the jobs (those go through the import API); `None` = all."""
+    role_ids = load_roles(session)
+    tenant_ids, candidate_ids = load_candidates(session, role_ids, per_tenant=candidates_per_tenant)
+    return Loaded(
+        role_ids=role_ids,
+        tenant_ids=tenant_ids,
+        candidate_ids=candidate_ids,
+        user_emails=load_users(session, limit=users),
+    )
+
+
+def job_batches(
+    batch_size: int, *, limit: int | None = None, source: str = "sample"
+) -> list[dict[str, Any]]:
+    """The sample jobs as `POST /api/jobs/import` bodies of at most `batch_size` jobs."""
+    jobs = dataset("jobs")[:limit]
+    return [
+        {
+            "source": source,
+            "batch_id": f"{source}-{start // batch_size + 1:03d}",
+            "jobs": jobs[start : start + batch_size],
+        }
+        for start in range(0, len(jobs), batch_size)
+    ]

@@ -1,0 +1,179 @@
+"""POST /api/jobs/import: the scraper's door (API key)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+import inngest
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from jobmatch.api.deps import ApiKeyDep, SessionDep
+from jobmatch.api.events import send_events
+from jobmatch.api.validation import clean_list
+from jobmatch.matching.job_import import JobInput, import_jobs
+
+router = APIRouter(tags=["jobs"])
+
+MAX_IMPORT_BATCH = 500
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ImportJob(BaseModel):
+    """One scraped job. Unknown fields are rejected so a renamed field cannot be lost."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(
+        default=None, max_length=60, description="Overrides the batch's source for this job"
+    )
+    title: str = Field(min_length=1, max_length=300)
+    company: ShortText
+    location: str = Field(default="", max_length=200)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    remote: bool = False
+    salary_min: int | None = Field(default=None, ge=0, le=10_000_000)
+    salary_max: int | None = Field(default=None, ge=0, le=10_000_000)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    experience_min: int | None = Field(default=None, ge=0, le=60)
+    skills: list[str] = Field(default_factory=list, max_length=100)
+    description: str = Field(default="", max_length=20_000)
+    external_url: HttpUrl | None = None
+    posted_date: date | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, value: list[str]) -> list[str]:
+        return clean_list(value, max_item_length=80)
+
+    @model_validator(mode="after")
+    def _salary_range(self) -> ImportJob:
+        if (
+            self.salary_min is not None
+            and self.salary_max is not None
+            and self.salary_min > self.salary_max
+        ):
+            raise ValueError("salary_min must not exceed salary_max")
+        return self
+
+
+class ImportRequest(BaseModel):
+    """A batch of at most 500 jobs from one scraper run."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "source": "monster",
+                    "batch_id": "monster-2026-11-23T03:00",
+                    "jobs": [
+                        {
+                            "external_id": "m-123456",
+                            "title": "Senior Backend Engineer",
+                            "company": "Blue Harbor Labs",
+                            "location": "Berlin",
+                            "country": "DE",
+                            "remote": False,
+                            "salary_min": 70000,
+                            "salary_max": 90000,
+                            "currency": "EUR",
+                            "experience_min": 5,
+                            "skills": ["python", "postgresql", "docker"],
+                            "description": "Build our matching API.",
+                            "external_url": "https://jobs.example.com/m-123456",
+                            "posted_date": "2026-11-20",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    source: str = Field(min_length=1, max_length=60)
+    batch_id: str | None = Field(
+        default=None, max_length=100, description="Generated when absent; echoed back"
+    )
+    jobs: list[ImportJob] = Field(min_length=1, max_length=MAX_IMPORT_BATCH)
+
+
+class ImportResponse(BaseModel):
+    """What the batch changed: ids of the new jobs (announced in `jobs/imported`)."""
+
+    batch_id: str
+    received: int
+    created: int
+    duplicates: int
+    job_ids: list[int]
+    event_ids: list[str]
+
+
+def _job_input(job: ImportJob, batch_source: str) -> JobInput:
+    return JobInput(
+        source=job.source or batch_source,
+        title=job.title,
+        company=job.company,
+        location=job.location,
+        external_id=job.external_id,
+        country=job.country,
+        remote=job.remote,
+        salary_min=job.salary_min,
+        salary_max=job.salary_max,
+        currency=job.currency,
+        experience_min=job.experience_min,
+        skills=tuple(job.skills),
+        description=job.description,
+        external_url=str(job.external_url) if job.external_url else None,
+        posted_date=job.posted_date,
+    )
+
+
+@router.post(
+    "/api/jobs/import",
+    response_model=ImportResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "Every job was already stored: nothing created, no event"},
+        401: {"description": "Missing or invalid API key"},
+        422: {"description": "A job is invalid: nothing is written"},
+        503: {"description": "Jobs saved, but the event service was unreachable"},
+    },
+)
+def import_jobs_route(
+    request: ImportRequest, response: Response, session: SessionDep, _key: ApiKeyDep
+) -> ImportResponse:
+    """Store the new jobs of a batch (dedup on job hash), then send `jobs/imported`
+    with the new ids only, so matching runs once per new job."""
+    batch_id = request.batch_id or f"{request.source}-{uuid.uuid4().hex[:12]}"
+    result = import_jobs(session, [_job_input(job, request.source) for job in request.jobs])
+    session.commit()
+    event_ids: list[str] = []
+    if result.created_ids:
+        event_ids = send_events(
+            [
+                inngest.Event(
+                    name="jobs/imported",
+                    id=f"jobs-imported-{result.created_ids[0]}-{result.created_ids[-1]}",
+                    data={
+                        "job_ids": result.created_ids,
+                        "batch_id": batch_id,
+                        "source": request.source,
+                    },
+                )
+            ],
+            what="jobs/imported",
+        )
+    else:
+        response.status_code = status.HTTP_200_OK
+    return ImportResponse(
+        batch_id=batch_id,
+        received=len(request.jobs),
+        created=len(result.created_ids),
+        duplicates=result.duplicates,
+        job_ids=result.created_ids,
+        event_ids=event_ids,
+    )

@@ -1,0 +1,150 @@
+"""The scraper's door: store a batch of jobs once each, and say which ones are new.
+
+A job's natural key is `job_hash` (sha256 of source + external id, or of the
+normalised title|company|location when the source has no id), so a scraper that
+posts the same job twice, or retries a whole batch, stores nothing twice: the
+batch is one `INSERT .. ON CONFLICT (job_hash) DO NOTHING RETURNING` in one
+transaction, and only the ids it returns are announced in `jobs/imported`.
+Embeddings are not computed here: the matching function embeds the new jobs in
+its own step, so the request stays far under API Gateway's 30 s at any batch size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from jobmatch.db.models import GlobalRole, Job
+
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class JobInput:
+    """One validated job of an import batch (skills already lower-cased)."""
+
+    source: str
+    title: str
+    company: str
+    location: str
+    external_id: str | None = None
+    country: str | None = None
+    remote: bool = False
+    salary_min: int | None = None
+    salary_max: int | None = None
+    currency: str | None = None
+    experience_min: int | None = None
+    skills: tuple[str, ...] = ()
+    description: str = ""
+    external_url: str | None = None
+    posted_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Ids of the rows this batch created, and how many items were already stored."""
+
+    created_ids: list[int]
+    duplicates: int
+    hashes: list[str]
+
+
+def _norm(text: str) -> str:
+    return _SPACES.sub(" ", text.strip().lower())
+
+
+def job_hash(job: JobInput) -> str:
+    """The natural key: source + external id when the source has one (stable across
+    edits of the title), else the normalised title|company|location."""
+    if job.external_id:
+        basis = f"{_norm(job.source)}:{job.external_id.strip()}"
+    else:
+        basis = f"{_norm(job.title)}|{_norm(job.company)}|{_norm(job.location)}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+class RoleNormalizer:
+    """Map a job title to a global role: the longest role name or alias that occurs
+    in the title as whole words wins ("Senior Python Backend Engineer" -> backend
+    engineer). Built once per batch from one query over `global_roles`."""
+
+    def __init__(self, roles: list[tuple[int, str, list[str]]]) -> None:
+        phrases = [
+            (_norm(p), role_id) for role_id, name, aliases in roles for p in [name, *aliases]
+        ]
+        phrases.sort(key=lambda item: len(item[0]), reverse=True)
+        self._patterns = [
+            (re.compile(rf"(?<![\w]){re.escape(phrase)}(?![\w])"), role_id)
+            for phrase, role_id in phrases
+            if phrase
+        ]
+
+    @classmethod
+    def load(cls, session: Session) -> RoleNormalizer:
+        """The normaliser for the roles currently in the database."""
+        rows = session.execute(select(GlobalRole.id, GlobalRole.name, GlobalRole.aliases)).all()
+        return cls([(r.id, r.name, list(r.aliases)) for r in rows])
+
+    def role_id(self, title: str) -> int | None:
+        """The role of `title`, or None when no role name or alias occurs in it."""
+        lowered = _norm(title)
+        for pattern, role_id in self._patterns:
+            if pattern.search(lowered):
+                return role_id
+        return None
+
+
+def _row(job: JobInput, digest: str, role_id: int | None) -> dict[str, Any]:
+    return {
+        "job_hash": digest,
+        "title": job.title.strip(),
+        "company": job.company.strip(),
+        "normalized_role_id": role_id,
+        "skills": list(job.skills),
+        "location": job.location.strip(),
+        "country": job.country,
+        "remote": job.remote,
+        "salary_min": job.salary_min,
+        "salary_max": job.salary_max,
+        "currency": job.currency,
+        "experience_min": job.experience_min,
+        "description": job.description,
+        "source": job.source,
+        "external_url": job.external_url,
+        "status": "active",
+        "posted_date": job.posted_date,
+    }
+
+
+def import_jobs(session: Session, jobs: list[JobInput]) -> ImportResult:
+    """Insert the jobs not yet stored, in the caller's transaction; one statement.
+
+    Items repeated inside the batch count as duplicates too (the first one wins).
+    """
+    normalizer = RoleNormalizer.load(session)
+    rows: dict[str, dict[str, Any]] = {}
+    hashes = []
+    for job in jobs:
+        digest = job_hash(job)
+        hashes.append(digest)
+        rows.setdefault(digest, _row(job, digest, normalizer.role_id(job.title)))
+    created: list[int] = []
+    if rows:
+        created = list(
+            session.scalars(
+                insert(Job)
+                .values(list(rows.values()))
+                .on_conflict_do_nothing(index_elements=["job_hash"])
+                .returning(Job.id)
+            )
+        )
+    return ImportResult(
+        created_ids=sorted(created), duplicates=len(jobs) - len(created), hashes=hashes
+    )
