@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+
 from jobmatch.ai.embeddings import (
     BedrockTitanEmbeddings,
     EmbeddingUnavailableError,

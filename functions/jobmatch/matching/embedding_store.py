@@ -1,0 +1,95 @@
+"""Computing and storing embeddings for rows that need them, in bounded batches.
+
+Every function selects by id (or by "embedding IS NULL") and writes the vectors
+back in the same transaction, so running it twice is harmless: the second run
+finds nothing missing, or recomputes the same deterministic text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobmatch.ai.embeddings import (
+    EmbeddingProvider,
+    candidate_embedding_text,
+    get_embedding_provider,
+    job_embedding_text,
+    preferences_embedding_text,
+)
+from jobmatch.db.models import Candidate, Job, UserPreferences
+from jobmatch.db.models.matching import MATCHABLE_STATUSES
+
+EntityType = Literal["jobs", "candidates"]
+
+
+def _embed_rows(
+    rows: Sequence[Any], text_of: Callable[[Any], str], provider: EmbeddingProvider | None
+) -> int:
+    if not rows:
+        return 0
+    vectors = (provider or get_embedding_provider()).embed([text_of(r) for r in rows])
+    for row, vector in zip(rows, vectors, strict=True):
+        row.embedding = vector
+    return len(rows)
+
+
+def embed_jobs(
+    session: Session,
+    job_ids: Sequence[int],
+    *,
+    only_missing: bool = True,
+    provider: EmbeddingProvider | None = None,
+) -> int:
+    """Embed these jobs (those without an embedding unless `only_missing` is off)."""
+    query = select(Job).where(Job.id.in_(sorted(set(job_ids))))
+    if only_missing:
+        query = query.where(Job.embedding.is_(None))
+    jobs = session.scalars(query.order_by(Job.id)).all()
+    count = _embed_rows(jobs, job_embedding_text, provider)
+    session.flush()
+    return count
+
+
+def embed_candidate(session: Session, candidate: Candidate, *, force: bool = False) -> bool:
+    """Give the candidate an embedding (a new one when `force`, e.g. profile update)."""
+    if candidate.embedding is not None and not force:
+        return False
+    _embed_rows([candidate], candidate_embedding_text, None)
+    session.flush()
+    return True
+
+
+def embed_preferences(
+    session: Session, preferences: UserPreferences, *, force: bool = False
+) -> bool:
+    """Give a user's preferences an embedding if they have none (or when `force`)."""
+    if preferences.embedding is not None and not force:
+        return False
+    _embed_rows([preferences], preferences_embedding_text, None)
+    session.flush()
+    return True
+
+
+def backfill(session: Session, entity_type: EntityType, batch_size: int) -> int:
+    """Embed up to `batch_size` active jobs or matchable candidates lacking one.
+    Rows are locked with SKIP LOCKED so two overlapping runs split the work."""
+    if entity_type == "jobs":
+        query: Any = select(Job).where(Job.embedding.is_(None), Job.status == "active")
+        text_of: Callable[[Any], str] = job_embedding_text
+        order = Job.id
+    else:
+        query = select(Candidate).where(
+            Candidate.embedding.is_(None), Candidate.status.in_(MATCHABLE_STATUSES)
+        )
+        text_of = candidate_embedding_text
+        order = Candidate.id
+    rows = session.scalars(
+        query.order_by(order).limit(batch_size).with_for_update(skip_locked=True)
+    ).all()
+    count = _embed_rows(rows, text_of, None)
+    session.flush()
+    return count

@@ -1,0 +1,306 @@
+"""The one scoring engine: pure functions, no database, no network.
+
+A pair (profile, job) scores 0-100 as a weighted sum of five components, each
+0-100: skills, experience, location (remote / city / country), salary and the
+semantic similarity of their embeddings (cosine, computed by pgvector in SQL and
+passed in). Pairs scoring >= 50 are stored and >= 70 recommended (seed 002).
+Candidates (tenants) and free-signup users are both a `ProfileFeatures`, so every
+matching path scores the same way.
+
+Features are built once per row (sets, lower-cased strings), so scoring a batch
+is a tight loop over pairs with no per-pair parsing or allocation beyond the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+STORE_THRESHOLD = 50.0
+RECOMMEND_THRESHOLD = 70.0
+WEIGHTS = {"skill": 0.35, "experience": 0.15, "location": 0.15, "salary": 0.10, "semantic": 0.25}
+MAX_LISTED_SKILLS = 10
+NEUTRAL = 50.0  # a component nobody stated anything about neither helps nor sinks a pair
+
+
+def _norm_set(values: Iterable[str] | None) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in values or () if v and v.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class JobFeatures:
+    """What scoring needs from a job."""
+
+    job_id: int
+    job_hash: str
+    title: str
+    company: str
+    skills: tuple[str, ...]
+    location: str
+    country: str | None
+    remote: bool
+    salary_min: int | None
+    salary_max: int | None
+    experience_min: int | None
+    role_id: int | None = None
+    skill_set: frozenset[str] = field(init=False)
+    location_key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skill_set", _norm_set(self.skills))
+        object.__setattr__(self, "location_key", (self.location or "").strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFeatures:
+    """What scoring needs from a candidate or a user's preferences."""
+
+    profile_id: int | None
+    skills: frozenset[str]
+    experience_years: int | None
+    locations: tuple[str, ...]
+    countries: frozenset[str]
+    remote_ok: bool
+    salary_expectation: int | None
+    role_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        profile_id: int | None,
+        *,
+        skills: Iterable[str] | None,
+        experience_years: int | None,
+        locations: Iterable[str] | None,
+        countries: Iterable[str] | None,
+        remote_ok: bool,
+        salary_expectation: int | None,
+        role_ids: Iterable[int] = (),
+    ) -> ProfileFeatures:
+        """Normalise raw values (lower-case, trimmed, de-duplicated) once."""
+        return cls(
+            profile_id=profile_id,
+            skills=_norm_set(skills),
+            experience_years=experience_years,
+            locations=tuple(sorted(_norm_set(locations))),
+            countries=frozenset(c.upper() for c in _norm_set(countries)),
+            remote_ok=remote_ok,
+            salary_expectation=salary_expectation,
+            role_ids=tuple(role_ids),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The score of one pair, its components, and why."""
+
+    profile_id: int | None
+    job_id: int
+    job_hash: str
+    score: float
+    skill_score: float
+    experience_score: float
+    location_score: float
+    salary_score: float
+    semantic_score: float
+    semantic_similarity: float
+    matched_skills: tuple[str, ...]
+    missing_skills: tuple[str, ...]
+    reasons: tuple[str, ...]
+    method: str = "rules"
+
+    @property
+    def is_recommended(self) -> bool:
+        """Strong enough to recommend (>= 70)."""
+        return self.score >= RECOMMEND_THRESHOLD
+
+    @property
+    def stored(self) -> bool:
+        """Strong enough to keep (>= 50)."""
+        return self.score >= STORE_THRESHOLD
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (step outputs, API answers)."""
+        return {
+            "profile_id": self.profile_id,
+            "job_id": self.job_id,
+            "job_hash": self.job_hash,
+            "score": self.score,
+            "skill_score": self.skill_score,
+            "experience_score": self.experience_score,
+            "location_score": self.location_score,
+            "salary_score": self.salary_score,
+            "semantic_score": self.semantic_score,
+            "semantic_similarity": self.semantic_similarity,
+            "matched_skills": list(self.matched_skills),
+            "missing_skills": list(self.missing_skills),
+            "reasons": list(self.reasons),
+            "method": self.method,
+            "is_recommended": self.is_recommended,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatchResult:
+        """Inverse of `to_dict` (a step reads the previous step's output)."""
+        fields = {k: v for k, v in data.items() if k != "is_recommended"}
+        for key in ("matched_skills", "missing_skills", "reasons"):
+            fields[key] = tuple(fields[key])
+        return cls(**fields)
+
+    def with_ai(self, score: float, reason: str | None) -> MatchResult:
+        """This result as re-scored and explained by the LLM."""
+        reasons = ((reason,) if reason else ()) + self.reasons
+        return replace(
+            self, score=round(max(0.0, min(100.0, score)), 1), reasons=reasons, method="ai"
+        )
+
+
+def skill_component(
+    profile: ProfileFeatures, job: JobFeatures
+) -> tuple[float, list[str], list[str]]:
+    """Share of the job's skills the profile has; neutral when the job lists none."""
+    if not job.skill_set:
+        return NEUTRAL, [], []
+    matched = sorted(job.skill_set & profile.skills)
+    missing = sorted(job.skill_set - profile.skills)
+    return 100.0 * len(matched) / len(job.skill_set), matched, missing
+
+
+def experience_component(profile: ProfileFeatures, job: JobFeatures) -> float:
+    """Full marks at or above the minimum; 25 points off per missing year."""
+    if not job.experience_min:
+        return 100.0
+    if profile.experience_years is None:
+        return NEUTRAL
+    gap = job.experience_min - profile.experience_years
+    return 100.0 if gap <= 0 else max(0.0, 100.0 - 25.0 * gap)
+
+
+def location_component(profile: ProfileFeatures, job: JobFeatures) -> float:
+    """Remote fit, then same city, then same country; neutral without information."""
+    if job.remote and profile.remote_ok:
+        return 100.0
+    if job.location_key and any(
+        loc in job.location_key or job.location_key in loc for loc in profile.locations
+    ):
+        return 100.0
+    if job.country and job.country.upper() in profile.countries:
+        return 70.0
+    if not profile.locations and not profile.countries:
+        return NEUTRAL if not job.remote else 80.0
+    return 40.0 if job.remote else 10.0
+
+
+def salary_component(profile: ProfileFeatures, job: JobFeatures) -> float:
+    """Full marks when the range reaches the expectation; falls off with the shortfall."""
+    top = job.salary_max or job.salary_min
+    if not profile.salary_expectation or not top:
+        return NEUTRAL + 20.0  # most ads state no salary: do not punish them hard
+    if top >= profile.salary_expectation:
+        return 100.0
+    shortfall = (profile.salary_expectation - top) / profile.salary_expectation
+    return max(0.0, 100.0 - 200.0 * shortfall)
+
+
+def _reasons(
+    job: JobFeatures,
+    parts: Mapping[str, float],
+    matched: Sequence[str],
+    missing: Sequence[str],
+    similarity: float,
+) -> tuple[str, ...]:
+    out: list[str] = []
+    if job.skill_set:
+        shown = ", ".join(matched[:MAX_LISTED_SKILLS])
+        out.append(
+            f"Has {len(matched)} of {len(job.skill_set)} required skills"
+            + (f" ({shown})" if shown else "")
+        )
+    if missing:
+        out.append("Missing: " + ", ".join(missing[:MAX_LISTED_SKILLS]))
+    if job.experience_min:
+        out.append(
+            f"Meets the {job.experience_min}+ years experience requirement"
+            if parts["experience"] >= 100.0
+            else f"Below the {job.experience_min}+ years experience requirement"
+        )
+    if parts["location"] >= 100.0:
+        out.append("Remote role, open to remote" if job.remote else f"Located in {job.location}")
+    elif parts["location"] <= 10.0:
+        out.append(f"Location {job.location or 'unknown'} is outside the preferred areas")
+    if parts["salary"] >= 100.0:
+        out.append("Salary range meets the expectation")
+    elif parts["salary"] < 50.0:
+        out.append("Salary range is below the expectation")
+    if similarity >= 0.5:
+        out.append(f"Profile and job description are closely related ({similarity:.2f})")
+    return tuple(out)
+
+
+def _components(
+    profile: ProfileFeatures, job: JobFeatures, semantic: float
+) -> tuple[float, dict[str, float], list[str], list[str], float]:
+    """Total, components, matched and missing skills, clamped similarity."""
+    skill, matched, missing = skill_component(profile, job)
+    similarity = max(-1.0, min(1.0, float(semantic)))
+    parts = {
+        "skill": skill,
+        "experience": experience_component(profile, job),
+        "location": location_component(profile, job),
+        "salary": salary_component(profile, job),
+        "semantic": 100.0 * max(0.0, similarity),
+    }
+    total = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+    return total, parts, matched, missing, similarity
+
+
+def _result(
+    profile: ProfileFeatures,
+    job: JobFeatures,
+    scored: tuple[float, dict[str, float], list[str], list[str], float],
+) -> MatchResult:
+    total, parts, matched, missing, similarity = scored
+    return MatchResult(
+        profile_id=profile.profile_id,
+        job_id=job.job_id,
+        job_hash=job.job_hash,
+        score=total,
+        skill_score=round(parts["skill"], 1),
+        experience_score=round(parts["experience"], 1),
+        location_score=round(parts["location"], 1),
+        salary_score=round(parts["salary"], 1),
+        semantic_score=round(parts["semantic"], 1),
+        semantic_similarity=round(similarity, 4),
+        matched_skills=tuple(matched),
+        missing_skills=tuple(missing[:MAX_LISTED_SKILLS]),
+        reasons=_reasons(job, parts, matched, missing, similarity),
+    )
+
+
+def score(profile: ProfileFeatures, job: JobFeatures, semantic: float) -> MatchResult:
+    """Score one pair; `semantic` is the cosine similarity of the two embeddings."""
+    return _result(profile, job, _components(profile, job, semantic))
+
+
+def score_batch(
+    profiles: Mapping[int, ProfileFeatures],
+    jobs: Mapping[int, JobFeatures],
+    pairs: Iterable[tuple[int, int, float]],
+    *,
+    threshold: float = STORE_THRESHOLD,
+) -> list[MatchResult]:
+    """Score (profile_id, job_id, similarity) pairs; keep those at or above `threshold`.
+
+    Reasons are only written for pairs that are kept. Pairs whose profile or job
+    is absent are skipped (a row deleted between the candidate query and scoring
+    simply does not match)."""
+    results: list[MatchResult] = []
+    for profile_id, job_id, similarity in pairs:
+        profile, job = profiles.get(profile_id), jobs.get(job_id)
+        if profile is None or job is None:
+            continue
+        scored = _components(profile, job, similarity)
+        if scored[0] >= threshold:
+            results.append(_result(profile, job, scored))
+    return results

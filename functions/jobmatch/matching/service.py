@@ -1,0 +1,346 @@
+"""Matching operations: what the Inngest functions, the routes and the bench call.
+
+Each operation takes an open session and does one bounded, idempotent unit of
+work: generate candidates in SQL, score them in a batch, upsert the kept pairs,
+remove the ones that no longer qualify, all in the caller's transaction. They
+return counts (or results for a user), never ORM rows, so a step can return
+what they give.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+
+from jobmatch.ai.embeddings import get_embedding_provider, preferences_embedding_text
+from jobmatch.ai.llm import LLM, LLMUnavailableError, get_llm
+from jobmatch.db.models import Job, User, UserPreferences
+from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
+from jobmatch.matching import repository as repo
+from jobmatch.matching.approval import tenant_candidate
+from jobmatch.matching.embedding_store import embed_preferences
+from jobmatch.matching.repository import JobChunk
+from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch
+from jobmatch.settings import get_settings
+
+MAX_JOBS_PER_CHUNK = 500  # keeps a chunk (a step output / event) a few KB at most
+
+
+class UserNotFoundError(LookupError):
+    """No such user, or the user has no preferences yet."""
+
+
+# ---------------------------------------------------------------- jobs -> candidates
+
+
+def plan_job_chunks(
+    session: Session,
+    job_ids: Iterable[int],
+    *,
+    tenant_id: int | None = None,
+    pair_budget: int | None = None,
+) -> list[JobChunk]:
+    """Split matching these jobs into chunks of at most `pair_budget` pairs each.
+
+    Pair counts come from one GIN-backed count per role, not from the pairs
+    themselves. Jobs of small roles are packed together; a role with more
+    eligible candidates than the budget is split by candidate id range, one job
+    per chunk. Jobs whose role has no candidates still get a chunk, so a
+    re-matched job loses the matches it no longer qualifies for."""
+    budget = pair_budget or get_settings().matching_pair_budget
+    rows = session.execute(
+        select(Job.id, Job.normalized_role_id)
+        .where(
+            Job.id.in_(sorted(set(job_ids))),
+            Job.status == "active",
+            Job.embedding.is_not(None),
+            Job.normalized_role_id.is_not(None),
+        )
+        .order_by(Job.normalized_role_id, Job.id)
+    ).all()
+    by_role: dict[int, list[int]] = defaultdict(list)
+    for job_id, role_id in rows:
+        by_role[role_id or 0].append(job_id)
+    counts = repo.eligible_counts_by_role(session, sorted(by_role), tenant_id)
+
+    chunks: list[JobChunk] = []
+    packed: list[int] = []
+    packed_pairs = 0
+    for role_id, jobs in by_role.items():
+        n = counts.get(role_id, 0)
+        if n > budget:
+            cuts = repo.candidate_id_boundaries(session, role_id, budget, tenant_id)
+            bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+            chunks.extend(JobChunk((j,), lo, hi) for j in jobs for lo, hi in bounds)
+            continue
+        for job_id in jobs:
+            if packed and (packed_pairs + n > budget or len(packed) >= MAX_JOBS_PER_CHUNK):
+                chunks.append(JobChunk(tuple(packed)))
+                packed, packed_pairs = [], 0
+            packed.append(job_id)
+            packed_pairs += n
+    if packed:
+        chunks.append(JobChunk(tuple(packed)))
+    return chunks
+
+
+def match_job_chunk(
+    session: Session, chunk: JobChunk, *, tenant_id: int | None = None
+) -> dict[str, int]:
+    """Score one chunk's pairs, upsert the kept ones, drop the stale ones."""
+    pairs = repo.job_candidate_pairs(session, chunk, tenant_id)
+    jobs = repo.load_jobs(session, chunk.job_ids)
+    profiles, tenants = repo.load_candidates(session, {c for c, _, _ in pairs})
+    results = score_batch(profiles, jobs, pairs)
+    repo.upsert_candidate_matches(session, results, tenants, get_settings().matching_score_batch)
+    removed = repo.delete_stale_job_matches(session, chunk, results, tenant_id)
+    return {
+        "pairs": len(pairs),
+        "stored": len(results),
+        "recommended": sum(r.is_recommended for r in results),
+        "removed": removed,
+    }
+
+
+def match_jobs_to_candidates(
+    session: Session, job_ids: Sequence[int], *, tenant_id: int | None = None
+) -> dict[str, int]:
+    """All of it in one call (bench, scripts). The Inngest function runs the same
+    plan with one step per chunk instead."""
+    totals: dict[str, int] = defaultdict(int)
+    chunks = plan_job_chunks(session, job_ids, tenant_id=tenant_id)
+    for chunk in chunks:
+        for key, value in match_job_chunk(session, chunk, tenant_id=tenant_id).items():
+            totals[key] += value
+    totals["chunks"] = len(chunks)
+    return dict(totals)
+
+
+# ---------------------------------------------------------------- one candidate -> jobs
+
+
+def match_candidate(session: Session, candidate_id: int, tenant_id: int) -> dict[str, int]:
+    """(Re)compute one candidate's matches against active jobs; matches that no
+    longer qualify (or all, when the candidate is not matchable) are removed.
+    Another tenant's candidate raises CandidateNotFoundError (approval.py)."""
+    settings = get_settings()
+    candidate = tenant_candidate(session, candidate_id, tenant_id)
+    results: list[MatchResult] = []
+    considered: list[tuple[int, float]] = []
+    if candidate.status in MATCHABLE_STATUSES and candidate.embedding is not None:
+        considered = repo.jobs_for_profile(
+            session,
+            candidate.embedding,
+            candidate.preferred_role_ids or [],
+            max_jobs=settings.matching_candidate_max_jobs,
+            top_k=settings.matching_top_k,
+        )
+        jobs = repo.load_jobs(session, [j for j, _ in considered])
+        profile = repo.candidate_profile(candidate)
+        results = score_batch(
+            {candidate.id: profile}, jobs, ((candidate.id, j, s) for j, s in considered)
+        )
+        repo.upsert_candidate_matches(
+            session, results, {candidate.id: tenant_id}, settings.matching_score_batch
+        )
+    removed = repo.delete_stale_candidate_matches(
+        session, candidate.id, [r.job_id for r in results]
+    )
+    return {
+        "jobs_considered": len(considered),
+        "stored": len(results),
+        "recommended": sum(r.is_recommended for r in results),
+        "removed": removed,
+    }
+
+
+# ---------------------------------------------------------------- free-signup users
+
+
+def preferences_dict(prefs: UserPreferences) -> dict[str, Any]:
+    """A preferences row in seed 000's `userPrefs` shape (what scoring reads)."""
+    return {
+        "roles": list(prefs.roles or []),
+        "skills": list(prefs.skills or []),
+        "locations": list(prefs.locations or []),
+        "countries": list(prefs.countries or []),
+        "remote_ok": prefs.remote_ok,
+        "salary_min": prefs.salary_min,
+        "experience_years": prefs.experience_years,
+    }
+
+
+def preferences_profile(
+    session: Session, profile_id: int | None, prefs: Mapping[str, Any]
+) -> ProfileFeatures:
+    """Scoring features of a user's preferences (role names resolved to role ids)."""
+    return ProfileFeatures.build(
+        profile_id,
+        skills=prefs.get("skills"),
+        experience_years=prefs.get("experience_years"),
+        locations=prefs.get("locations"),
+        countries=prefs.get("countries"),
+        remote_ok=bool(prefs.get("remote_ok", True)),
+        salary_expectation=prefs.get("salary_min"),
+        role_ids=repo.resolve_preferred_roles(session, prefs.get("roles") or []),
+    )
+
+
+def _jobs_by_hash(
+    session: Session, embedding: Sequence[float], job_hashes: Sequence[str]
+) -> list[tuple[int, float]]:
+    """Given jobs (seed 000 passes the job list) with their similarity to the profile."""
+    stmt = text("""
+        SELECT id, COALESCE(1 - (embedding <=> :q), 0) AS similarity
+        FROM jobs WHERE job_hash = ANY(CAST(:hashes AS text[])) AND status = 'active'
+    """).bindparams(bindparam("q", type_=Vector(EMBEDDING_DIM)))
+    rows = session.execute(stmt, {"q": list(embedding), "hashes": list(job_hashes)}).all()
+    return [(int(j), float(s)) for j, s in rows]
+
+
+def match_profile(
+    session: Session,
+    profile: ProfileFeatures,
+    embedding: Sequence[float],
+    *,
+    job_hashes: Sequence[str] | None = None,
+    limit: int | None = None,
+    time_budget: float | None = None,
+) -> list[MatchResult]:
+    """Best stored-grade matches of a profile, best first. Scoring stops when the
+    time budget is spent (the signup answer must be quick); what was scored by
+    then is returned, and the durable run computes the full set."""
+    settings = get_settings()
+    started = time.monotonic()
+    if job_hashes:
+        considered = _jobs_by_hash(session, embedding, job_hashes)
+    else:
+        considered = repo.jobs_for_profile(
+            session,
+            embedding,
+            profile.role_ids,
+            max_jobs=settings.matching_candidate_max_jobs,
+            top_k=settings.matching_top_k,
+        )
+    pid = profile.profile_id or 0
+    results: list[MatchResult] = []
+    batch = settings.matching_score_batch
+    for start in range(0, len(considered), batch):
+        part = considered[start : start + batch]
+        jobs = repo.load_jobs(session, [j for j, _ in part])
+        results.extend(score_batch({pid: profile}, jobs, ((pid, j, s) for j, s in part)))
+        if time_budget is not None and time.monotonic() - started > time_budget:
+            break
+    results.sort(key=lambda r: (-r.score, r.job_id))
+    return results[: limit or settings.user_match_limit]
+
+
+def match_user(
+    session: Session,
+    user_id: int,
+    *,
+    limit: int | None = None,
+    time_budget: float | None = None,
+    job_hashes: Sequence[str] | None = None,
+) -> list[MatchResult]:
+    """A stored user's best matches (their preferences get an embedding if missing)."""
+    prefs = session.get(UserPreferences, user_id)
+    if prefs is None or session.get(User, user_id) is None:
+        raise UserNotFoundError(f"user {user_id} has no preferences")
+    embed_preferences(session, prefs)
+    profile = preferences_profile(session, user_id, preferences_dict(prefs))
+    return match_profile(
+        session,
+        profile,
+        list(prefs.embedding if prefs.embedding is not None else ()),
+        job_hashes=job_hashes,
+        limit=limit,
+        time_budget=time_budget,
+    )
+
+
+def inline_preferences_embedding(prefs: Mapping[str, Any]) -> list[float]:
+    """Embedding of seed 000's inline `userPrefs` (never stored: no row to hold it)."""
+    row = UserPreferences(
+        roles=list(prefs.get("roles") or []),
+        skills=list(prefs.get("skills") or []),
+        locations=list(prefs.get("locations") or []),
+        experience_years=prefs.get("experience_years"),
+    )
+    return get_embedding_provider().embed([preferences_embedding_text(row)])[0]
+
+
+def save_user_matches(session: Session, user_email: str, results: Sequence[MatchResult]) -> int:
+    """Upsert a user's matches on (user_email, job_hash); returns how many were written."""
+    return repo.upsert_user_matches(session, user_email.strip().lower(), results)
+
+
+# ---------------------------------------------------------------- AI re-ranking
+
+RERANK_SYSTEM = (
+    "You are a recruiter. Re-rank job matches for one job seeker. Judge fit from the "
+    "profile and each job. Answer with JSON only: "
+    '{"ranking": [{"job_hash": "...", "score": 0-100, "reason": "one short sentence"}]}'
+)
+
+
+def _rerank_prompt(
+    results: Sequence[MatchResult], profile: ProfileFeatures, jobs: Mapping[int, JobFeatures]
+) -> str:
+    lines = [
+        f"Profile: skills={sorted(profile.skills)}, years={profile.experience_years}, "
+        f"locations={list(profile.locations)}, remote_ok={profile.remote_ok}, "
+        f"salary_expectation={profile.salary_expectation}",
+        "Jobs (rule-based score in brackets):",
+    ]
+    for r in results:
+        job = jobs.get(r.job_id)
+        if job is not None:
+            lines.append(
+                f"- {r.job_hash}: {job.title} at {job.company}, {job.location}"
+                f"{' (remote)' if job.remote else ''}; skills={list(job.skills)} [{r.score}]"
+            )
+    return "\n".join(lines)
+
+
+def ai_rerank(
+    results: Sequence[MatchResult],
+    profile: ProfileFeatures,
+    jobs: Mapping[int, JobFeatures],
+    *,
+    llm: LLM | None = None,
+) -> tuple[list[MatchResult], str]:
+    """Let the LLM re-score and explain the top N; any failure keeps the rule-based
+    result. Returns the results (best first) and 'ai' or 'rules'."""
+    ranked = list(results)
+    model = llm if llm is not None else get_llm()
+    if model is None or not ranked:
+        return ranked, "rules"
+    top = ranked[: get_settings().ai_rerank_top_n]
+    by_hash = {r.job_hash: r for r in top}
+    try:
+        answer = model.complete_json(RERANK_SYSTEM, _rerank_prompt(top, profile, jobs))
+    except LLMUnavailableError:
+        return ranked, "rules"
+    revised: dict[str, MatchResult] = {}
+    for item in answer.get("ranking") or []:
+        if not isinstance(item, dict) or item.get("job_hash") not in by_hash:
+            continue
+        value = item.get("score")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        reason = item.get("reason")
+        reason = str(reason)[:300] if reason else None
+        revised[item["job_hash"]] = by_hash[item["job_hash"]].with_ai(float(value), reason)
+    if not revised:
+        return ranked, "rules"
+    # The LLM may judge a pair below the storing threshold: then it is not a match.
+    merged = [m for m in (revised.get(r.job_hash, r) for r in ranked) if m.stored]
+    merged.sort(key=lambda r: (-r.score, r.job_id))
+    return merged, "ai"

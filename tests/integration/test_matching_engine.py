@@ -1,0 +1,219 @@
+"""The set-based engine on the embedded PostgreSQL: who gets matched, idempotency,
+stale removal, chunking, tenants, users, embeddings backfill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch
+from jobmatch.db.session import session_scope
+from jobmatch.matching import service
+from jobmatch.matching.approval import CandidateNotFoundError
+from jobmatch.matching.embedding_store import backfill, embed_jobs
+from jobmatch.matching.repository import resolve_preferred_roles
+from tests import matching_data as make
+
+pytestmark = pytest.mark.integration
+
+
+def _matches(session: Session) -> dict[tuple[int, int], dict[str, Any]]:
+    rows = session.scalars(select(CandidateJobMatch)).all()
+    return {
+        (r.candidate_id, r.job_id): {
+            "id": r.id,
+            "score": r.match_score,
+            "tenant": r.tenant_id,
+            "reasons": r.match_reasons,
+        }
+        for r in rows
+    }
+
+
+@pytest.fixture
+def world(db: None) -> dict[str, Any]:
+    """Two roles, two tenants, candidates who fit and who must not be matched."""
+    with session_scope() as s:
+        backend = make.role(s, "backend engineer", "backend developer", "python developer")
+        nurse = make.role(s, "registered nurse", "nurse")
+        a, b = make.tenant(s, "Alpha Staffing"), make.tenant(s, "Beta Staffing")
+        fits = make.candidate(s, a, ["Backend Developer"]).id  # by alias, any case
+        fits_by_id = make.candidate(s, a, [backend], skills=["python", "sql"]).id
+        other_role = make.candidate(s, a, ["nurse"], skills=["triage"]).id
+        pending = make.candidate(s, a, [backend], status="pending").id
+        other_tenant = make.candidate(s, b, ["backend engineer"]).id
+        jobs = [make.job(s, backend).id, make.job(s, backend, title="Senior Python Developer").id]
+        nurse_job = make.job(
+            s,
+            nurse,
+            title="ICU Nurse",
+            skills=["triage", "patient care"],
+            description="Intensive care nursing, night shifts.",
+        ).id
+    return {
+        "roles": {"backend": backend, "nurse": nurse},
+        "tenants": {"a": a, "b": b},
+        "fits": fits,
+        "fits_by_id": fits_by_id,
+        "other_role": other_role,
+        "pending": pending,
+        "other_tenant": other_tenant,
+        "jobs": jobs,
+        "nurse_job": nurse_job,
+    }
+
+
+def test_roles_given_by_name_alias_or_id_resolve_and_unknown_ones_drop(
+    world: dict[str, Any],
+) -> None:
+    with session_scope() as s:
+        got = resolve_preferred_roles(
+            s, ["BACKEND   engineer", "nurse", str(world["roles"]["nurse"]), "astronaut", 999]
+        )
+    assert got == sorted([world["roles"]["backend"], world["roles"]["nurse"]])
+
+
+def test_new_jobs_match_only_candidates_whose_preferred_roles_fit(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        counts = service.match_jobs_to_candidates(s, world["jobs"])
+    with session_scope() as s:
+        pairs = _matches(s)
+    matched = {c for c, _ in pairs}
+    assert matched == {world["fits"], world["fits_by_id"], world["other_tenant"]}
+    assert {j for _, j in pairs} <= set(world["jobs"])
+    assert counts["stored"] == len(pairs)
+    assert all(p["score"] >= 50 and p["reasons"] for p in pairs.values())
+    assert pairs[(world["other_tenant"], world["jobs"][0])]["tenant"] == world["tenants"]["b"]
+
+
+def test_a_tenant_scoped_run_never_touches_another_tenant(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        service.match_jobs_to_candidates(s, world["jobs"], tenant_id=world["tenants"]["a"])
+    with session_scope() as s:
+        assert {t["tenant"] for t in _matches(s).values()} == {world["tenants"]["a"]}
+
+
+def test_running_twice_gives_the_same_rows(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        service.match_jobs_to_candidates(s, world["jobs"])
+    with session_scope() as s:
+        first = _matches(s)
+    with session_scope() as s:
+        service.match_jobs_to_candidates(s, world["jobs"])
+        service.match_candidate(s, world["fits"], world["tenants"]["a"])
+    with session_scope() as s:
+        assert _matches(s) == first
+
+
+def test_small_pair_budget_splits_by_candidate_range_with_the_same_result(
+    world: dict[str, Any],
+) -> None:
+    with session_scope() as s:
+        chunks = service.plan_job_chunks(s, world["jobs"], pair_budget=1)
+        assert len(chunks) == 2 * 3  # 3 eligible candidates, one per range, per job
+        assert all(len(c.job_ids) == 1 for c in chunks)
+        for chunk in chunks:
+            service.match_job_chunk(s, chunk)
+    with session_scope() as s:
+        chunked = {k: v["score"] for k, v in _matches(s).items()}
+        s.execute(CandidateJobMatch.__table__.delete())
+        (whole,) = service.plan_job_chunks(s, world["jobs"])
+        service.match_job_chunk(s, whole)
+    with session_scope() as s:
+        assert {k: v["score"] for k, v in _matches(s).items()} == chunked
+
+
+def test_a_job_that_stops_fitting_loses_its_matches(world: dict[str, Any]) -> None:
+    job_id = world["jobs"][0]
+    with session_scope() as s:
+        service.match_jobs_to_candidates(s, [job_id])
+        assert _matches(s)
+    with session_scope() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        job.title, job.description = "Oncology Nurse", "Night shifts on the ward"
+        job.skills = ["chemotherapy", "triage", "phlebotomy", "wound care"]
+        job.remote, job.location, job.country = False, "Lisbon", "PT"
+        job.salary_max = job.salary_min = 20_000
+        job.experience_min = 15
+        embed_jobs(s, [job_id], only_missing=False)
+        counts = service.match_jobs_to_candidates(s, [job_id])
+    assert counts["removed"] >= 1
+    with session_scope() as s:
+        assert not _matches(s)
+
+
+def test_candidate_matches_follow_its_roles_and_tenant(world: dict[str, Any]) -> None:
+    a, b = world["tenants"]["a"], world["tenants"]["b"]
+    with session_scope() as s:
+        counts = service.match_candidate(s, world["fits"], a)
+    assert counts["stored"] == 2
+    with session_scope() as s:
+        assert {j for _, j in _matches(s)} == set(world["jobs"])
+        with pytest.raises(CandidateNotFoundError):
+            service.match_candidate(s, world["fits"], b)
+    with session_scope() as s:
+        cand = s.get(Candidate, world["fits"])
+        assert cand is not None
+        cand.preferred_roles = ["nurse"]
+        cand.preferred_role_ids = resolve_preferred_roles(s, cand.preferred_roles)
+        counts = service.match_candidate(s, world["fits"], a)
+    assert counts["removed"] == 2
+    with session_scope() as s:
+        assert not {j for c, j in _matches(s) if c == world["fits"]} & set(world["jobs"])
+
+
+def test_a_pending_candidate_gets_no_matches(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        counts = service.match_candidate(s, world["pending"], world["tenants"]["a"])
+    assert counts == {"jobs_considered": 0, "stored": 0, "recommended": 0, "removed": 0}
+
+
+def test_a_candidate_without_roles_is_matched_by_nearest_jobs(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        loose = make.candidate(s, world["tenants"]["a"], []).id
+        counts = service.match_candidate(s, loose, world["tenants"]["a"])
+    assert counts["jobs_considered"] == 3  # all active jobs are within top-K here
+    with session_scope() as s:
+        got = {j for c, j in _matches(s) if c == loose}
+    assert set(world["jobs"]) <= got
+    assert world["nurse_job"] not in got
+
+
+def test_user_matches_are_upserted_on_email_and_job_hash(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        user = make.user(s, "ada@example.com", ["backend engineer"])
+        results = service.match_user(s, user.id, limit=10)
+        assert {r.job_id for r in results} == set(world["jobs"])
+        assert results == sorted(results, key=lambda r: -r.score)
+        assert service.save_user_matches(s, "ADA@example.com", results) == 2
+    with session_scope() as s:
+        service.save_user_matches(s, "ada@example.com", service.match_user(s, user.id))
+        assert s.scalar(select(func.count()).select_from(UserMatch)) == 2
+        assert set(s.scalars(select(UserMatch.method))) == {"rules"}
+
+
+def test_user_matching_can_be_limited_to_given_jobs(world: dict[str, Any]) -> None:
+    with session_scope() as s:
+        user = make.user(s, "bob@example.com", [])
+        only = s.get(Job, world["jobs"][1])
+        assert only is not None
+        results = service.match_user(s, user.id, job_hashes=[only.job_hash])
+    assert [r.job_id for r in results] == [world["jobs"][1]]
+
+
+def test_backfill_embeds_in_bounded_batches(db: None) -> None:
+    with session_scope() as s:
+        rid = make.role(s, "data engineer")
+        ids = [make.job(s, rid, embed=False).id for _ in range(5)]
+        make.job(s, rid, embed=False, status="expired")
+    with session_scope() as s:
+        assert backfill(s, "jobs", 2) == 2
+    with session_scope() as s:
+        assert backfill(s, "jobs", 10) == 3
+        assert backfill(s, "jobs", 10) == 0
+        embedded = s.scalar(select(func.count()).where(Job.id.in_(ids), Job.embedding.is_not(None)))
+    assert embedded == 5
