@@ -17,6 +17,7 @@ import inngest
 import pytest
 from mangum import Mangum
 
+from jobmatch.workflows.client import inngest_client as client
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_SIGNING_KEY
@@ -25,15 +26,6 @@ pytestmark = pytest.mark.e2e
 
 # Side effects the test functions leave, in-process (the handler runs here too).
 calls: Counter[str] = Counter()
-
-
-def _client() -> inngest.Inngest:
-    from jobmatch.workflows.client import inngest_client
-
-    return inngest_client
-
-
-client = _client()
 
 
 @client.create_function(
