@@ -11,7 +11,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from jobmatch.api.replay_guard import ReplayGuard
-from jobmatch.api.routes import health
+from jobmatch.api.routes import admin, health
 from jobmatch.observability import logger
 from jobmatch.settings import get_settings
 from jobmatch.workflows.client import inngest_client
@@ -43,6 +43,7 @@ def create_app(
         version="1.0.0",
     )
     app.include_router(health.router)
+    app.include_router(admin.router)
     inngest.fast_api.serve(
         app,
         client,

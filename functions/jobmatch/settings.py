@@ -87,9 +87,31 @@ class Settings(BaseSettings):
     user_match_limit: int = 50  # matches kept per free-signup user
     ai_rerank_top_n: int = 10
 
-    # Tenders.
+    # Tenders: the OCDS publisher and how one page fetch stays inside a step budget.
     ocds_base_url: str = "http://127.0.0.1:8765"
     ocds_page_size: int = 100
+    ocds_pagination: Literal["page", "links"] = "page"
+    ocds_releases_path: str = "/api/OCDSReleases"
+    ocds_date_format: Literal["datetime", "date"] = "datetime"
+    ocds_timeout_seconds: float = 10.0
+    ocds_max_attempts: int = 4
+    ocds_backoff_seconds: float = 0.5
+    ocds_page_budget_seconds: float = 15.0  # fetch + retries of one page; then the step fails
+    # Tender sync: the first run looks back this far; later runs start at the cursor
+    # minus an overlap (upserts are idempotent, so the overlap costs nothing but
+    # catches releases the publisher indexed late).
+    tender_sync_lookback_days: int = 7
+    tender_sync_overlap_minutes: int = 60
+    tender_sync_max_window_days: int = 31
+    tender_sync_max_pages: int = 500
+    tender_enrichment_default_max: int = 300
+    tender_fanout_batch_size: int = 100
+    # enrich-tender calls Bedrock: at most this many at once and per minute.
+    tender_enrich_concurrency: int = 5
+    tender_enrich_per_minute: int = 60
+    tender_alert_batch_size: int = 50
+    tender_alert_max_items: int = 25
+    tender_stuck_job_hours: int = 6
 
     @property
     def in_lambda(self) -> bool:

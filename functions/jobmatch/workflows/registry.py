@@ -6,7 +6,9 @@ from typing import Any
 
 import inngest
 
+from jobmatch.workflows import tenders
+
 
 def all_functions() -> list[inngest.Function[Any]]:
     """The functions served at /api/inngest; each family module lists its own."""
-    return []
+    return [*tenders.FUNCTIONS]

@@ -12,6 +12,7 @@ from jobmatch.db.models.matching import (
     UserMatch,
     UserPreferences,
 )
+from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
     "Base",
@@ -19,7 +20,11 @@ __all__ = [
     "CandidateJobMatch",
     "GlobalRole",
     "Job",
+    "JobLog",
     "OutboxMessage",
+    "SyncState",
+    "Tender",
+    "TenderAlertSubscription",
     "Tenant",
     "User",
     "UserMatch",

@@ -1,0 +1,131 @@
+"""Admin API (machine API key): trigger tender jobs, read job logs.
+
+Triggers only send events; the work runs as Inngest functions and reports through
+its job log, which `GET /api/admin/job-logs` lists with counts and errors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import inngest
+from fastapi import APIRouter, Body, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from jobmatch.api.deps import ApiKeyDep, SessionDep
+from jobmatch.api.events import send_events
+from jobmatch.db.models import JobLog
+from jobmatch.workflows.events.tenders import (
+    ENRICH_TODAY_REQUESTED,
+    MAX_ENRICHMENT,
+    SYNC_REQUESTED,
+)
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SyncRequest(_Body):
+    """What a manual sync may set."""
+
+    max_enrichment: int | None = Field(default=None, alias="maxEnrichment", ge=0, le=MAX_ENRICHMENT)
+    triggered_by: str = Field(
+        default="admin-api", alias="triggeredBy", min_length=1, max_length=120
+    )
+
+
+class EnrichTodayRequest(_Body):
+    """What enrich-today may set."""
+
+    max_enrichment: int | None = Field(default=None, alias="maxEnrichment", ge=0, le=MAX_ENRICHMENT)
+    admin_user_id: str | None = Field(default=None, alias="adminUserId", max_length=100)
+
+
+class Triggered(BaseModel):
+    """The event sent; its run shows up in the job logs."""
+
+    event: str
+    event_ids: list[str] = Field(serialization_alias="eventIds")
+
+
+class JobLogOut(BaseModel):
+    """One job log as admins see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_type: str
+    run_id: str
+    status: str
+    triggered_by: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, Any]
+    meta: dict[str, Any]
+    error: str | None
+
+
+class JobLogPage(BaseModel):
+    """A page of job logs, newest first."""
+
+    items: list[JobLogOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _trigger(name: str, data: dict[str, Any]) -> Triggered:
+    ids = send_events([inngest.Event(name=name, data=data)], what=name)
+    return Triggered(event=name, event_ids=ids)
+
+
+@router.post("/tenders/sync", status_code=status.HTTP_202_ACCEPTED, response_model=Triggered)
+def trigger_sync(_key: ApiKeyDep, body: Annotated[SyncRequest | None, Body()] = None) -> Triggered:
+    """Send `tender/sync.requested` (skipped by Inngest if a sync is already running)."""
+    request = body or SyncRequest()
+    return _trigger(SYNC_REQUESTED, request.model_dump(by_alias=True, exclude_none=True))
+
+
+@router.post(
+    "/tenders/enrich-today", status_code=status.HTTP_202_ACCEPTED, response_model=Triggered
+)
+def trigger_enrich_today(
+    _key: ApiKeyDep, body: Annotated[EnrichTodayRequest | None, Body()] = None
+) -> Triggered:
+    """Send `tender/enrich-today.requested`."""
+    request = body or EnrichTodayRequest()
+    return _trigger(ENRICH_TODAY_REQUESTED, request.model_dump(by_alias=True, exclude_none=True))
+
+
+@router.get("/job-logs", response_model=JobLogPage)
+def list_job_logs(
+    _key: ApiKeyDep,
+    session: SessionDep,
+    job_type: Annotated[str | None, Query(alias="jobType", max_length=60)] = None,
+    status_: Annotated[
+        Literal["RUNNING", "SUCCESS", "FAILED"] | None, Query(alias="status")
+    ] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> JobLogPage:
+    """Job logs, newest first, filtered by type, status and start time."""
+    filters = []
+    if job_type:
+        filters.append(JobLog.job_type == job_type)
+    if status_:
+        filters.append(JobLog.status == status_)
+    if since:
+        filters.append(JobLog.started_at >= since)
+    total = session.scalar(select(func.count()).select_from(JobLog).where(*filters)) or 0
+    rows = session.scalars(
+        select(JobLog).where(*filters).order_by(JobLog.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return JobLogPage(
+        items=[JobLogOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )

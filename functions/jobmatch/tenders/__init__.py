@@ -1,0 +1,1 @@
+"""Public tenders: the OCDS client, compiled tender state, enrichment and alerts."""

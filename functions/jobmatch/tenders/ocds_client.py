@@ -1,0 +1,213 @@
+"""A synchronous client for an OCDS publisher's releases API.
+
+Two pagination styles exist in the wild and both are supported:
+
+* page numbers (South Africa's eTenders: `/api/OCDSReleases?PageNumber=&PageSize=
+  &dateFrom=&dateTo=`): the next page is `PageNumber + 1` until the page count the
+  response reports (`totalPages`/`pageCount`), or, when it reports none, until an
+  empty page. A short page is not the end: eTenders returns short pages mid-feed.
+* `links.next` (OCDS release packages with the pagination extension, e.g. the UK's
+  Find a Tender): follow the URL until it is absent.
+
+One page fetch must fit in a step's budget (API Gateway cuts a step at 30 s), so
+retries on 5xx, 429 and network errors use exponential backoff that honours
+`Retry-After` but stop at `ocds_page_budget_seconds`; then `PublisherUnavailableError`
+is raised and Inngest retries the whole step later, with its own backoff.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from jobmatch.observability import logger
+from jobmatch.settings import Settings, get_settings
+from jobmatch.tenders.releases import Release, parse_releases
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+PAGE_COUNT_KEYS = ("totalPages", "pageCount", "TotalPages", "PageCount")
+
+# A page reference: a page number (page style) or the URL of the next page (links style).
+PageRef = int | str
+
+
+class PublisherUnavailableError(Exception):
+    """The publisher kept failing for the whole page budget: retry the step later."""
+
+
+class PublisherRejectedError(Exception):
+    """The publisher answered 4xx (not 429) or something that is not a release package:
+    retrying the same request cannot help."""
+
+
+@dataclass(frozen=True)
+class ReleasePage:
+    """One page: the valid releases, how many were malformed, and where to go next."""
+
+    releases: list[Release]
+    skipped: int
+    next_ref: PageRef | None
+    total_pages: int | None = None
+
+    @property
+    def fetched(self) -> int:
+        """Releases the publisher sent on this page, valid or not."""
+        return len(self.releases) + self.skipped
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def page_count(body: dict[str, Any]) -> int | None:
+    """The number of pages the response says there are, if it says."""
+    for key in PAGE_COUNT_KEYS:
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    meta = body.get("meta") or body.get("pagination")
+    return page_count(meta) if isinstance(meta, dict) else None
+
+
+def next_link(body: dict[str, Any], current_url: str) -> str | None:
+    """`links.next`, resolved against the current URL; None at the end (or on a loop)."""
+    links = body.get("links")
+    target = links.get("next") if isinstance(links, dict) else None
+    if not isinstance(target, str) or not target:
+        return None
+    resolved = urljoin(current_url, target)
+    if resolved == current_url:
+        return None
+    if urlsplit(resolved).netloc != urlsplit(current_url).netloc:
+        raise PublisherRejectedError("links.next points at another host")
+    return resolved
+
+
+class OCDSClient:
+    """Releases of one publisher between two dates, one page per call."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._sleep = sleep
+        self._clock = clock
+        self._http = httpx.Client(
+            base_url=self.settings.ocds_base_url,
+            timeout=self.settings.ocds_timeout_seconds,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "jobmatch-tender-sync/1.0"},
+            follow_redirects=True,
+        )
+
+    def __enter__(self) -> OCDSClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    def _date(self, value: datetime) -> str:
+        value = value.astimezone(UTC)
+        if self.settings.ocds_date_format == "date":
+            return value.date().isoformat()
+        return value.isoformat().replace("+00:00", "Z")
+
+    def fetch_page(
+        self, date_from: datetime, date_to: datetime, ref: PageRef | None
+    ) -> ReleasePage:
+        """Fetch and validate one page; `ref` None means the first page."""
+        s = self.settings
+        if s.ocds_pagination == "links" and isinstance(ref, str):
+            body, url = self._get_json(ref, None)
+        else:
+            params: dict[str, Any] = {
+                "dateFrom": self._date(date_from),
+                "dateTo": self._date(date_to),
+            }
+            if s.ocds_pagination == "page":
+                params |= {"PageNumber": int(ref or 1), "PageSize": s.ocds_page_size}
+            else:
+                params["limit"] = s.ocds_page_size
+            body, url = self._get_json(s.ocds_releases_path, params)
+        raw = body.get("releases")
+        if raw is None:
+            raise PublisherRejectedError("the response is not a release package (no releases)")
+        releases, skipped = parse_releases(raw)
+        total = page_count(body)
+        if s.ocds_pagination == "links":
+            nxt: PageRef | None = next_link(body, url)
+        else:
+            number = int(ref or 1)
+            more = number < total if total is not None else bool(raw)
+            nxt = number + 1 if more else None
+        if skipped:
+            logger.warning("malformed OCDS releases skipped", extra={"skipped": skipped})
+        return ReleasePage(releases=releases, skipped=skipped, next_ref=nxt, total_pages=total)
+
+    def _get_json(self, url: str, params: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+        """GET with bounded retries; returns the JSON object and the final URL."""
+        s = self.settings
+        deadline = self._clock() + s.ocds_page_budget_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - self._clock()
+            timeout = max(0.5, min(s.ocds_timeout_seconds, remaining))
+            problem: str
+            wait: float | None = None
+            try:
+                response = self._http.get(url, params=params, timeout=timeout)
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}"
+            else:
+                if response.status_code < 400:
+                    return self._json_object(response), str(response.url)
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise PublisherRejectedError(f"publisher answered {response.status_code}")
+                problem = f"HTTP {response.status_code}"
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = s.ocds_backoff_seconds * 2 ** (attempt - 1) * (1 + random.random() / 4)  # noqa: S311
+            if attempt >= s.ocds_max_attempts or self._clock() + wait >= deadline:
+                raise PublisherUnavailableError(
+                    f"publisher unavailable after {attempt} attempts ({problem})"
+                )
+            logger.info("OCDS publisher retry", extra={"attempt": attempt, "problem": problem})
+            self._sleep(wait)
+
+    @staticmethod
+    def _json_object(response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise PublisherRejectedError("the publisher answered with invalid JSON") from exc
+        if not isinstance(body, dict):
+            raise PublisherRejectedError("the publisher answered with JSON that is not an object")
+        return body

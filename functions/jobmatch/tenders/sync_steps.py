@@ -1,0 +1,150 @@
+"""The bodies of the tender functions' steps: plain functions, JSON in, small JSON out.
+
+Each opens its own database session and closes it before returning, so no
+connection is held between steps, and each is safe to run twice (see
+`repository` and `job_logs`). Outputs are counts, cursors and ids only: Inngest
+sends every memoized output back with each later step call.
+
+Where pages go: straight into `tenders`. Each fetch-page step compiles its page
+and upserts it (newest release wins, field by field), so the page step *is* the
+batch save, and no staging table has to be written, read back and cleaned.
+Because the upsert is idempotent and order-independent, a page replayed after a
+retry, or a range fetched again after a failed run, changes nothing; the cursor
+is advanced only after the last page is saved, so a failed run leaves no gap.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from jobmatch.ai.llm import get_llm
+from jobmatch.db.models import Tender
+from jobmatch.db.session import session_scope
+from jobmatch.settings import get_settings
+from jobmatch.tenders import alerts, job_logs, repository
+from jobmatch.tenders.compile import compile_page
+from jobmatch.tenders.ocds_client import OCDSClient, PageRef
+
+COUNT_KEYS = ("fetched", "skipped_malformed", "saved", "new")
+
+
+def create_job_log(job_type: str, run_id: str, triggered_by: str, meta: dict[str, Any]) -> int:
+    """The run's job log id (created RUNNING the first time)."""
+    with session_scope() as session:
+        return job_logs.create_job_log(session, job_type, run_id, triggered_by, meta)
+
+
+def determine_date_range(job_log_id: int, now: str | None = None) -> dict[str, str]:
+    """[cursor - overlap, now] (first run: [now - lookback, now]); the end is at most
+    max-window past the cursor, so a long backlog is caught up over several runs."""
+    s = get_settings()
+    end = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    with session_scope() as session:
+        cursor = repository.get_cursor(session)
+        base = cursor if cursor is not None else end - timedelta(days=s.tender_sync_lookback_days)
+        start = base - timedelta(minutes=s.tender_sync_overlap_minutes) if cursor else base
+        end = min(end, base + timedelta(days=s.tender_sync_max_window_days))
+        window = {"dateFrom": start.isoformat(), "dateTo": end.isoformat()}
+        job_logs.merge_meta(session, job_log_id, window)
+    return window
+
+
+def fetch_page(
+    job_log_id: int, date_from: str, date_to: str, ref: PageRef | None, before: dict[str, int]
+) -> dict[str, Any]:
+    """Fetch one page, compile it into `tenders`, record running totals on the job log."""
+    with OCDSClient() as client:  # the HTTP work happens before any connection is taken
+        page = client.fetch_page(
+            datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref
+        )
+    rows = compile_page(page.releases)
+    with session_scope() as session:
+        inserted, updated = repository.upsert_tenders(session, rows, job_log_id)
+        result = {
+            "fetched": page.fetched,
+            "skipped_malformed": page.skipped,
+            "saved": inserted + updated,
+            "new": inserted,
+        }
+        job_logs.set_counts(session, job_log_id, add_counts(before, result))
+    return {**result, "next": page.next_ref, "totalPages": page.total_pages}
+
+
+def add_counts(a: dict[str, int], b: dict[str, Any]) -> dict[str, int]:
+    """Running totals of the page counts."""
+    return {k: int(a.get(k, 0)) + int(b.get(k, 0)) for k in COUNT_KEYS}
+
+
+def configure_enrichment(max_enrichment: int | None) -> dict[str, Any]:
+    """AI (LLM refinement, one event per tender) or rules only, and how many at most."""
+    s = get_settings()
+    limit = s.tender_enrichment_default_max if max_enrichment is None else max_enrichment
+    return {
+        "mode": "ai" if get_llm() is not None else "rules",
+        "limit": limit,
+        "batchSize": s.tender_fanout_batch_size,
+    }
+
+
+def select_enrichment_batch(
+    column: str, date_from: str, date_to: str, after_ocid: str, limit: int
+) -> list[dict[str, str]]:
+    """The next tenders missing a category: [{ocid, publishedAt}] (<= 100 rows: ~10 KB)."""
+    with session_scope() as session:
+        rows = repository.missing_category_batch(
+            session,
+            column=column,
+            date_from=datetime.fromisoformat(date_from),
+            date_to=datetime.fromisoformat(date_to),
+            after_ocid=after_ocid,
+            limit=limit,
+        )
+    return [{"ocid": ocid, "publishedAt": published.isoformat()} for ocid, published in rows]
+
+
+def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[str, Any]:
+    """Advance the cursor and close the job log SUCCESS in one transaction: the cursor
+    has moved exactly when the log says the sync succeeded."""
+    with session_scope() as session:
+        new = session.scalar(
+            select(func.count()).select_from(Tender).where(Tender.first_job_log_id == job_log_id)
+        )
+        cursor = repository.advance_cursor(session, datetime.fromisoformat(date_to))
+        job_logs.finish_job_log(session, job_log_id, {**counts, "new": new or 0})
+    return {"cursor": cursor.isoformat(), "new": new or 0}
+
+
+def finish_job(job_log_id: int, counts: dict[str, Any]) -> None:
+    """Close a job log SUCCESS with its counts."""
+    with session_scope() as session:
+        job_logs.finish_job_log(session, job_log_id, counts)
+
+
+def fail_job(job_type: str, run_id: str, error: str) -> int:
+    """Mark a run's job log FAILED (the failure handler's one step)."""
+    with session_scope() as session:
+        return job_logs.fail_job_log(session, job_type, run_id, error)
+
+
+def alert_batch(job_log_id: int, after_id: int) -> dict[str, Any]:
+    """Email the next batch of subscribers their digest of this sync's new tenders."""
+    s = get_settings()
+    with session_scope() as session:
+        return alerts.process_alert_batch(
+            session, job_log_id, after_id, s.tender_alert_batch_size, s.tender_alert_max_items
+        )
+
+
+def record_alerts(job_log_id: int) -> int:
+    """Write the sync's alert total onto its job log."""
+    with session_scope() as session:
+        return alerts.record_alert_count(session, job_log_id)
+
+
+def cleanup_stuck_jobs() -> int:
+    """Job logs RUNNING for longer than `tender_stuck_job_hours` -> FAILED."""
+    with session_scope() as session:
+        return job_logs.fail_stuck_jobs(session, get_settings().tender_stuck_job_hours)

@@ -1,0 +1,281 @@
+"""Tender sync end to end: the Lambda handler driven like Inngest, a fake OCDS
+publisher on 127.0.0.1 serving recorded release packages, the real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from jobmatch.db.models import JobLog, OutboxMessage, SyncState, Tender, TenderAlertSubscription
+from jobmatch.db.session import session_scope
+from jobmatch.settings import get_settings
+from jobmatch_devkit.driver import InngestDriver
+from jobmatch_devkit.ocds_publisher import OCDSPublisher
+from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher, tender_settings
+
+pytestmark = pytest.mark.e2e
+
+SYNC = "tender/sync.requested"
+START_CURSOR = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def publisher(monkeypatch: pytest.MonkeyPatch, db: None) -> Iterator[OCDSPublisher]:
+    """The recorded March 2025 feed, 4 releases a page; the cursor at 1 March."""
+    with fixture_publisher() as pub:
+        tender_settings(monkeypatch, pub)
+        set_cursor(START_CURSOR)
+        yield pub
+
+
+def set_cursor(when: datetime) -> None:
+    with session_scope() as session:
+        session.merge(SyncState(name="tender-sync", cursor=when))
+
+
+def cursor() -> datetime | None:
+    with session_scope() as session:
+        return session.scalar(select(SyncState.cursor).where(SyncState.name == "tender-sync"))
+
+
+def tenders() -> dict[str, Tender]:
+    with session_scope() as session:
+        return {t.ocid: t for t in session.scalars(select(Tender))}
+
+
+def job_logs() -> list[JobLog]:
+    with session_scope() as session:
+        return list(session.scalars(select(JobLog).order_by(JobLog.id)))
+
+
+def the_run(runs: list[Any], fn: str) -> Any:
+    [run] = [r for r in runs if r.function_id.endswith(fn)]
+    return run
+
+
+def test_sync_saves_compiled_tenders_and_moves_the_cursor_once(
+    driver: InngestDriver, publisher: OCDSPublisher
+) -> None:
+    runs = driver.send(SYNC, {"maxEnrichment": 50, "triggeredBy": "test"})
+
+    sync = the_run(runs, "tender-sync")
+    assert sync.status == "completed", sync.error
+    step_ids = [s.id for s in sync.steps]
+    assert step_ids[:5] == [
+        "create-job-log",
+        "determine-date-range",
+        "fetch-page-1",
+        "fetch-page-2",
+        "fetch-page-3",
+    ]
+    assert step_ids.index("commit-sync") > step_ids.index("configure-enrichment-strategy")
+    assert sync.output["fetched"] == 12
+    assert sync.output["skipped_malformed"] == 1
+    assert sync.output["new"] == len(FIXTURE_OCIDS)
+
+    saved = tenders()
+    assert set(saved) == FIXTURE_OCIDS
+    hall = saved["ocds-9t57fa-100101"]  # three releases, amendments leave fields out
+    assert hall.title == "Construction of community hall in Ward 12 (re-advertised)"
+    assert hall.description is not None
+    assert hall.description.startswith("Construction of a 400")
+    assert (hall.value_amount, hall.value_currency) == (Decimal("2750000.00"), "ZAR")
+    assert hall.tender_end == datetime(2025, 4, 11, 9, tzinfo=UTC)
+    assert hall.published_at == datetime(2025, 3, 3, 8, tzinfo=UTC)
+    assert hall.release_id == "ocds-9t57fa-100101-2025-03-07-tenderUpdate"
+    assert hall.release_tag == ["tenderUpdate"]
+    assert (hall.classification_id, hall.detailed_category) == ("45210000", "construction")
+    assert hall.items is not None
+    assert len(hall.items) == 2
+    # The amendment was served two pages before the original: newest still wins.
+    health = saved["ocds-9t57fa-100106"]
+    assert health.title == "Supply of surgical consumables to Chris Hani Baragwanath Hospital"
+    assert health.status == "active"
+    assert (health.value_amount, health.value_currency) == (Decimal("1320000.00"), "ZAR")
+    assert health.detailed_category == "medical"
+    assert health.published_at == datetime(2025, 3, 2, 7, tzinfo=UTC)
+    sita = saved["ocds-9t57fa-100105"]  # buyer only among parties, UNSPSC scheme
+    assert sita.buyer_name == "State Information Technology Agency"
+    assert sita.detailed_category == "computer-equipment"
+    assert saved["ocds-9t57fa-100102"].detailed_category == "it-services"
+    assert saved["ocds-9t57fa-100103"].detailed_category == "security-defence"
+    assert "ocds-9t57fa-100107" not in saved  # the malformed release
+
+    # The one tender no rule can place was fanned out and fell back cleanly.
+    enrich = [r for r in runs if r.function_id.endswith("enrich-tender")]
+    assert [r.event["data"]["ocid"] for r in enrich] == ["ocds-9t57fa-100104"]
+    assert saved["ocds-9t57fa-100104"].detailed_category == "other"
+
+    assert cursor() == datetime(2025, 4, 1, tzinfo=UTC)  # 1 March + the 31-day window
+    [log] = job_logs()
+    assert log.status == "SUCCESS"
+    assert log.error is None
+    assert log.run_id == sync.run_id
+    assert log.counts["fetched"] == 12
+    assert log.counts["skipped_malformed"] == 1
+    assert log.counts["new"] == len(FIXTURE_OCIDS)
+    assert log.counts["enrichment_queued"] == 1
+    assert log.triggered_by == "test"
+
+
+def test_second_run_changes_nothing(driver: InngestDriver, publisher: OCDSPublisher) -> None:
+    driver.send(SYNC, {"triggeredBy": "test"})
+    before = {ocid: (t.updated_at, t.release_id) for ocid, t in tenders().items()}
+    after_first = cursor()
+
+    # The next run starts at the cursor: nothing new.
+    [second] = [
+        r for r in driver.send(SYNC, {"triggeredBy": "test"}) if "tender-sync" in r.function_id
+    ]
+    assert second.status == "completed"
+    assert second.output["saved"] == 0
+    assert second.output["new"] == 0
+    assert cursor() is not None
+    assert after_first is not None
+    assert cursor() >= after_first
+
+    # Even the same range again (cursor wound back) re-reads every page and changes nothing.
+    set_cursor(START_CURSOR)
+    [third] = [
+        r for r in driver.send(SYNC, {"triggeredBy": "test"}) if "tender-sync" in r.function_id
+    ]
+    assert third.status == "completed"
+    assert third.output["fetched"] == 12
+    assert third.output["saved"] == 0
+    assert {ocid: (t.updated_at, t.release_id) for ocid, t in tenders().items()} == before
+    assert [log.status for log in job_logs()] == ["SUCCESS"] * 3
+
+
+def test_job_log_is_running_and_cursor_unmoved_during_the_sync(
+    driver: InngestDriver, publisher: OCDSPublisher, database: str
+) -> None:
+    seen: list[tuple[str, str, datetime | None]] = []
+
+    def look(path: str) -> None:
+        if "PageNumber=3" in path:
+            with session_scope() as session:
+                status = session.scalar(select(JobLog.status))
+                count = session.scalar(select(func.count()).select_from(Tender))
+            seen.append((path, str(status), cursor()))
+            assert count  # pages 1 and 2 are saved already
+
+    publisher.on_request = look
+    driver.send(SYNC, {"triggeredBy": "test"})
+    assert [(status, when) for _, status, when in seen] == [("RUNNING", START_CURSOR)]
+    assert [log.status for log in job_logs()] == ["SUCCESS"]
+
+
+def test_outage_mid_sync_recovers_without_gap_or_duplicate(
+    driver: InngestDriver, publisher: OCDSPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Page 2 fails longer than the client's own retries (3 attempts): the step fails,
+    # Inngest retries it, the publisher has recovered by then.
+    monkeypatch.setattr(get_settings(), "ocds_max_attempts", 3)
+    publisher.fail_next(4, status=503, after=1)
+    publisher.throttle_next(1, retry_after="1")  # then one 429 honoured inside the step
+
+    [sync] = [
+        r for r in driver.send(SYNC, {"triggeredBy": "test"}) if "tender-sync" in r.function_id
+    ]
+
+    assert sync.status == "completed", sync.error
+    page2 = sync.step("fetch-page-2")
+    assert page2.attempts == 2  # one Inngest retry of the step
+    assert sync.output["fetched"] == 12
+    assert sync.output["skipped_malformed"] == 1
+    assert set(tenders()) == FIXTURE_OCIDS  # no gap
+    with session_scope() as session:
+        dupes = session.execute(
+            text("SELECT ocid FROM tenders GROUP BY ocid HAVING count(*) > 1")
+        ).all()
+    assert dupes == []
+    assert [log.status for log in job_logs()] == ["SUCCESS"]
+    assert cursor() == datetime(2025, 4, 1, tzinfo=UTC)
+
+
+def test_publisher_down_beyond_retries_fails_the_job_log(
+    driver: InngestDriver, publisher: OCDSPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "ocds_max_attempts", 2)
+    publisher.fail_next(1000, after=1)  # page 2 never comes back
+
+    runs = driver.send(SYNC, {"triggeredBy": "test"})
+
+    sync = the_run(runs, "tender-sync")
+    assert sync.status == "failed"
+    assert the_run(runs, "tender-sync-failure").status == "completed"
+    [log] = job_logs()
+    assert log.status == "FAILED"
+    assert log.finished_at is not None
+    assert log.error is not None
+    assert "PublisherUnavailableError" in log.error
+    assert log.counts["fetched"] == 4  # page 1 was saved and counted
+    assert cursor() == START_CURSOR  # not moved: the next sync re-reads the range
+
+    publisher.come_back()
+    runs = driver.send(SYNC, {"triggeredBy": "test"})
+    assert the_run(runs, "tender-sync").status == "completed"
+    assert set(tenders()) == FIXTURE_OCIDS
+    assert [log.status for log in job_logs()] == ["FAILED", "SUCCESS"]
+
+
+def test_alerts_are_sent_once_even_when_the_step_runs_twice(
+    driver: InngestDriver, publisher: OCDSPublisher
+) -> None:
+    with session_scope() as session:
+        session.add_all(
+            [
+                TenderAlertSubscription(email="builder@example.com", categories=["construction"]),
+                TenderAlertSubscription(email="nurse@example.com", keywords=["surgical"]),
+                TenderAlertSubscription(email="nobody@example.com", keywords=["submarine"]),
+                TenderAlertSubscription(
+                    email="off@example.com", categories=["construction"], active=False
+                ),
+            ]
+        )
+
+    runs = driver.send(SYNC, {"triggeredBy": "test"})
+    alerts = the_run(runs, "process-tender-alerts")
+    assert alerts.status == "completed"
+    assert alerts.output["sent"] == 2
+
+    driver.replay_step(alerts, "alert-batch-1")  # the step runs a second time
+    driver.rerun(alerts)  # and the whole function runs again on the same event
+
+    with session_scope() as session:
+        mails = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.to_address)))
+        log = session.scalars(select(JobLog)).one()
+    assert [m.to_address for m in mails] == ["builder@example.com", "nurse@example.com"]
+    builder = mails[0]
+    assert builder.idempotency_key.endswith(f":{log.id}")
+    assert "Construction of community hall in Ward 12" in builder.body_text
+    assert "Refurbishment of the Hartbeespoort dam" in builder.body_text
+    assert "surgical" in mails[1].body_text.lower()
+    assert log.counts["alerts"] == 2
+
+
+def test_cron_and_cleanup_of_stuck_jobs(driver: InngestDriver, publisher: OCDSPublisher) -> None:
+    sync = driver.run_cron("tender-sync")
+    assert sync.status == "completed"
+    with session_scope() as session:
+        session.add(
+            JobLog(
+                job_type="tender-sync",
+                run_id="dead-run",
+                status="RUNNING",
+                started_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
+    cleanup = driver.run_cron("cleanup-stuck-jobs")
+    assert cleanup.status == "completed"
+    assert cleanup.output == {"failed": 1}
+    by_run = {log.run_id: log for log in job_logs()}
+    assert by_run[sync.run_id].status == "SUCCESS"
+    assert by_run[sync.run_id].triggered_by == "cron"
+    assert by_run["dead-run"].status == "FAILED"
+    assert "stuck in RUNNING" in (by_run["dead-run"].error or "")
