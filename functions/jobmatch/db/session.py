@@ -46,13 +46,19 @@ def database_url(settings: Settings) -> str | URL:
 @functools.cache
 def get_engine() -> Engine:
     """The engine of this process: created on first use, then reused."""
+    settings = get_settings()
+    connect_args: dict[str, object] = {"connect_timeout": 5}
+    if settings.db_host:
+        # Behind RDS Proxy, named server-side prepared statements (psycopg 3 prepares
+        # a query after 5 runs) pin the client to one backend and defeat pooling.
+        connect_args["prepare_threshold"] = None
     return create_engine(
-        database_url(get_settings()),
+        database_url(settings),
         pool_size=1,
         max_overflow=0,
         pool_pre_ping=True,
         pool_recycle=300,
-        connect_args={"connect_timeout": 5},
+        connect_args=connect_args,
     )
 
 
