@@ -183,6 +183,23 @@ def eligible_counts_by_role(
     return {int(r.role_id): int(r.n) for r in rows}
 
 
+def count_eligible_candidates(
+    session: Session, role_ids: Sequence[int], tenant_id: int | None
+) -> int:
+    """How many distinct matchable candidates prefer any of these roles."""
+    if not role_ids:
+        return 0
+    return int(
+        session.execute(
+            text(f"""
+                SELECT count(*) FROM candidates c
+                WHERE c.preferred_role_ids && CAST(:roles AS int[]) AND {_ELIGIBLE}
+            """),
+            {"roles": list(role_ids), "tenant_id": tenant_id},
+        ).scalar_one()
+    )
+
+
 def candidate_id_boundaries(
     session: Session, role_id: int, every: int, tenant_id: int | None
 ) -> list[int]:

@@ -176,6 +176,14 @@ def preferences_dict(prefs: UserPreferences) -> dict[str, Any]:
     }
 
 
+def stored_preferences(session: Session, user_id: int) -> dict[str, Any]:
+    """A stored user's preferences as a dict; UserNotFoundError when there are none."""
+    prefs = session.get(UserPreferences, user_id)
+    if prefs is None:
+        raise UserNotFoundError(f"user {user_id} has no preferences")
+    return preferences_dict(prefs)
+
+
 def preferences_profile(
     session: Session, profile_id: int | None, prefs: Mapping[str, Any]
 ) -> ProfileFeatures:

@@ -6,9 +6,9 @@ from typing import Any
 
 import inngest
 
-from jobmatch.workflows import tenders
+from jobmatch.workflows import matching, notifications, tenders
 
 
 def all_functions() -> list[inngest.Function[Any]]:
     """The functions served at /api/inngest; each family module lists its own."""
-    return [*tenders.FUNCTIONS]
+    return [*matching.FUNCTIONS, *tenders.FUNCTIONS, *notifications.FUNCTIONS]
