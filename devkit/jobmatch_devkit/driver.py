@@ -62,6 +62,10 @@ LambdaHandler = Callable[[dict[str, Any], Any], Any]
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 # API Gateway HTTP API integration timeout: Inngest sees a 504 after this.
 GATEWAY_TIMEOUT_SECONDS = 30.0
+# Inngest's limits: one step's output, a run's whole state, steps per run.
+STEP_OUTPUT_LIMIT = 4 * 1024 * 1024
+RUN_STATE_LIMIT = 32 * 1024 * 1024
+MAX_STEPS_PER_RUN = 1000
 # A run that never ends (a non-deterministic function) must not hang a test.
 MAX_REQUESTS_PER_RUN = 2000
 _EXECUTED_OPS = ("StepRun", "Step", "StepError", "StepFailed")
@@ -422,6 +426,10 @@ class InngestDriver:
         """Memoize (or park on) one reported step. False when the run stops here."""
         hashed_id, step_id, kind = str(op["id"]), user_step_id(op), str(op.get("op"))
         opts = op.get("opts") or {}
+        problem = self._limit_problem(run, op)
+        if problem is not None:
+            self._fail(run, {"name": "InngestLimitExceeded", "message": problem})
+            return False
         if kind in ("StepRun", "Step"):
             data = op.get("data")
             self._memoize(
@@ -447,6 +455,18 @@ class InngestDriver:
             self._fail(run, {"name": "DriverError", "message": f"unsupported op {kind!r}"})
             return False
         return True
+
+    @staticmethod
+    def _limit_problem(run: Run, op: dict[str, Any]) -> str | None:
+        """Which of Inngest's limits memoizing this op would break, if any."""
+        if len(run.steps) >= MAX_STEPS_PER_RUN:
+            return f"more than {MAX_STEPS_PER_RUN} steps in one run"
+        output = len(json.dumps(op.get("data")))
+        if output > STEP_OUTPUT_LIMIT:
+            return f"step {user_step_id(op)!r} output is {output} bytes (limit 4 MiB)"
+        if len(json.dumps(run.memo)) + output > RUN_STATE_LIMIT:
+            return "run state over 32 MiB"
+        return None
 
     def _invoke(self, run: Run, hashed_id: str, step_id: str, opts: dict[str, Any]) -> None:
         """Run the invoked function to its end and memoize its output or error."""

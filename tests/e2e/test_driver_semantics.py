@@ -131,7 +131,15 @@ def counter(ctx: inngest.ContextSync) -> int:
     return ctx.step.run("bump", bump)
 
 
+@_fn("sem-big", "sem/big")
+def big(ctx: inngest.ContextSync) -> int:
+    """Returns a step output of the size the event asks for."""
+    size = int(ctx.event.data["bytes"])  # type: ignore[arg-type]
+    return len(ctx.step.run("blob", lambda: "x" * size))
+
+
 FUNCTIONS = [
+    big,
     parallel, doomed, resilient, retry_after, with_handler, cron, listener, slow, counter
 ]  # fmt: skip
 
@@ -280,3 +288,22 @@ def test_budget_figures_are_recorded_per_request(sem: InngestDriver) -> None:
     assert all(e.request_bytes > 0 and e.response_bytes > 0 for e in run.exchanges)
     assert run.max_request_bytes >= run.exchanges[0].request_bytes
     assert run.max_seconds > 0
+
+
+@pytest.mark.parametrize(
+    ("size", "error"),
+    [
+        pytest.param(4_500_000, "InngestLimitExceeded", id="step-output-over-4-MiB"),
+        pytest.param(6_500_000, "PayloadTooLarge", id="lambda-response-over-6-MB"),
+    ],
+)
+def test_oversized_step_output_fails_the_run(sem: InngestDriver, size: int, error: str) -> None:
+    [run] = sem.send("sem/big", {"bytes": size})
+    assert run.status == "failed"
+    assert run.error is not None
+    assert run.error["name"] == error
+
+
+def test_step_output_under_the_limits_is_fine(sem: InngestDriver) -> None:
+    [run] = sem.send("sem/big", {"bytes": 100_000})
+    assert run.output == 100_000
