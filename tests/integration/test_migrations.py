@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import inspect, text
+
 from jobmatch.db import migrate
 from jobmatch.db.models import Base
 from jobmatch.db.session import get_engine
-from sqlalchemy import inspect, text
 
 pytestmark = pytest.mark.integration
 

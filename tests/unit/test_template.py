@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
+
 from jobmatch.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
