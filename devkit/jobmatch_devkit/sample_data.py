@@ -20,10 +20,24 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embeddings import candidate_embedding_text, get_embedding_provider
 from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
+from jobmatch.db.models.matching import MATCHABLE_STATUSES
 from jobmatch.matching.repository import resolve_preferred_roles
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# The fields of a user record that `POST /api/signup/free` takes.
+SIGNUP_FIELDS = (
+    "email",
+    "name",
+    "roles",
+    "skills",
+    "locations",
+    "countries",
+    "salary_min",
+    "experience_years",
+    "remote_ok",
+)
 
 
 @functools.cache
@@ -72,11 +86,12 @@ def load_candidates(
         )
         tenant_id = session.scalars(select(Tenant.id).where(Tenant.name == tenant["name"])).one()
         tenant_ids[tenant["name"]] = tenant_id
-        existing = dict(
-            session.execute(
+        existing = {
+            row.email: row.id
+            for row in session.execute(
                 select(Candidate.email, Candidate.id).where(Candidate.tenant_id == tenant_id)
-            ).tuples()
-        )
+            )
+        }
         for raw in tenant["candidates"][:per_tenant]:
             if raw["email"] in existing:
                 candidate_ids[raw["external_ref"]] = existing[raw["email"]]
@@ -97,10 +112,11 @@ def load_candidates(
     return tenant_ids, candidate_ids
 
 
-def load_users(session: Session, *, limit: int | None = None) -> list[str]:
-    """Free-signup users with their preferences (upsert by email); return emails."""
+def load_users(session: Session, *, limit: int | None = None, skip: int = 0) -> list[str]:
+    """Free-signup users with their preferences (upsert by email); return emails.
+    The first `skip` users are left out (the demo signs them up through the API)."""
     emails = []
-    for raw in dataset("users")[:limit]:
+    for raw in dataset("users")[skip:limit]:
         user_id = session.scalars(
             insert(User)
             .values(email=raw["email"], name=raw["name"], is_premium=raw["is_premium"])
@@ -110,18 +126,7 @@ def load_users(session: Session, *, limit: int | None = None) -> list[str]:
             )
             .returning(User.id)
         ).one()
-        prefs = {
-            k: raw[k]
-            for k in (
-                "roles",
-                "skills",
-                "locations",
-                "countries",
-                "remote_ok",
-                "salary_min",
-                "experience_years",
-            )
-        }
+        prefs = {k: raw[k] for k in SIGNUP_FIELDS[2:]}
         session.execute(
             insert(UserPreferences)
             .values(user_id=user_id, **prefs)
@@ -131,8 +136,29 @@ def load_users(session: Session, *, limit: int | None = None) -> list[str]:
     return emails
 
 
+def embed_matchable_candidates(session: Session) -> int:
+    """Embed the candidates that are already approved, as they would be in a live
+    system (approval embeds them); pending ones get theirs when approved."""
+    candidates = list(
+        session.scalars(
+            select(Candidate).where(
+                Candidate.status.in_(MATCHABLE_STATUSES), Candidate.embedding.is_(None)
+            )
+        )
+    )
+    vectors = get_embedding_provider().embed([candidate_embedding_text(c) for c in candidates])
+    for candidate, vector in zip(candidates, vectors, strict=True):
+        candidate.embedding = vector
+    session.flush()
+    return len(candidates)
+
+
 def load(
-    session: Session, *, candidates_per_tenant: int | None = None, users: int | None = None
+    session: Session,
+    *,
+    candidates_per_tenant: int | None = None,
+    users: int | None = None,
+    skip_users: int = 0,
 ) -> Loaded:
     """Everything but the jobs (those go through the import API); `None` = all."""
     role_ids = load_roles(session)
@@ -141,7 +167,7 @@ def load(
         role_ids=role_ids,
         tenant_ids=tenant_ids,
         candidate_ids=candidate_ids,
-        user_emails=load_users(session, limit=users),
+        user_emails=load_users(session, limit=users, skip=skip_users),
     )
 
 

@@ -11,7 +11,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from jobmatch.api.replay_guard import ReplayGuard
-from jobmatch.api.routes import admin, health
+from jobmatch.api.routes import admin, candidates, health, jobs_import, users
 from jobmatch.observability import logger
 from jobmatch.settings import get_settings
 from jobmatch.workflows.client import inngest_client
@@ -44,6 +44,9 @@ def create_app(
     )
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(users.router)
+    app.include_router(jobs_import.router)
+    app.include_router(candidates.router)
     inngest.fast_api.serve(
         app,
         client,

@@ -134,7 +134,9 @@ def candidate_matches(
                 m.experience_match_score,
                 m.location_match_score,
                 m.salary_match_score,
-                m.semantic_similarity,
+                # The column keeps the raw cosine; show it on the 0-100 scale the
+                # engine scores with (scoring._components), like every other part.
+                round(100.0 * max(0.0, m.semantic_similarity), 1),
             ),
             (m.matched_skills, m.missing_skills),
             m.match_reasons,

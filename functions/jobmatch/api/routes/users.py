@@ -20,6 +20,8 @@ from jobmatch.settings import get_settings
 router = APIRouter(tags=["users"])
 
 MAX_BATCH_USERS = 1000
+# Starlette renamed the 422 constant (…_ENTITY deprecated); the number is stable.
+UNPROCESSABLE = 422
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "Missing or invalid API key"}}
 
 
@@ -247,15 +249,13 @@ def match_users(
     """Batch matching: validate that every named user exists, then send one durable
     `matching/perform` per user (flagged premium for the priority queue)."""
     if not request.user_ids and not request.emails:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "give user_ids and/or emails")
+        raise HTTPException(UNPROCESSABLE, "give user_ids and/or emails")
     if len(request.user_ids) + len(request.emails) > MAX_BATCH_USERS:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"at most {MAX_BATCH_USERS} users per request"
-        )
+        raise HTTPException(UNPROCESSABLE, f"at most {MAX_BATCH_USERS} users per request")
     try:
         users = resolve_users(session, list(dict.fromkeys(request.user_ids)), request.emails)
     except UnknownUsersError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
     request_id = uuid.uuid4().hex
     events = [
         matching_event(u.id, u.is_premium, source="api/match-users", request_id=request_id)
@@ -281,7 +281,7 @@ def read_user_matches(
     try:
         matches = user_matches(session, normalize_email(email), limit=limit, min_score=min_score)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"email {exc}") from exc
+        raise HTTPException(UNPROCESSABLE, f"email {exc}") from exc
     except UserNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     return MatchList.of(matches)
