@@ -1,18 +1,19 @@
 """From OCDS releases to the compiled state of a tender (one row per ocid).
 
-The compiled state follows OCDS merge semantics, simplified to the fields we keep:
-the newest release (by `date`, ties broken by release id so the result never
-depends on page order) wins field by field, and a field the newest release leaves
-out keeps the value an older release gave (an amendment that only changes the
-status does not erase the title). `published_at` is the date of the first release
-seen. The same rule runs here (releases of one ocid on one page) and in the
-database upsert (`repository.upsert_tenders`), so the order in which pages arrive
-does not matter.
+The compiled state follows OCDS merge semantics for the fields we keep: each field
+takes its value from the newest release (by `date`, ties broken by release id)
+that carries it, so an amendment that only changes the status does not erase the
+title, and the result never depends on the order in which releases or pages
+arrive. To make that exact in the database too, every row keeps `field_dates`:
+for each field, the stamp (date|id) of the release that supplied its value; the
+upsert (`repository.upsert_tenders`) compares stamps field by field, as `merge`
+does here. `published_at` is the date of the first release seen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from jobmatch.tenders.categories import rule_category
@@ -69,6 +70,11 @@ def _items(release: Release) -> list[dict[str, Any]] | None:
     ]
 
 
+def stamp(release: Release) -> str:
+    """A fixed-width text that sorts like (date, id): newest release = largest stamp."""
+    return f"{release.date.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}Z|{release.id}"
+
+
 def compile_release(release: Release) -> CompiledTender:
     """One release as a compiled-tender row (before merging with others)."""
     tender = release.tender
@@ -83,7 +89,7 @@ def compile_release(release: Release) -> CompiledTender:
         classification.description if classification else None,
         title,
     )
-    return {
+    row: CompiledTender = {
         "ocid": release.ocid,
         "release_id": release.id,
         "release_date": release.date,
@@ -105,35 +111,44 @@ def compile_release(release: Release) -> CompiledTender:
         "detailed_category": category,
         "category_source": "rules" if category else None,
     }
+    mark = stamp(release)
+    row["field_dates"] = {name: mark for name in MERGED_FIELDS if row[name] is not None}
+    return row
 
 
-def _order(row: CompiledTender) -> tuple[Any, str]:
+def _order(row: CompiledTender) -> tuple[datetime, str]:
     return (row["release_date"], row["release_id"])
 
 
 def merge(current: CompiledTender, incoming: CompiledTender) -> CompiledTender:
-    """Merge two compiled rows of one ocid; the result does not depend on argument order
-    when at most two releases carry any one field."""
-    older, newer = sorted((current, incoming), key=_order)
-    merged = dict(newer)
+    """Merge two compiled rows of one ocid, field by field by release stamp."""
+    newest = incoming if _order(incoming) > _order(current) else current
+    merged = dict(newest)
+    dates = dict(current["field_dates"])
     for name in MERGED_FIELDS:
-        if newer[name] is None:
-            merged[name] = older[name]
-    merged["published_at"] = min(older["published_at"], newer["published_at"])
+        mark = incoming["field_dates"].get(name)
+        if mark is not None and mark > dates.get(name, ""):
+            merged[name], dates[name] = incoming[name], mark
+        else:
+            merged[name] = current[name]
+    merged["field_dates"] = dates
+    merged["published_at"] = min(current["published_at"], incoming["published_at"])
     reclassified = (
-        newer["classification_id"] is not None
-        and newer["classification_id"] != older["classification_id"]
+        merged["classification_id"] is not None
+        and merged["classification_id"] != current["classification_id"]
     )
-    if not reclassified and older["detailed_category"] is not None:
-        merged["detailed_category"] = older["detailed_category"]
-        merged["category_source"] = older["category_source"]
+    source = incoming if reclassified or current["detailed_category"] is None else current
+    merged["detailed_category"] = source["detailed_category"]
+    merged["category_source"] = source["category_source"]
     return merged
 
 
 def compile_page(releases: Iterable[Release]) -> list[CompiledTender]:
     """One compiled row per ocid on the page, ordered by ocid (stable lock order)."""
     rows: dict[str, CompiledTender] = {}
-    for release in releases:
+    # Oldest first: folding in date order makes the page's merge exact for any
+    # number of releases per ocid.
+    for release in sorted(releases, key=lambda r: (r.date, r.id)):
         row = compile_release(release)
         rows[release.ocid] = merge(rows[release.ocid], row) if release.ocid in rows else row
     return [rows[ocid] for ocid in sorted(rows)]

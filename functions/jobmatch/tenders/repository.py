@@ -1,16 +1,16 @@
 """Tender rows in Postgres: the newest-wins upsert, the sync cursor, selections.
 
 Every write here is idempotent, because Inngest may run a step twice: the upsert
-changes a row only when the incoming release is newer or fills a field still
-empty, so replaying a page changes nothing (not even `updated_at`), and the
-cursor only moves forward.
+changes a row only when an incoming release is newer for at least one field (or
+the release as a whole), so replaying a page changes nothing (not even
+`updated_at`), and the cursor only moves forward.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,30 +39,37 @@ def upsert_tenders(
     if not rows:
         return 0, 0
     stmt = insert(Tender).values([{**row, "first_job_log_id": job_log_id} for row in rows])
-    new = stmt.excluded
+    new, columns, dates = stmt.excluded, Tender.__table__.c, Tender.field_dates
     newer = tuple_(new.release_date, new.release_id) > tuple_(
         Tender.release_date, Tender.release_id
     )
-    merged: dict[str, Any] = {
-        name: case(
-            (newer, func.coalesce(new[name], Tender.__table__.c[name])),
-            else_=func.coalesce(Tender.__table__.c[name], new[name]),
+    # A field takes the incoming value when the incoming release carrying it is
+    # newer than the one that supplied the stored value (see `compile.merge`).
+    wins: dict[str, ColumnElement[bool]] = {
+        name: and_(
+            new[name].is_not(None),
+            or_(dates[name].astext.is_(None), new.field_dates[name].astext > dates[name].astext),
         )
         for name in MERGED_FIELDS
     }
+    won_dates = func.jsonb_strip_nulls(
+        func.jsonb_build_object(
+            *itertools.chain.from_iterable(
+                (literal_column(f"'{name}'"), case((won, new.field_dates[name]), else_=None))
+                for name, won in wins.items()
+            )
+        )
+    )
     reclassified = and_(
-        newer,
-        new.classification_id.is_not(None),
+        wins["classification_id"],
         new.classification_id.is_distinct_from(Tender.classification_id),
     )
     keep_category = and_(~reclassified, Tender.detailed_category.is_not(None))
-    fills: list[ColumnElement[bool]] = [
-        and_(Tender.__table__.c[name].is_(None), new[name].is_not(None)) for name in MERGED_FIELDS
-    ]
     stmt = stmt.on_conflict_do_update(
         index_elements=[Tender.ocid],
         set_={
-            **merged,
+            **{name: case((won, new[name]), else_=columns[name]) for name, won in wins.items()},
+            "field_dates": dates.op("||")(won_dates),
             "release_id": case((newer, new.release_id), else_=Tender.release_id),
             "release_date": case((newer, new.release_date), else_=Tender.release_date),
             "release_tag": case((newer, new.release_tag), else_=Tender.release_tag),
@@ -79,7 +86,7 @@ def upsert_tenders(
             newer,
             new.published_at < Tender.published_at,
             and_(Tender.detailed_category.is_(None), new.detailed_category.is_not(None)),
-            *fills,
+            *wins.values(),
         ),
     )
     # xmax is 0 on a freshly inserted row version: tells inserts from updates.

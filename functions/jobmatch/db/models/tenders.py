@@ -60,7 +60,9 @@ class Tender(TimestampMixin, Base):
     classification_description: Mapped[str | None] = mapped_column(Text)
     detailed_category: Mapped[str | None] = mapped_column(String(60), index=True)
     category_source: Mapped[str | None] = mapped_column(String(10))
-    # none_as_null: a missing list is SQL NULL (COALESCE skips it), not JSON null.
+    # Per merged field, the stamp (date|release id) of the release that supplied it.
+    field_dates: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
+    # none_as_null: a release without items stores SQL NULL ("no value"), not JSON null.
     items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
     tender_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     tender_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("classification_description", sa.Text()),
         sa.Column("detailed_category", sa.String(60)),
         sa.Column("category_source", sa.String(10)),
+        sa.Column("field_dates", postgresql.JSONB(), server_default=EMPTY, nullable=False),
         sa.Column("items", postgresql.JSONB()),
         ts("tender_start"),
         ts("tender_end"),

@@ -1,0 +1,217 @@
+"""The OCDS client against the fake publisher over real HTTP, and the tender
+repository against PostgreSQL: page replays, page order, cursor, job logs."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from jobmatch.db.models import JobLog, Tender
+from jobmatch.db.session import session_scope
+from jobmatch.settings import Settings, get_settings
+from jobmatch.tenders import job_logs, repository
+from jobmatch.tenders.compile import compile_page
+from jobmatch.tenders.ocds_client import OCDSClient, PublisherUnavailableError
+from jobmatch.tenders.releases import Release
+from jobmatch_devkit.ocds_publisher import OCDSPublisher
+from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher
+
+pytestmark = pytest.mark.integration
+
+FROM, TO = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 31, tzinfo=UTC)
+
+
+@pytest.fixture
+def publisher() -> Iterator[OCDSPublisher]:
+    with fixture_publisher() as pub:
+        yield pub
+
+
+def settings_for(pub: OCDSPublisher, **overrides: object) -> Settings:
+    return get_settings().model_copy(
+        update={
+            "ocds_base_url": pub.url,
+            "ocds_page_size": 5,
+            "ocds_backoff_seconds": 0.01,
+            "ocds_max_attempts": 3,
+            **overrides,
+        }
+    )
+
+
+def read_all(client: OCDSClient) -> tuple[list[Release], int, int]:
+    releases: list[Release] = []
+    skipped, pages, ref = 0, 0, None
+    while True:
+        page = client.fetch_page(FROM, TO, ref)
+        releases += page.releases
+        skipped += page.skipped
+        pages += 1
+        ref = page.next_ref
+        if ref is None:
+            return releases, skipped, pages
+
+
+@pytest.mark.parametrize(
+    ("style", "path", "counts", "pages"),
+    [
+        ("page", "/api/OCDSReleases", True, 3),
+        ("page", "/api/OCDSReleases", False, 4),  # no counts: the empty 4th page ends it
+        ("links", "/ocdsReleasePackages", True, 3),
+    ],
+)
+def test_client_reads_every_page_in_both_styles(
+    style: str, path: str, counts: bool, pages: int
+) -> None:
+    with fixture_publisher(page_counts=counts) as pub:
+        settings = settings_for(pub, ocds_pagination=style, ocds_releases_path=path)
+        with OCDSClient(settings) as client:
+            releases, skipped, seen = read_all(client)
+    assert (len(releases), skipped, seen) == (11, 1, pages)
+    assert {r.ocid for r in releases} == FIXTURE_OCIDS
+
+
+def test_date_range_is_passed_to_the_publisher(publisher: OCDSPublisher) -> None:
+    with OCDSClient(settings_for(publisher)) as client:
+        page = client.fetch_page(FROM, datetime(2025, 3, 4, tzinfo=UTC), None)
+    assert sorted(r.id for r in page.releases) == [
+        "ocds-9t57fa-100101-2025-03-03-tender",
+        "ocds-9t57fa-100106-2025-03-02-tender",
+    ]
+
+
+def test_client_rides_out_5xx_and_429_then_gives_up_on_a_long_outage(
+    publisher: OCDSPublisher,
+) -> None:
+    sleeps: list[float] = []
+    with OCDSClient(settings_for(publisher), sleep=sleeps.append) as client:
+        publisher.fail_next(1, status=502)
+        publisher.throttle_next(1, retry_after="2")
+        assert client.fetch_page(FROM, TO, None).fetched == 5
+        assert sleeps[1] == 2.0
+        publisher.go_down()
+        with pytest.raises(PublisherUnavailableError, match="3 attempts"):
+            client.fetch_page(FROM, TO, 2)
+        publisher.come_back()
+        assert client.fetch_page(FROM, TO, 2).fetched == 5
+    assert publisher.served_pages == 2
+
+
+def fixture_pages(pub: OCDSPublisher, size: int) -> list[list[Release]]:
+    with OCDSClient(settings_for(pub, ocds_page_size=size)) as client:
+        out, ref = [], None
+        while True:
+            page = client.fetch_page(FROM, TO, ref)
+            out.append(page.releases)
+            ref = page.next_ref
+            if ref is None:
+                return out
+
+
+def compiled_state() -> dict[str, tuple[object, ...]]:
+    with session_scope() as session:
+        return {
+            t.ocid: (
+                t.title,
+                t.status,
+                t.value_amount,
+                t.release_id,
+                t.published_at,
+                t.detailed_category,
+                t.tender_end,
+            )
+            for t in session.scalars(select(Tender))
+        }
+
+
+def clear_tenders() -> None:
+    with session_scope() as session:
+        session.query(Tender).delete()
+
+
+def test_upsert_is_newest_wins_whatever_the_page_order_and_replays_change_nothing(
+    db: None, publisher: OCDSPublisher
+) -> None:
+    pages = fixture_pages(publisher, size=4)
+    states = []
+    for order in itertools.permutations(pages):
+        clear_tenders()
+        for releases in order:
+            with session_scope() as session:
+                repository.upsert_tenders(session, compile_page(releases), None)
+        states.append(compiled_state())
+    assert all(state == states[0] for state in states)
+    hall = states[0]["ocds-9t57fa-100101"]
+    assert hall[:4] == (
+        "Construction of community hall in Ward 12 (re-advertised)",
+        "active",
+        Decimal("2750000.00"),
+        "ocds-9t57fa-100101-2025-03-07-tenderUpdate",
+    )
+    # Replaying every page (a retried step, an overlapping range) changes no row.
+    with session_scope() as session:
+        stamps = dict(session.execute(select(Tender.ocid, Tender.updated_at)).all())
+    for releases in pages:
+        with session_scope() as session:
+            assert repository.upsert_tenders(session, compile_page(releases), None) == (0, 0)
+    with session_scope() as session:
+        assert dict(session.execute(select(Tender.ocid, Tender.updated_at)).all()) == stamps
+
+
+def test_an_ai_category_survives_amendments_but_not_a_reclassification(db: None) -> None:
+    def upsert(rid: str, day: int, code: str | None) -> None:
+        tender = {
+            "title": "Hall",
+            **({"classification": {"scheme": "CPV", "id": code}} if code else {}),
+        }
+        release = Release.model_validate(
+            {"ocid": "o-1", "id": rid, "date": f"2025-03-0{day}T00:00:00Z", "tender": tender}
+        )
+        with session_scope() as session:
+            repository.upsert_tenders(session, compile_page([release]), None)
+
+    def category() -> tuple[str | None, str | None]:
+        with session_scope() as session:
+            t = session.scalars(select(Tender)).one()
+            return t.detailed_category, t.category_source
+
+    upsert("a", 1, "45210000")
+    with session_scope() as session:
+        assert repository.set_category(session, "o-1", "maintenance", "ai")
+        assert not repository.set_category(session, "o-1", "other", "rules")  # AI stays
+    upsert("b", 2, None)
+    assert category() == ("maintenance", "ai")
+    upsert("c", 3, "72000000")
+    assert category() == ("it-services", "rules")
+
+
+def test_cursor_only_moves_forward(db: None) -> None:
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    with session_scope() as session:
+        assert repository.get_cursor(session) is None
+        assert repository.advance_cursor(session, t0) == t0
+        assert repository.advance_cursor(session, t0 - timedelta(days=1)) == t0
+        assert repository.advance_cursor(session, t0 + timedelta(hours=1)) == t0 + timedelta(
+            hours=1
+        )
+
+
+def test_job_log_writes_are_idempotent_and_a_success_is_final(db: None) -> None:
+    with session_scope() as session:
+        first = job_logs.create_job_log(session, "tender-sync", "run-1", "test", {})
+        assert job_logs.create_job_log(session, "tender-sync", "run-1", "test", {}) == first
+        job_logs.set_counts(session, first, {"fetched": 4})
+        job_logs.set_counts(session, first, {"fetched": 4, "saved": 3})
+        job_logs.finish_job_log(session, first, {"fetched": 4, "saved": 3})
+        job_logs.fail_job_log(session, "tender-sync", "run-1", "late failure")
+        late = job_logs.fail_job_log(session, "tender-sync", "run-2", "died before its log")
+    with session_scope() as session:
+        logs = {log.run_id: log for log in session.scalars(select(JobLog))}
+    assert (logs["run-1"].status, logs["run-1"].counts) == ("SUCCESS", {"fetched": 4, "saved": 3})
+    assert logs["run-1"].error is None
+    assert (logs["run-2"].id, logs["run-2"].status) == (late, "FAILED")

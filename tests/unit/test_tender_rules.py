@@ -1,0 +1,312 @@
+"""Tender logic without a database or network: validation, categories, merging,
+pagination parsing and the client's retry policy (over httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import inngest
+import pytest
+
+from jobmatch.settings import get_settings
+from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
+from jobmatch.tenders.compile import compile_page, compile_release, merge
+from jobmatch.tenders.ocds_client import (
+    OCDSClient,
+    PublisherRejectedError,
+    PublisherUnavailableError,
+    next_link,
+    page_count,
+    retry_after_seconds,
+)
+from jobmatch.tenders.releases import Release, parse_releases
+from jobmatch.workflows.events import parse_event
+from jobmatch.workflows.events.tenders import TenderBackfillRequested, TenderSyncRequested
+
+
+def release(
+    ocid: str = "ocds-x-1", rid: str = "r1", date: str = "2025-03-01T00:00:00Z", **tender: Any
+) -> dict[str, Any]:
+    return {"ocid": ocid, "id": rid, "date": date, "tag": ["tender"], "tender": tender}
+
+
+# ---------------------------------------------------------------- categories
+@pytest.mark.parametrize(
+    ("scheme", "code", "description", "title", "expected"),
+    [
+        ("CPV", "45210000", None, None, "construction"),
+        ("CPV", "72267000", None, None, "it-services"),
+        ("CPV", "33141000", None, None, "medical"),
+        ("CPV", "71311000-1", None, None, "architecture-engineering"),  # with check digit
+        ("CPV", "79714000", None, None, "security-defence"),  # group beats division 79
+        ("CPV", "79411000", None, None, "professional-services"),
+        (None, "90910000", None, None, "environmental"),  # no scheme, CPV shape
+        ("UNSPSC", "43211507", "Desktop computers", None, "computer-equipment"),
+        ("CPV", "99999999", None, "Road resurfacing", "construction"),  # unknown division
+        (None, None, None, "Security guarding at offices", "security-defence"),
+        (None, None, None, "Provision of specialised services", None),
+    ],
+)
+def test_rule_category(
+    scheme: str | None,
+    code: str | None,
+    description: str | None,
+    title: str | None,
+    expected: str | None,
+) -> None:
+    assert rule_category(scheme, code, description, title) == expected
+
+
+def test_every_mapped_category_is_a_known_category() -> None:
+    assert set(CPV_DIVISIONS.values()) <= set(CATEGORIES)
+
+
+# ---------------------------------------------------------------- validation
+def test_releases_are_validated_and_malformed_ones_counted() -> None:
+    raw = [
+        release(
+            value={"amount": "480000.00", "currency": "ZAR"},
+            items=[{"id": 1, "classification": {"scheme": "CPV", "id": 72267000}}],
+        ),
+        release(date="2025-03-01T10:00:00"),  # no zone: UTC
+        {"id": "r3", "date": "2025-03-01T00:00:00Z"},  # no ocid
+        release(date="yesterday"),
+        release(value={"amount": "about a million"}),
+        "not an object",
+    ]
+    good, skipped = parse_releases(raw)
+    assert skipped == 4
+    assert good[0].tender is not None
+    assert good[0].tender.value is not None
+    assert good[0].tender.value.amount == Decimal("480000.00")
+    assert good[0].tender.items[0].classification is not None
+    assert good[0].tender.items[0].classification.id == "72267000"
+    assert good[1].date == datetime(2025, 3, 1, 10, tzinfo=UTC)
+    assert parse_releases({"releases": []}) == ([], 0)
+
+
+def test_buyer_falls_back_to_the_party_with_the_buyer_role() -> None:
+    r = Release.model_validate(
+        {
+            **release(),
+            "parties": [
+                {"id": "P", "name": "Payer", "roles": ["payer"]},
+                {"id": "B", "name": "Buyer Org", "roles": ["buyer"]},
+            ],
+        }
+    )
+    assert compile_release(r)["buyer_name"] == "Buyer Org"
+    named = Release.model_validate(
+        {**release(), "buyer": {"id": "B"}, "parties": [{"id": "B", "name": "Named"}]}
+    )
+    assert compile_release(named)["buyer_name"] == "Named"
+
+
+# ---------------------------------------------------------------- compiling
+ORIGINAL = release(
+    rid="a",
+    date="2025-03-01T00:00:00Z",
+    title="Hall",
+    description="Build a hall",
+    status="planned",
+    value={"amount": 100, "currency": "ZAR"},
+    classification={"scheme": "CPV", "id": "45210000"},
+)
+AMENDMENT = release(
+    rid="b", date="2025-03-02T00:00:00Z", status="active", value={"amount": 120, "currency": "ZAR"}
+)
+UPDATE = release(rid="c", date="2025-03-03T00:00:00Z", title="Hall (re-advertised)")
+
+
+def test_newest_release_wins_field_by_field_in_any_order() -> None:
+    releases = [Release.model_validate(r) for r in (ORIGINAL, AMENDMENT, UPDATE)]
+    results = [compile_page(order) for order in itertools.permutations(releases)]
+    assert all(r == results[0] for r in results)
+    [row] = results[0]
+    assert row["title"] == "Hall (re-advertised)"
+    assert row["description"] == "Build a hall"
+    assert row["status"] == "active"
+    assert row["value_amount"] == Decimal(120)
+    assert row["release_id"] == "c"
+    assert row["published_at"] == datetime(2025, 3, 1, tzinfo=UTC)
+    assert row["detailed_category"] == "construction"
+
+
+def test_a_new_classification_resets_the_category() -> None:
+    old = compile_release(Release.model_validate(ORIGINAL)) | {
+        "detailed_category": "construction",
+        "category_source": "ai",
+    }
+    same = compile_release(Release.model_validate(AMENDMENT))
+    assert merge(old, same)["category_source"] == "ai"
+    moved = compile_release(
+        Release.model_validate(
+            release(
+                rid="z",
+                date="2025-03-09T00:00:00Z",
+                classification={"scheme": "CPV", "id": "72000000"},
+            )
+        )
+    )
+    assert (merge(old, moved)["detailed_category"], merge(old, moved)["category_source"]) == (
+        "it-services",
+        "rules",
+    )
+
+
+# ---------------------------------------------------------------- pagination
+def test_page_count_and_next_link() -> None:
+    assert page_count({"totalPages": 3}) == 3
+    assert page_count({"meta": {"pageCount": 2}}) == 2
+    assert page_count({"releases": []}) is None
+    here = "https://pub.example/ocds?cursor=1"
+    assert next_link({"links": {"next": "?cursor=2"}}, here) == "https://pub.example/ocds?cursor=2"
+    assert next_link({"links": {"next": here}}, here) is None  # a loop ends the feed
+    assert next_link({"links": {}}, here) is None
+    with pytest.raises(PublisherRejectedError):
+        next_link({"links": {"next": "https://elsewhere.example/x"}}, here)
+
+
+def test_retry_after() -> None:
+    now = datetime(2025, 3, 1, tzinfo=UTC)
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Sat, 01 Mar 2025 00:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+
+
+class Script:
+    """A publisher in a MockTransport: answers in order, records what was asked."""
+
+    def __init__(self, *answers: httpx.Response) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answers.pop(0)
+
+
+def package(releases: list[dict[str, Any]], **extra: Any) -> httpx.Response:
+    return httpx.Response(200, json={"releases": releases, **extra})
+
+
+def client(script: Script, sleeps: list[float], **overrides: Any) -> OCDSClient:
+    settings = get_settings().model_copy(
+        update={
+            "ocds_base_url": "https://pub.example",
+            "ocds_page_size": 2,
+            "ocds_max_attempts": 4,
+            "ocds_backoff_seconds": 0.5,
+            "ocds_page_budget_seconds": 15.0,
+            **overrides,
+        }
+    )
+    now = [0.0]  # time stands still except for the sleeps
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    return OCDSClient(
+        settings, transport=httpx.MockTransport(script), sleep=sleep, clock=lambda: now[0]
+    )
+
+
+FROM, TO = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 31, tzinfo=UTC)
+
+
+def test_page_style_uses_the_reported_page_count() -> None:
+    script = Script(package([release(), release(rid="r2")], totalPages=2))
+    page = client(script, []).fetch_page(FROM, TO, None)
+    assert page.next_ref == 2
+    assert page.fetched == 2
+    params = script.requests[0].url.params
+    assert (params["PageNumber"], params["PageSize"]) == ("1", "2")
+    assert params["dateFrom"] == "2025-03-01T00:00:00Z"
+    last = Script(package([release()], totalPages=2))
+    assert client(last, []).fetch_page(FROM, TO, 2).next_ref is None
+
+
+def test_page_style_without_counts_ends_only_on_an_empty_page() -> None:
+    short = Script(package([release()]))  # short page mid-feed: keep going
+    assert client(short, []).fetch_page(FROM, TO, 3).next_ref == 4
+    empty = Script(package([]))
+    assert client(empty, []).fetch_page(FROM, TO, 4).next_ref is None
+
+
+def test_links_style_follows_next_and_sends_dates_only_first() -> None:
+    script = Script(
+        package([release()], links={"next": "https://pub.example/pkgs?cursor=abc"}),
+        package([release(rid="r2")]),
+    )
+    c = client(
+        script, [], ocds_pagination="links", ocds_releases_path="/pkgs", ocds_date_format="date"
+    )
+    first = c.fetch_page(FROM, TO, None)
+    assert first.next_ref == "https://pub.example/pkgs?cursor=abc"
+    assert script.requests[0].url.params["dateFrom"] == "2025-03-01"
+    assert c.fetch_page(FROM, TO, first.next_ref).next_ref is None
+    assert str(script.requests[1].url) == "https://pub.example/pkgs?cursor=abc"
+
+
+def test_5xx_and_429_are_retried_with_backoff_and_retry_after() -> None:
+    sleeps: list[float] = []
+    script = Script(
+        httpx.Response(503),
+        httpx.Response(429, headers={"Retry-After": "3"}),
+        httpx.Response(502),
+        package([release()]),
+    )
+    page = client(script, sleeps).fetch_page(FROM, TO, None)
+    assert page.fetched == 1
+    assert len(sleeps) == 3
+    assert 0.5 <= sleeps[0] <= 0.625  # backoff with jitter
+    assert sleeps[1] == 3.0  # Retry-After honoured
+    assert 2.0 <= sleeps[2] <= 2.5
+
+
+def test_retries_stop_at_the_attempt_limit_and_the_page_budget() -> None:
+    script = Script(*[httpx.Response(503)] * 4)
+    with pytest.raises(PublisherUnavailableError, match="4 attempts"):
+        client(script, []).fetch_page(FROM, TO, None)
+    sleeps: list[float] = []
+    slow = Script(httpx.Response(429, headers={"Retry-After": "60"}))
+    with pytest.raises(PublisherUnavailableError):
+        client(slow, sleeps).fetch_page(FROM, TO, None)
+    assert sleeps == []  # would overrun the step budget: fail now, Inngest retries later
+
+
+def test_4xx_and_non_packages_are_rejected_without_retry() -> None:
+    for answer in (
+        httpx.Response(400),
+        httpx.Response(200, json={"records": []}),
+        httpx.Response(200, content=b"<html>"),
+    ):
+        script = Script(answer)
+        with pytest.raises(PublisherRejectedError):
+            client(script, []).fetch_page(FROM, TO, None)
+        assert len(script.requests) == 1
+
+
+# ---------------------------------------------------------------- events
+def test_event_validation() -> None:
+    assert parse_event(TenderSyncRequested, {}).triggered_by == "unknown"
+    with pytest.raises(inngest.NonRetriableError, match="maxEnrichment"):
+        parse_event(TenderSyncRequested, {"maxEnrichment": -5})
+    with pytest.raises(inngest.NonRetriableError, match="after dateTo"):
+        parse_event(
+            TenderBackfillRequested,
+            {"dateFrom": "2025-03-02T00:00:00Z", "dateTo": "2025-03-01T00:00:00Z"},
+        )
+    ok = parse_event(
+        TenderBackfillRequested,
+        {"dateFrom": "2025-03-01T00:00:00Z", "dateTo": "2025-03-02T00:00:00Z"},
+    )
+    assert ok.date_to - ok.date_from == timedelta(days=1)
+    assert json.dumps(ok.model_dump(mode="json", by_alias=True))
