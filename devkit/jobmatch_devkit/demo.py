@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_DB = "demo"
 IMPORT_BATCH = 100
 SHOWN_MATCHES = 3
+SHOWN_CANDIDATES_PER_TENANT = 2
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Report:
     runs: Counter[tuple[str, str]] = field(default_factory=Counter)
     counts: dict[str, int] = field(default_factory=dict)
     shown: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    profiles: dict[str, str] = field(default_factory=dict)
 
     @contextmanager
     def timed(self, part: str) -> Iterator[list[str]]:
@@ -186,22 +188,57 @@ def _batch_match(report: Report, driver: InngestDriver, api: ApiClient, emails: 
         detail.append(report.record(driver.drain()))
 
 
+def _profile(roles: list[str], skills: list[str], years: int | None, places: list[str]) -> str:
+    return (
+        f"wants {', '.join(roles)} | {years} yrs | {', '.join(places) or 'anywhere'} | "
+        f"skills: {_skills(skills, 8)}"
+    )
+
+
 def _show(report: Report, api: ApiClient, candidates: list[int], emails: list[str]) -> None:
-    from jobmatch.db.models import Candidate
+    from sqlalchemy import select
+
+    from jobmatch.db.models import Candidate, GlobalRole, User, UserPreferences
     from jobmatch.db.session import session_scope
 
     with session_scope() as session:
         rows = [session.get_one(Candidate, c) for c in candidates]
-        tenants = {c.id: c.tenant_id for c in rows}
-        names = {c.id: f"{c.first_name} {c.last_name}" for c in rows}
+        role_names = dict(session.execute(select(GlobalRole.id, GlobalRole.name)).all())
+        prefs = dict(
+            session.execute(
+                select(User.email, UserPreferences)
+                .join(UserPreferences, UserPreferences.user_id == User.id)
+                .where(User.email.in_(emails))
+            ).all()
+        )
+    shown: list[Candidate] = []
+    for row in rows:
+        if sum(c.tenant_id == row.tenant_id for c in shown) < SHOWN_CANDIDATES_PER_TENANT:
+            shown.append(row)
+    tenants = {c.id: c.tenant_id for c in shown}
+    names = {c.id: f"{c.first_name} {c.last_name}" for c in shown}
+    candidates = [c.id for c in shown]
+    profiles = {
+        c.id: _profile(
+            [role_names[r] for r in c.preferred_role_ids],
+            c.skills,
+            c.experience_years,
+            [c.location or ""],
+        )
+        for c in shown
+    }
     with report.timed("GET matches (candidates and users)") as detail:
         for cid in candidates:
             got = api.get(f"/api/candidates/{cid}/matches", headers=_tenant_header(tenants[cid]))
             key = f"candidate {cid} {names[cid]} (tenant {tenants[cid]})"
             report.shown[key] = _expect(got, 200)["matches"][:SHOWN_MATCHES]
+            report.profiles[key] = profiles[cid]
         for email in emails:
             got = api.get(f"/api/users/{email}/matches")
-            report.shown[f"user {email}"] = _expect(got, 200)["matches"][:SHOWN_MATCHES]
+            key = f"user {email}"
+            report.shown[key] = _expect(got, 200)["matches"][:SHOWN_MATCHES]
+            p = prefs[email]
+            report.profiles[key] = _profile(p.roles, p.skills, p.experience_years, p.locations)
         detail.append(f"{len(candidates)} candidates, {len(emails)} users read back")
 
 
@@ -236,7 +273,7 @@ def run_demo(driver: InngestDriver, api: ApiClient, part: Slice = Slice()) -> Re
     approved = _approve(report, driver, api, part)
     signed_up = _signups(report, driver, api, part)
     _batch_match(report, driver, api, loaded_users)
-    _show(report, api, approved[: part.approvals_per_tenant // 2 + 2], signed_up)
+    _show(report, api, approved, signed_up)
     _count_rows(report)
     return report
 
@@ -250,6 +287,7 @@ def print_report(report: Report, out: TextIO) -> None:
     print("\n== Who matched what, and why", file=out)
     for who, matches in report.shown.items():
         print(f"\n{who}", file=out)
+        print(f"   {report.profiles.get(who, '')}", file=out)
         if not matches:
             print("   (no job scored 50 or more)", file=out)
         for m in matches:

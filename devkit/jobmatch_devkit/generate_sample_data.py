@@ -82,7 +82,7 @@ ROLES: dict[str, tuple[list[str], list[str], list[str], list[str], tuple[int, in
     ),
     "site reliability engineer": (
         ["sre", "reliability engineer"],
-        ["Site Reliability Engineer", "SRE", "Senior SRE"],
+        ["Site Reliability Engineer", "SRE", "Production SRE"],
         ["linux", "kubernetes", "prometheus", "go", "incident management"],
         ["terraform", "python", "aws", "grafana", "postgresql"],
         (70_000, 115_000),

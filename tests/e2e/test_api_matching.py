@@ -408,6 +408,10 @@ def test_a_repeated_signup_updates_the_user_instead_of_duplicating(
         {"mode": "later"},
         {"webhook_url": "http://hooks.example.com/x"},
         {"webhook_url": "ftp://hooks.example.com/x"},
+        {"webhook_url": "https://169.254.169.254/latest/meta-data"},
+        {"webhook_url": "https://10.0.0.5/hook"},
+        {"webhook_url": "https://[::1]/hook"},
+        {"webhook_url": "https://localhost/hook"},
         {"is_premium": True},
     ],
 )

@@ -1,4 +1,8 @@
-"""Response models shared by the routes that show matches."""
+"""Response models shared by the routes that show matches.
+
+A match is shown as `StoredMatch` itself (pydantic validates and documents
+dataclasses), so the API and the read model cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -23,48 +27,23 @@ MATCH_EXAMPLE: dict[str, Any] = {
     "semantic_score": 61.0,
     "matched_skills": ["python", "postgresql"],
     "missing_skills": ["kafka"],
-    "reasons": ["Strong skill match: python, postgresql", "Located in Berlin"],
+    "reasons": ["Has 2 of 3 required skills (postgresql, python)", "Located in Berlin"],
     "is_recommended": True,
     "method": "rules",
 }
 
 
-class MatchOut(BaseModel):
-    """One match: total and component scores (0-100) and why."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [MATCH_EXAMPLE]})
-
-    job_id: int
-    job_hash: str
-    title: str
-    company: str
-    location: str
-    remote: bool
-    score: float
-    skill_score: float
-    experience_score: float
-    location_score: float
-    salary_score: float
-    semantic_score: float
-    matched_skills: list[str]
-    missing_skills: list[str]
-    reasons: list[str]
-    is_recommended: bool
-    method: str | None = None
-
-    @classmethod
-    def of(cls, match: StoredMatch) -> MatchOut:
-        """The API form of a stored match."""
-        return cls.model_validate(match, from_attributes=True)
-
-
 class MatchList(BaseModel):
-    """Matches of one user or candidate, best first."""
+    """Matches of one user or candidate, best first; scores are 0-100."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"count": 1, "matches": [MATCH_EXAMPLE]}]}
+    )
 
     count: int
-    matches: list[MatchOut]
+    matches: list[StoredMatch]
 
     @classmethod
     def of(cls, matches: list[StoredMatch]) -> MatchList:
         """Wrap stored matches."""
-        return cls(count=len(matches), matches=[MatchOut.of(m) for m in matches])
+        return cls(count=len(matches), matches=matches)

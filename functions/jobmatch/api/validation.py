@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -32,8 +33,20 @@ def normalize_email(value: str) -> str:
 
 
 def require_https(url: str) -> str:
-    """A callback URL must be https with a host: we POST users' data to it."""
+    """A callback URL must be https to a public host: we POST users' data to it
+    from inside our VPC, so loopback, private and link-local addresses (the
+    instance metadata service among them) are refused when written as such.
+    A public name that resolves to a private address is not caught here."""
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host:
         raise ValueError("must be an https:// URL")
+    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
+        raise ValueError("must point to a public host")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if not address.is_global:
+        raise ValueError("must point to a public address")
     return url

@@ -19,7 +19,9 @@ class UserNotFoundError(LookupError):
 
 @dataclass(frozen=True)
 class StoredMatch:
-    """One stored match as the API shows it."""
+    """One match as the API shows it: total and component scores (0-100), the
+    skills the profile has and lacks, human-readable reasons, and `method`
+    ('ai' | 'rules'; None for candidate matches, which do not record it)."""
 
     job_id: int
     job_hash: str

@@ -34,6 +34,7 @@ from jobmatch.workflows.events import EventData, parse_event
 
 TOP_MATCHES_IN_MESSAGE = 5
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+RETRYABLE_STATUSES = (408, 429)
 
 
 class CompletionContext(EventData):
@@ -131,15 +132,16 @@ def webhook_headers(body: bytes, key: str, secret: str | None, now: int) -> dict
 
 
 def post_webhook(url: str, payload: dict[str, Any], key: str) -> int:
-    """POST the callback. 5xx / network errors raise (the step retries); another
-    non-2xx is the receiver refusing it, which a retry cannot change."""
+    """POST the callback. 5xx, 408, 429 and network errors raise (the step
+    retries); another non-2xx is the receiver refusing it, which a retry cannot
+    change."""
     secret = get_settings().webhook_signing_secret
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     headers = webhook_headers(
         body, key, secret.get_secret_value() if secret else None, int(time.time())
     )
     response = _http().post(url, content=body, headers=headers)
-    if response.status_code >= 500:
+    if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
         response.raise_for_status()
     if not 200 <= response.status_code < 300:
         raise inngest.NonRetriableError(f"webhook refused the callback: {response.status_code}")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobmatch.api.deps import ApiKeyDep, SessionDep
 from jobmatch.api.events import send_events
-from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList, MatchOut
+from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.validation import clean_list, normalize_email, require_https
 from jobmatch.matching.match_reads import StoredMatch, UserNotFoundError, user_matches
 from jobmatch.matching.signup import SignupInput, signup_matches, upsert_signup
@@ -133,7 +133,7 @@ class SignupResponse(BaseModel):
         "async mode): the durable run computes and saves the full set"
     )
     request_id: str
-    matches: list[MatchOut]
+    matches: list[StoredMatch]
     event_ids: list[str]
 
 
@@ -194,7 +194,7 @@ def signup_free(request: SignupRequest, response: Response, session: SessionDep)
         mode=request.mode,
         complete=complete,
         request_id=request_id,
-        matches=[MatchOut.of(m) for m in matches],
+        matches=matches,
         event_ids=event_ids,
     )
 
