@@ -71,6 +71,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/api/candidates/{candidate_id}/approve",
+    summary="Approve a candidate",
     response_model=ApproveResponse,
     responses={
         400: {"description": "No tenant given, or header and body disagree"},
@@ -118,6 +119,7 @@ def approve(
 
 @router.get(
     "/api/candidates/{candidate_id}/matches",
+    summary="A candidate's matches",
     response_model=MatchList,
     responses={401: {"description": "Missing or invalid API key"}, **NOT_FOUND},
 )

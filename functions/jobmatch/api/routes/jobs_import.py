@@ -134,6 +134,7 @@ def _job_input(job: ImportJob, batch_source: str) -> JobInput:
 
 @router.post(
     "/api/jobs/import",
+    summary="Import scraped jobs",
     response_model=ImportResponse,
     status_code=status.HTTP_201_CREATED,
     responses={

@@ -139,6 +139,7 @@ class SignupResponse(BaseModel):
 
 @router.post(
     "/api/signup/free",
+    summary="Free signup with immediate matches",
     response_model=SignupResponse,
     status_code=status.HTTP_201_CREATED,
     responses={
@@ -236,6 +237,7 @@ class MatchUsersResponse(BaseModel):
 
 @router.post(
     "/api/match-users",
+    summary="Batch matching of many users",
     response_model=MatchUsersResponse,
     status_code=status.HTTP_202_ACCEPTED,
     responses={
@@ -267,6 +269,7 @@ def match_users(
 
 @router.get(
     "/api/users/{email}/matches",
+    summary="A user's matches",
     response_model=MatchList,
     responses={**UNAUTHORIZED, 404: {"description": "No user with this email"}},
 )
