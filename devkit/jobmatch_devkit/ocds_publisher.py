@@ -262,7 +262,8 @@ def synthetic_releases(
     count: int, *, start: datetime, releases_per_ocid: int = 2, seed: int = 7
 ) -> list[dict[str, Any]]:
     """`count` releases of realistic shape: about `releases_per_ocid` per ocid (an
-    original tender and amendments), one in 500 malformed, dates one minute apart."""
+    original tender and amendments), one ocid in ten with no classification (left
+    for enrichment), one release in 500 malformed, dates one minute apart."""
     rng = random.Random(seed)  # noqa: S311 - synthetic amounts, not secrets
     out: list[dict[str, Any]] = []
     ocids = max(1, count // releases_per_ocid)
@@ -284,7 +285,9 @@ def synthetic_releases(
                 "tenderPeriod": {"endDate": (when + timedelta(days=30)).isoformat()},
             },
         }
-        if version == 0:
+        if version == 0 and number % 10 == 9:  # no classification, no telling title
+            release["tender"]["title"] = f"Provision of services, lot {number}"
+        elif version == 0:
             release["tender"] |= {
                 "title": f"{label} for site {number}",
                 "description": f"{label}: lot {number}, as specified in the bid document.",
