@@ -4,7 +4,10 @@ A job's natural key is `job_hash` (sha256 of source + external id, or of the
 normalised title|company|location when the source has no id), so a scraper that
 posts the same job twice, or retries a whole batch, stores nothing twice: the
 batch is one `INSERT .. ON CONFLICT (job_hash) DO NOTHING RETURNING` in one
-transaction, and only the ids it returns are announced in `jobs/imported`.
+transaction. Announcing is tracked per job (`announced_at`): the route commits the
+rows, sends `jobs/imported` for the batch's jobs not yet announced, then marks them.
+If the event API is down the rows stay unannounced and a retry of the same batch
+announces them, so no job is stored without ever being matched.
 Embeddings are not computed here: the matching function embeds the new jobs in
 its own step, so the request stays far under API Gateway's 30 s at any batch size.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -49,11 +52,13 @@ class JobInput:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Ids of the rows this batch created, and how many items were already stored."""
+    """Ids of the rows this batch created, how many items were already stored, and
+    which of the batch's jobs still wait for their `jobs/imported` announcement."""
 
     created_ids: list[int]
     duplicates: int
     hashes: list[str]
+    unannounced_ids: list[int]
 
 
 def _norm(text: str) -> str:
@@ -145,6 +150,28 @@ def import_jobs(session: Session, jobs: list[JobInput]) -> ImportResult:
                 .returning(Job.id)
             )
         )
+    unannounced = session.scalars(
+        select(Job.id).where(Job.job_hash.in_(list(rows)), Job.announced_at.is_(None))
+    ).all()
     return ImportResult(
-        created_ids=sorted(created), duplicates=len(jobs) - len(created), hashes=hashes
+        created_ids=sorted(created),
+        duplicates=len(jobs) - len(created),
+        hashes=hashes,
+        unannounced_ids=sorted(unannounced),
     )
+
+
+def mark_announced(session: Session, job_ids: list[int]) -> None:
+    """Record that `jobs/imported` for these jobs was accepted."""
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.announced_at.is_(None))
+        .values(announced_at=func.now())
+    )
+
+
+def announcement_id(job_ids: list[int]) -> str:
+    """A deterministic event id for one announcement: a retried request that names
+    the same jobs sends the same id, which Inngest deduplicates."""
+    digest = hashlib.sha256(",".join(map(str, sorted(job_ids))).encode()).hexdigest()
+    return f"jobs-imported-{digest[:32]}"

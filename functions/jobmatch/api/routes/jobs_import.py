@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 from jobmatch.api.deps import ApiKeyDep, SessionDep
 from jobmatch.api.events import send_events
 from jobmatch.api.validation import clean_list
-from jobmatch.matching.job_import import JobInput, import_jobs
+from jobmatch.matching.job_import import JobInput, announcement_id, import_jobs, mark_announced
 
 router = APIRouter(tags=["jobs"])
 
@@ -109,6 +109,10 @@ class ImportResponse(BaseModel):
     created: int
     duplicates: int
     job_ids: list[int]
+    announced_ids: list[int] = Field(
+        description="Jobs named in the `jobs/imported` this request sent: the new ones, "
+        "plus any an earlier try stored but could not announce"
+    )
     event_ids: list[str]
 
 
@@ -153,14 +157,14 @@ def import_jobs_route(
     result = import_jobs(session, [_job_input(job, request.source) for job in request.jobs])
     session.commit()
     event_ids: list[str] = []
-    if result.created_ids:
+    if result.unannounced_ids:
         event_ids = send_events(
             [
                 inngest.Event(
                     name="jobs/imported",
-                    id=f"jobs-imported-{result.created_ids[0]}-{result.created_ids[-1]}",
+                    id=announcement_id(result.unannounced_ids),
                     data={
-                        "job_ids": result.created_ids,
+                        "job_ids": result.unannounced_ids,
                         "batch_id": batch_id,
                         "source": request.source,
                     },
@@ -168,7 +172,8 @@ def import_jobs_route(
             ],
             what="jobs/imported",
         )
-    else:
+        mark_announced(session, result.unannounced_ids)
+    if not result.created_ids:
         response.status_code = status.HTTP_200_OK
     return ImportResponse(
         batch_id=batch_id,
@@ -176,5 +181,6 @@ def import_jobs_route(
         created=len(result.created_ids),
         duplicates=result.duplicates,
         job_ids=result.created_ids,
+        announced_ids=result.unannounced_ids,
         event_ids=event_ids,
     )

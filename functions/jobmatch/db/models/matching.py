@@ -94,6 +94,9 @@ class Job(TimestampMixin, Base):
     imported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Set once `jobs/imported` naming this job was accepted by Inngest. An import
+    # whose event could not be sent leaves it NULL, and a retry announces it then.
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIM))
 
 

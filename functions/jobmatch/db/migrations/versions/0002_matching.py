@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from jobmatch.settings import get_settings
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects import postgresql
+
+from jobmatch.settings import get_settings
 
 revision = "0002_matching"
 down_revision = "0001_base"
@@ -85,6 +86,7 @@ def upgrade() -> None:
         sa.Column(
             "imported_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
+        sa.Column("announced_at", sa.DateTime(timezone=True)),
         sa.Column("embedding", Vector(DIM)),
         *timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
