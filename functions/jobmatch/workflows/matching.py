@@ -361,28 +361,31 @@ def perform_ai_matching(ctx: inngest.ContextSync) -> dict[str, Any]:
 
     init = ctx.step.run("initialize", in_session(initialize))
 
-    def match(session: Session) -> dict[str, Any]:
+    def match() -> dict[str, Any]:
         user_id = init["user_id"]
-        if user_id is not None:
-            results = service.match_user(
-                session, user_id, job_hashes=hashes, time_budget=MATCH_TIME_BUDGET_SECONDS
-            )
-            prefs: dict[str, Any] = service.stored_preferences(session, user_id)
-        else:
-            prefs = dict(event.user_prefs or {})
-            results = service.match_profile(
-                session,
-                service.preferences_profile(session, None, prefs),
-                service.inline_preferences_embedding(prefs),
-                job_hashes=hashes,
-                time_budget=MATCH_TIME_BUDGET_SECONDS,
-            )
-        profile = service.preferences_profile(session, user_id, prefs)
-        jobs = repo.load_jobs(session, [r.job_id for r in results])
+        with session_scope() as session:
+            if user_id is not None:
+                results = service.match_user(
+                    session, user_id, job_hashes=hashes, time_budget=MATCH_TIME_BUDGET_SECONDS
+                )
+                prefs: dict[str, Any] = service.stored_preferences(session, user_id)
+            else:
+                prefs = dict(event.user_prefs or {})
+                results = service.match_profile(
+                    session,
+                    service.preferences_profile(session, None, prefs),
+                    service.inline_preferences_embedding(prefs),
+                    job_hashes=hashes,
+                    time_budget=MATCH_TIME_BUDGET_SECONDS,
+                )
+            profile = service.preferences_profile(session, user_id, prefs)
+            jobs = repo.load_jobs(session, [r.job_id for r in results])
+        # The LLM call happens with the connection back in the pool: a slow model
+        # must not hold one of RDS Proxy's connections for its whole timeout.
         ranked, method = service.ai_rerank(results, profile, jobs)
         return {"method": method, "results": [r.to_dict() for r in ranked]}
 
-    matched = ctx.step.run("match-with-fallback", in_session(match))
+    matched = ctx.step.run("match-with-fallback", match)
     results = [MatchResult.from_dict(r) for r in matched["results"]]
     saved = ctx.step.run(
         "save", in_session(lambda s: service.save_user_matches(s, init["email"], results))
