@@ -28,22 +28,17 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.update(
-    {
-        "JOBMATCH_ENV": "test",
-        "DATA_DIR": str(ROOT / ".data"),
-        "DB_NAME": "jobmatch_bench",
-        "AI_ENABLED": "false",
-        "INNGEST_DEV": "1",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
+from jobmatch_devkit.localenv import use_local_environment
+
+use_local_environment(
+    env="test",
+    db_name="jobmatch_bench",
+    signing_key=None,
+    event_key="bench-event-key",
+    extra={"POWERTOOLS_LOG_LEVEL": "WARNING"},
 )
-os.environ.pop("DATABASE_URL", None)
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
 

@@ -23,29 +23,19 @@ import os
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from jobmatch_devkit.localenv import use_local_environment
+
 SIGNING_KEY = "signkey-bench-" + "cd" * 32
 DB_NAME = "jobmatch_tender_bench"
-os.environ.update(
-    {
-        "JOBMATCH_ENV": "test",
-        "DATA_DIR": str(ROOT / ".data"),
-        "DB_NAME": DB_NAME,
-        "AI_ENABLED": "false",
-        "MAIL_BACKEND": "outbox",
-        "INNGEST_DEV": "0",
-        "INNGEST_SIGNING_KEY": SIGNING_KEY,
-        "INNGEST_EVENT_KEY": "bench-event-key",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_NAMESPACE": "JobmatchBench",
-    }
+use_local_environment(
+    env="test",
+    db_name=DB_NAME,
+    signing_key=SIGNING_KEY,
+    event_key="bench-event-key",
+    extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
 )
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 
 from jobmatch_devkit.driver import InngestDriver  # noqa: E402
 from jobmatch_devkit.eventapi import EventAPI  # noqa: E402

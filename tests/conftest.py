@@ -8,40 +8,32 @@ database on the shared embedded server, so parallel sessions do not collide.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from jobmatch_devkit.localenv import use_local_environment
+
 TEST_SIGNING_KEY = "signkey-test-" + "a1b2c3d4" * 8
 TEST_SIGNING_KEY_FALLBACK = "signkey-test-" + "f0e1d2c3" * 8
 TEST_API_KEY = "test-api-key-0123456789"
 TEST_DB_NAME = f"jobmatch_test_{os.getpid()}"
 
-os.environ.update(
-    {
-        "JOBMATCH_ENV": "test",
-        "INNGEST_DEV": "0",
-        "INNGEST_SIGNING_KEY": TEST_SIGNING_KEY,
+use_local_environment(
+    env="test",
+    db_name=TEST_DB_NAME,
+    signing_key=TEST_SIGNING_KEY,
+    event_key="test-event-key",
+    api_key=TEST_API_KEY,
+    extra={
         "INNGEST_SIGNING_KEY_FALLBACK": TEST_SIGNING_KEY_FALLBACK,
-        "INNGEST_EVENT_KEY": "test-event-key",
-        "API_KEY_HASHES": hashlib.sha256(TEST_API_KEY.encode()).hexdigest(),
-        "DATA_DIR": str(ROOT / ".data"),
-        "DB_NAME": TEST_DB_NAME,
-        "AI_ENABLED": "false",
-        "MAIL_BACKEND": "outbox",
         "AWS_DEFAULT_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "POWERTOOLS_METRICS_NAMESPACE": "JobmatchTest",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }
+    },
 )
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 
 # Inngest's event and registration APIs, played on 127.0.0.1: `inngest_client.send()`,
 # `step.send_event()` and sync registrations land here (the devkit never imports

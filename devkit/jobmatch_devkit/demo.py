@@ -16,7 +16,6 @@ e2e test runs it against the test database on a small slice.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import secrets
@@ -27,15 +26,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
+from jobmatch_devkit.localenv import use_local_environment
 from jobmatch_devkit.records import HandlerResponse, Run
 
-ROOT = Path(__file__).resolve().parents[2]
 DEMO_DB = "demo"
 IMPORT_BATCH = 100
 SHOWN_MATCHES = 3
@@ -325,25 +323,18 @@ def _configure_environment(
     signing_key: str, api_key: str, event_api: EventAPI, db_name: str
 ) -> None:
     """Cloud-mode settings for this process, set before `jobmatch` is imported."""
-    os.environ.update(
-        {
-            "JOBMATCH_ENV": "local",
-            "INNGEST_DEV": "0",
-            "INNGEST_SIGNING_KEY": signing_key,
-            "INNGEST_EVENT_KEY": "demo-event-key",
+    use_local_environment(
+        env="local",
+        db_name=db_name,
+        signing_key=signing_key,
+        event_key="demo-event-key",
+        api_key=api_key,
+        extra={
             "INNGEST_BASE_URL": event_api.url,
-            "API_KEY_HASHES": hashlib.sha256(api_key.encode()).hexdigest(),
-            "DATA_DIR": os.environ.get("DATA_DIR", str(ROOT / ".data")),
-            "DB_NAME": db_name,
-            "AI_ENABLED": "false",
-            "MAIL_BACKEND": "outbox",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_TRACE_DISABLED": "1",
-        }
+        },
     )
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 
 
 def _fresh_database(data_dir: str, db_name: str) -> float:

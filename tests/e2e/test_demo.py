@@ -13,7 +13,8 @@ import pytest
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.demo import Slice, print_report, run_demo
 from jobmatch_devkit.driver import InngestDriver
-from tests.conftest import ROOT, TEST_API_KEY
+from jobmatch_devkit.localenv import ROOT
+from tests.conftest import TEST_API_KEY
 
 pytestmark = pytest.mark.e2e
 
