@@ -142,7 +142,10 @@ def _job_input(job: ImportJob, batch_source: str) -> JobInput:
     response_model=ImportResponse,
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "Every job was already stored: nothing created, no event"},
+        200: {
+            "description": "Every job was already stored: nothing created; jobs an "
+            "earlier try could not announce are announced now"
+        },
         401: {"description": "Missing or invalid API key"},
         422: {"description": "A job is invalid: nothing is written"},
         503: {"description": "Jobs saved, but the event service was unreachable"},
