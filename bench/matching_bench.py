@@ -50,11 +50,12 @@ from jobmatch.ai.embeddings import (  # noqa: E402
 from jobmatch.db import migrate  # noqa: E402
 from jobmatch.db.embedded import embedded_database_url  # noqa: E402
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job  # noqa: E402
+from jobmatch.db.models.matching import EMBEDDING_DIM  # noqa: E402
 from jobmatch.db.session import get_engine, session_scope  # noqa: E402
 from jobmatch.matching import repository as repo  # noqa: E402
 from jobmatch.matching import service  # noqa: E402
 from jobmatch.matching.embedding_store import embed_jobs  # noqa: E402
-from jobmatch.matching.scoring import score  # noqa: E402
+from jobmatch.matching.scoring import score, stored_fields  # noqa: E402
 from jobmatch.settings import get_settings  # noqa: E402
 
 BUDGET_SECONDS = 20.0
@@ -187,7 +188,7 @@ def generate(n_candidates: int, n_jobs: int, seed: int = 7) -> tuple[list[int], 
     rng = random.Random(seed)
     vocab = skill_vocabulary(rng)
     clusters = {i + 1: rng.sample(vocab, 15) for i in range(len(ROLE_WORDS))}
-    provider = OfflineEmbeddings(get_settings().embedding_dimension)
+    provider = OfflineEmbeddings(EMBEDDING_DIM)
     with session_scope() as s:
         for i, name in enumerate(ROLE_WORDS):
             s.execute(
@@ -376,25 +377,16 @@ def seed_loop(job_ids: list[int], sample: int) -> dict[str, float]:
                     continue
                 result = score(
                     profile,
-                    repo._job_features(job),
+                    repo.job_features(job),
                     cosine(list(cand.embedding), list(job.embedding)),
                 )
-                if result.score >= 50.0:
+                if result.stored:
                     s.add(
                         CandidateJobMatch(
                             candidate_id=cand.id,
                             job_id=job.id,
                             tenant_id=cand.tenant_id,
-                            match_score=result.score,
-                            skill_match_score=result.skill_score,
-                            experience_match_score=result.experience_score,
-                            location_match_score=result.location_score,
-                            salary_match_score=result.salary_score,
-                            semantic_similarity=result.semantic_similarity,
-                            matched_skills=list(result.matched_skills),
-                            missing_skills=list(result.missing_skills),
-                            match_reasons=list(result.reasons),
-                            is_recommended=result.is_recommended,
+                            **stored_fields(result),
                         )
                     )
         s.flush()

@@ -23,7 +23,7 @@ def _pairs() -> dict[tuple[int, int], tuple[int, float]]:
                 CandidateJobMatch.candidate_id,
                 CandidateJobMatch.job_id,
                 CandidateJobMatch.id,
-                CandidateJobMatch.match_score,
+                CandidateJobMatch.score,
             )
         ).all()
     return {(c, j): (i, sc) for c, j, i, sc in rows}

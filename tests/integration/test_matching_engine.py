@@ -3,6 +3,7 @@ stale removal, chunking, tenants, users, embeddings backfill."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch
 from jobmatch.db.session import session_scope
-from jobmatch.matching import service
+from jobmatch.matching import match_reads, service
 from jobmatch.matching.approval import CandidateNotFoundError
 from jobmatch.matching.embedding_store import backfill, embed_jobs
-from jobmatch.matching.repository import resolve_preferred_roles
+from jobmatch.matching.repository import resolve_preferred_roles, upsert_candidate_matches
+from jobmatch.matching.scoring import stored_fields
 from tests import matching_data as make
 
 pytestmark = pytest.mark.integration
@@ -25,9 +27,9 @@ def _matches(session: Session) -> dict[tuple[int, int], dict[str, Any]]:
     return {
         (r.candidate_id, r.job_id): {
             "id": r.id,
-            "score": r.match_score,
+            "score": r.score,
             "tenant": r.tenant_id,
-            "reasons": r.match_reasons,
+            "reasons": r.reasons,
         }
         for r in rows
     }
@@ -194,6 +196,28 @@ def test_user_matches_are_upserted_on_email_and_job_hash(world: dict[str, Any]) 
         service.save_user_matches(s, "ada@example.com", service.match_user(s, user.id))
         assert s.scalar(select(func.count()).select_from(UserMatch)) == 2
         assert set(s.scalars(select(UserMatch.method))) == {"rules"}
+
+
+def test_both_match_tables_store_and_show_a_result_alike(world: dict[str, Any]) -> None:
+    """One mapping writes both tables and reads them back: the same result comes back
+    unchanged from either, semantic score on the 0-100 scale included."""
+    fits, tenant = world["fits"], world["tenants"]["a"]
+    with session_scope() as s:
+        user = make.user(s, "eve@example.com", ["backend engineer"])
+        results = service.match_user(s, user.id, limit=10)
+        service.save_user_matches(s, user.email, results)
+        as_candidate = [replace(r, profile_id=fits) for r in results]
+        upsert_candidate_matches(s, as_candidate, {fits: tenant}, batch=1)
+    with session_scope() as s:
+        shown_user = match_reads.user_matches(s, "eve@example.com", limit=10)
+        shown_candidate = match_reads.candidate_matches(s, fits, tenant, limit=10)
+    expected = {r.job_id: stored_fields(r) for r in results}
+    assert len(expected) == 2
+    assert {m.job_id: stored_fields(m) for m in shown_user} == expected
+    assert {m.job_id: stored_fields(m) for m in shown_candidate} == expected
+    assert all(1.0 < m.semantic_score <= 100.0 for m in shown_candidate)
+    assert {m.method for m in shown_user} == {"rules"}
+    assert {m.method for m in shown_candidate} == {None}
 
 
 def test_user_matching_can_be_limited_to_given_jobs(world: dict[str, Any]) -> None:

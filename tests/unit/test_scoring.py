@@ -15,6 +15,7 @@ from jobmatch.matching.scoring import (
     ProfileFeatures,
     score,
     score_batch,
+    stored_fields,
 )
 
 
@@ -134,8 +135,42 @@ def test_batch_keeps_only_pairs_over_the_threshold_and_skips_unknown_rows() -> N
     assert kept[0] == score(profiles[1], jobs[10], 0.8)
 
 
+def test_semantic_score_is_the_clamped_cosine_on_the_0_100_scale() -> None:
+    opposite = score(profile(), job(), -0.4)
+    assert opposite.semantic_score == 0.0
+    assert score(profile(), job(), 0.4567).semantic_score == 45.7
+    assert score(profile(), job(), 1.7).semantic_score == 100.0
+    assert not any("closely related" in reason for reason in opposite.reasons)
+
+
+def test_stored_fields_are_the_one_set_of_names_with_arrays_as_lists() -> None:
+    r = score(profile(), job(), 0.6)
+    fields = stored_fields(r)
+    assert fields == {
+        "score": r.score,
+        "skill_score": 50.0,
+        "experience_score": 100.0,
+        "location_score": 100.0,
+        "salary_score": 100.0,
+        "semantic_score": 60.0,
+        "matched_skills": ["python", "sql"],
+        "missing_skills": ["docker", "kubernetes"],
+        "reasons": list(r.reasons),
+        "is_recommended": r.is_recommended,
+    }
+    assert r.to_dict() == {
+        "profile_id": 7,
+        "job_id": 1,
+        "job_hash": "h1",
+        **fields,
+        "method": "rules",
+    }
+
+
 def test_result_round_trips_through_json_and_ai_rescoring_is_clamped() -> None:
     r = score(profile(), job(), 0.6)
     assert MatchResult.from_dict(r.to_dict()) == r
+    # A step output memoised by the release that also carried the raw cosine.
+    assert MatchResult.from_dict({**r.to_dict(), "semantic_similarity": 0.6}) == r
     ai = r.with_ai(140, "Great fit")
     assert (ai.score, ai.method, ai.reasons[0]) == (100.0, "ai", "Great fit")

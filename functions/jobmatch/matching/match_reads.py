@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserMatch
 from jobmatch.matching.approval import CandidateNotFoundError
-from jobmatch.matching.scoring import MatchResult
+from jobmatch.matching.scoring import MatchResult, StoredScores, stored_fields
 
 
 class UserNotFoundError(LookupError):
@@ -41,37 +41,20 @@ class StoredMatch:
     is_recommended: bool
     method: str | None
 
-
-def _stored(
-    job: Job,
-    scores: tuple[float, float, float, float, float, float],
-    skills: tuple[Sequence[str], Sequence[str]],
-    reasons: Sequence[str],
-    is_recommended: bool,
-    method: str | None,
-) -> StoredMatch:
-    """A match shown with its job: scores are (total, skill, experience, location,
-    salary, semantic), skills are (matched, missing)."""
-    total, skill, experience, location, salary, semantic = scores
-    return StoredMatch(
-        job_id=job.id,
-        job_hash=job.job_hash,
-        title=job.title,
-        company=job.company,
-        location=job.location,
-        remote=job.remote,
-        score=total,
-        skill_score=skill,
-        experience_score=experience,
-        location_score=location,
-        salary_score=salary,
-        semantic_score=semantic,
-        matched_skills=list(skills[0]),
-        missing_skills=list(skills[1]),
-        reasons=list(reasons),
-        is_recommended=is_recommended,
-        method=method,
-    )
+    @classmethod
+    def of(cls, job: Job, match: StoredScores, method: str | None) -> StoredMatch:
+        """`match` (an engine result or a row of either match table: their fields
+        have the same names) shown with its job."""
+        return cls(
+            job_id=job.id,
+            job_hash=job.job_hash,
+            title=job.title,
+            company=job.company,
+            location=job.location,
+            remote=job.remote,
+            method=method,
+            **stored_fields(match),
+        )
 
 
 def user_matches(
@@ -87,24 +70,7 @@ def user_matches(
         .order_by(UserMatch.score.desc(), Job.id)
         .limit(limit)
     ).all()
-    return [
-        _stored(
-            job,
-            (
-                m.score,
-                m.skill_score,
-                m.experience_score,
-                m.location_score,
-                m.salary_score,
-                m.semantic_score,
-            ),
-            (m.matched_skills, m.missing_skills),
-            m.reasons,
-            m.is_recommended,
-            m.method,
-        )
-        for m, job in rows
-    ]
+    return [StoredMatch.of(job, m, m.method) for m, job in rows]
 
 
 def candidate_matches(
@@ -121,32 +87,13 @@ def candidate_matches(
         .where(
             CandidateJobMatch.candidate_id == candidate_id,
             CandidateJobMatch.tenant_id == tenant_id,
-            CandidateJobMatch.match_score >= min_score,
+            CandidateJobMatch.score >= min_score,
             Job.status == "active",
         )
-        .order_by(CandidateJobMatch.match_score.desc(), Job.id)
+        .order_by(CandidateJobMatch.score.desc(), Job.id)
         .limit(limit)
     ).all()
-    return [
-        _stored(
-            job,
-            (
-                m.match_score,
-                m.skill_match_score,
-                m.experience_match_score,
-                m.location_match_score,
-                m.salary_match_score,
-                # The column keeps the raw cosine; show it on the 0-100 scale the
-                # engine scores with (scoring._components), like every other part.
-                round(100.0 * max(0.0, m.semantic_similarity), 1),
-            ),
-            (m.matched_skills, m.missing_skills),
-            m.match_reasons,
-            m.is_recommended,
-            None,
-        )
-        for m, job in rows
-    ]
+    return [StoredMatch.of(job, m, None) for m, job in rows]
 
 
 def describe_results(session: Session, results: Sequence[MatchResult]) -> list[StoredMatch]:
@@ -155,22 +102,4 @@ def describe_results(session: Session, results: Sequence[MatchResult]) -> list[S
         job.id: job
         for job in session.scalars(select(Job).where(Job.id.in_([r.job_id for r in results])))
     }
-    return [
-        _stored(
-            jobs[r.job_id],
-            (
-                r.score,
-                r.skill_score,
-                r.experience_score,
-                r.location_score,
-                r.salary_score,
-                r.semantic_score,
-            ),
-            (r.matched_skills, r.missing_skills),
-            r.reasons,
-            r.is_recommended,
-            r.method,
-        )
-        for r in results
-        if r.job_id in jobs
-    ]
+    return [StoredMatch.of(jobs[r.job_id], r, r.method) for r in results if r.job_id in jobs]

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate, CandidateJobMatch, GlobalRole, Job, UserMatch
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
-from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures
+from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, stored_fields
 
 Pair = tuple[int, int, float]
 
@@ -86,7 +86,8 @@ def resolve_preferred_roles(session: Session, raw: Iterable[Any]) -> list[int]:
     return sorted(set(rows))
 
 
-def _job_features(row: Any) -> JobFeatures:
+def job_features(row: Any) -> JobFeatures:
+    """A job row (model or result row) as scoring features."""
     return JobFeatures(
         job_id=row.id,
         job_hash=row.job_hash,
@@ -123,7 +124,7 @@ def load_jobs(session: Session, job_ids: Iterable[int]) -> dict[int, JobFeatures
         Job.normalized_role_id,
     )
     rows = session.execute(select(*cols).where(Job.id.in_(ids))).all()
-    return {r.id: _job_features(r) for r in rows}
+    return {r.id: job_features(r) for r in rows}
 
 
 def load_candidates(
@@ -278,24 +279,6 @@ def jobs_for_profile(
     return [(int(j), float(s)) for j, s in session.execute(stmt, params).all()]
 
 
-def _candidate_match_row(result: MatchResult, tenant_id: int) -> dict[str, Any]:
-    return {
-        "candidate_id": result.profile_id,
-        "job_id": result.job_id,
-        "tenant_id": tenant_id,
-        "match_score": result.score,
-        "skill_match_score": result.skill_score,
-        "experience_match_score": result.experience_score,
-        "location_match_score": result.location_score,
-        "salary_match_score": result.salary_score,
-        "semantic_similarity": result.semantic_similarity,
-        "matched_skills": list(result.matched_skills),
-        "missing_skills": list(result.missing_skills),
-        "match_reasons": list(result.reasons),
-        "is_recommended": result.is_recommended,
-    }
-
-
 def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
     """INSERT .. ON CONFLICT (keys) DO UPDATE for many rows; updated_at refreshed."""
     if not rows:
@@ -310,7 +293,15 @@ def upsert_candidate_matches(
     session: Session, results: Sequence[MatchResult], tenants: dict[int, int], batch: int
 ) -> None:
     """Write candidate matches, `batch` rows per statement."""
-    rows = [_candidate_match_row(r, tenants[r.profile_id or 0]) for r in results]
+    rows = [
+        {
+            "candidate_id": r.profile_id,
+            "job_id": r.job_id,
+            "tenant_id": tenants[r.profile_id or 0],
+            **stored_fields(r),
+        }
+        for r in results
+    ]
     for start in range(0, len(rows), batch):
         _upsert(session, CandidateJobMatch, rows[start : start + batch], ["candidate_id", "job_id"])
 
@@ -363,23 +354,10 @@ def delete_stale_candidate_matches(
 
 
 def upsert_user_matches(session: Session, user_email: str, results: Sequence[MatchResult]) -> int:
-    """Write a user's matches, upserted on (user_email, job_hash) as in seed 000."""
+    """Write a user's matches, upserted on (user_email, job_hash): a later run's
+    result for the same job replaces the earlier one."""
     rows = [
-        {
-            "user_email": user_email,
-            "job_hash": r.job_hash,
-            "score": r.score,
-            "skill_score": r.skill_score,
-            "experience_score": r.experience_score,
-            "location_score": r.location_score,
-            "salary_score": r.salary_score,
-            "semantic_score": r.semantic_score,
-            "matched_skills": list(r.matched_skills),
-            "missing_skills": list(r.missing_skills),
-            "reasons": list(r.reasons),
-            "method": r.method,
-            "is_recommended": r.is_recommended,
-        }
+        {"user_email": user_email, "job_hash": r.job_hash, "method": r.method, **stored_fields(r)}
         for r in results
     ]
     _upsert(session, UserMatch, rows, ["user_email", "job_hash"])

@@ -3,19 +3,24 @@
 A pair (profile, job) scores 0-100 as a weighted sum of five components, each
 0-100: skills, experience, location (remote / city / country), salary and the
 semantic similarity of their embeddings (cosine, computed by pgvector in SQL and
-passed in). Pairs scoring >= 50 are stored and >= 70 recommended (seed 002).
+passed in, kept as 100 * max(0, cosine)). Pairs scoring >= 50 are stored and >= 70
+recommended.
 Candidates (tenants) and free-signup users are both a `ProfileFeatures`, so every
 matching path scores the same way.
 
 Features are built once per row (sets, lower-cased strings), so scoring a batch
 is a tight loop over pairs with no per-pair parsing or allocation beyond the result.
+
+A match has one shape: the fields `StoredScores` names are called the same in
+`MatchResult`, in both match tables and in the API's read model, and
+`stored_fields` is the one mapping between them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Protocol
 
 STORE_THRESHOLD = 50.0
 RECOMMEND_THRESHOLD = 70.0
@@ -91,6 +96,69 @@ class ProfileFeatures:
         )
 
 
+class StoredScores(Protocol):
+    """What every form of a match has under the same names: a `MatchResult`, a row
+    of `user_matches` or `candidate_job_matches`, and the read model the API shows.
+    Every score is 0-100."""
+
+    @property
+    def score(self) -> float:
+        """The weighted total."""
+
+    @property
+    def skill_score(self) -> float:
+        """Share of the job's skills the profile has."""
+
+    @property
+    def experience_score(self) -> float:
+        """Years of experience against the job's minimum."""
+
+    @property
+    def location_score(self) -> float:
+        """Remote fit, same city or same country."""
+
+    @property
+    def salary_score(self) -> float:
+        """The job's salary range against the expectation."""
+
+    @property
+    def semantic_score(self) -> float:
+        """100 * max(0, cosine similarity of the two embeddings)."""
+
+    @property
+    def matched_skills(self) -> Sequence[str]:
+        """The job's skills the profile has."""
+
+    @property
+    def missing_skills(self) -> Sequence[str]:
+        """The job's skills the profile lacks (at most ten)."""
+
+    @property
+    def reasons(self) -> Sequence[str]:
+        """Why, in sentences a person reads."""
+
+    @property
+    def is_recommended(self) -> bool:
+        """Strong enough to recommend."""
+
+
+def stored_fields(match: StoredScores) -> dict[str, Any]:
+    """The scores of a match by their one set of names (arrays as lists): the
+    columns both match tables write, and the fields every reader shows."""
+    return {
+        "score": match.score,
+        "skill_score": match.skill_score,
+        "experience_score": match.experience_score,
+        "location_score": match.location_score,
+        "salary_score": match.salary_score,
+        "semantic_score": match.semantic_score,
+        "matched_skills": list(match.matched_skills),
+        "missing_skills": list(match.missing_skills),
+        "reasons": list(match.reasons),
+        "is_recommended": match.is_recommended,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class MatchResult:
     """The score of one pair, its components, and why."""
@@ -104,7 +172,6 @@ class MatchResult:
     location_score: float
     salary_score: float
     semantic_score: float
-    semantic_similarity: float
     matched_skills: tuple[str, ...]
     missing_skills: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -121,32 +188,24 @@ class MatchResult:
         return self.score >= STORE_THRESHOLD
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (step outputs, API answers)."""
+        """A JSON-ready dict (step outputs)."""
         return {
             "profile_id": self.profile_id,
             "job_id": self.job_id,
             "job_hash": self.job_hash,
-            "score": self.score,
-            "skill_score": self.skill_score,
-            "experience_score": self.experience_score,
-            "location_score": self.location_score,
-            "salary_score": self.salary_score,
-            "semantic_score": self.semantic_score,
-            "semantic_similarity": self.semantic_similarity,
-            "matched_skills": list(self.matched_skills),
-            "missing_skills": list(self.missing_skills),
-            "reasons": list(self.reasons),
+            **stored_fields(self),
             "method": self.method,
-            "is_recommended": self.is_recommended,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MatchResult:
-        """Inverse of `to_dict` (a step reads the previous step's output)."""
-        fields = {k: v for k, v in data.items() if k != "is_recommended"}
+        """Inverse of `to_dict` (a step reads the previous step's output). Keys that
+        are not fields (`is_recommended`, or one an older release wrote into a
+        memoised step output) are ignored."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         for key in ("matched_skills", "missing_skills", "reasons"):
-            fields[key] = tuple(fields[key])
-        return cls(**fields)
+            values[key] = tuple(values[key])
+        return cls(**values)
 
     def with_ai(self, score: float, reason: str | None) -> MatchResult:
         """This result as re-scored and explained by the LLM."""
@@ -261,6 +320,7 @@ def _result(
     scored: tuple[float, dict[str, float], list[str], list[str], float],
 ) -> MatchResult:
     total, parts, matched, missing, similarity = scored
+    # The raw cosine only speaks through the reasons; the result keeps its 0-100 form.
     return MatchResult(
         profile_id=profile.profile_id,
         job_id=job.job_id,
@@ -271,7 +331,6 @@ def _result(
         location_score=round(parts["location"], 1),
         salary_score=round(parts["salary"], 1),
         semantic_score=round(parts["semantic"], 1),
-        semantic_similarity=round(similarity, 4),
         matched_skills=tuple(matched),
         missing_skills=tuple(missing[:MAX_LISTED_SKILLS]),
         reasons=_reasons(job, parts, matched, missing, similarity),

@@ -1,9 +1,10 @@
 """Matching tables: jobs, roles, free-signup users, tenants' candidates, and matches.
 
 Array columns are NOT NULL with an empty default so SQL array operators (`&&`,
-`cardinality`) never have to treat NULL specially. Embeddings have the configured
-dimension (the same for the Bedrock and the offline provider) and an HNSW index
-with cosine ops, the operator (`<=>`) the matching queries use.
+`cardinality`) never have to treat NULL specially. Embeddings have `EMBEDDING_DIM`
+dimensions (the same for the Bedrock and the offline provider) and an HNSW index
+with cosine ops, the operator (`<=>`) the matching queries use. Both match tables
+take their score columns from `MatchColumns`, named as `scoring.StoredScores`.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jobmatch.db.base import Base, TimestampMixin
-from jobmatch.settings import get_settings
 
-EMBEDDING_DIM = get_settings().embedding_dimension
+# The width of every vector column. A schema value cannot come from the environment
+# at migration time (a database migrated with one value and read with another breaks
+# every insert), so it is a constant; changing it takes a migration.
+EMBEDDING_DIM = 256
 EMPTY_ARRAY = text("'{}'")
 
-# Candidate statuses that take part in matching (seed 002).
+# Candidate statuses that take part in matching.
 MATCHABLE_STATUSES = ("approved", "ready_for_assignment")
 
 
@@ -133,15 +136,11 @@ class UserPreferences(Base):
     )
 
 
-class UserMatch(TimestampMixin, Base):
-    """A job matched to a free-signup user; upserted on (user_email, job_hash) (seed 000)."""
+class MatchColumns:
+    """The scores of a match (0-100), its skills and reasons: the same columns, by the
+    same names, in `user_matches` and `candidate_job_matches`, so one mapping
+    (`scoring.stored_fields`) writes and reads both."""
 
-    __tablename__ = "user_matches"
-    __table_args__ = (UniqueConstraint("user_email", "job_hash"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_email: Mapped[str] = mapped_column(String(320))
-    job_hash: Mapped[str] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float)
     skill_score: Mapped[float] = mapped_column(Float)
     experience_score: Mapped[float] = mapped_column(Float)
@@ -151,8 +150,20 @@ class UserMatch(TimestampMixin, Base):
     matched_skills: Mapped[list[str]] = text_array()
     missing_skills: Mapped[list[str]] = text_array()
     reasons: Mapped[list[str]] = text_array()
-    method: Mapped[str] = mapped_column(String(10))
     is_recommended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserMatch(MatchColumns, TimestampMixin, Base):
+    """A job matched to a free-signup user; upserted on (user_email, job_hash), so a
+    later run (the durable one, or an AI re-rank) replaces an earlier one's row."""
+
+    __tablename__ = "user_matches"
+    __table_args__ = (UniqueConstraint("user_email", "job_hash"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_email: Mapped[str] = mapped_column(String(320))
+    job_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
 
 
 class Tenant(Base):
@@ -165,8 +176,8 @@ class Tenant(Base):
 
 
 class Candidate(TimestampMixin, Base):
-    """A tenant's candidate. `preferred_roles` keeps what was given (ids or names,
-    seed 002); `preferred_role_ids` is its resolution, which the SQL filter uses."""
+    """A tenant's candidate. `preferred_roles` keeps what was given (role ids or names);
+    `preferred_role_ids` is its resolution, which the SQL filter uses."""
 
     __tablename__ = "candidates"
     __table_args__ = (
@@ -195,7 +206,7 @@ class Candidate(TimestampMixin, Base):
     embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIM))
 
 
-class CandidateJobMatch(TimestampMixin, Base):
+class CandidateJobMatch(MatchColumns, TimestampMixin, Base):
     """A job matched to a candidate; upserted on (candidate_id, job_id)."""
 
     __tablename__ = "candidate_job_matches"
@@ -205,13 +216,3 @@ class CandidateJobMatch(TimestampMixin, Base):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[int] = mapped_column(Integer)
-    match_score: Mapped[float] = mapped_column(Float)
-    skill_match_score: Mapped[float] = mapped_column(Float)
-    experience_match_score: Mapped[float] = mapped_column(Float)
-    location_match_score: Mapped[float] = mapped_column(Float)
-    salary_match_score: Mapped[float] = mapped_column(Float)
-    semantic_similarity: Mapped[float] = mapped_column(Float)
-    matched_skills: Mapped[list[str]] = text_array()
-    missing_skills: Mapped[list[str]] = text_array()
-    match_reasons: Mapped[list[str]] = text_array()
-    is_recommended: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -16,14 +16,14 @@ from alembic import op
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects import postgresql
 
-from jobmatch.settings import get_settings
-
 revision = "0002_matching"
 down_revision = "0001_base"
 branch_labels = ("matching",)
 depends_on = None
 
-DIM = get_settings().embedding_dimension
+# The vector width this revision creates; fixed here, not read from the environment,
+# so the schema a revision builds never depends on who runs it.
+DIM = 256
 EMPTY = sa.text("'{}'")
 
 
