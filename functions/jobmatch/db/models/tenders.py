@@ -24,8 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jobmatch.db.base import Base, TimestampMixin
 
-JOB_STATUSES = ("RUNNING", "SUCCESS", "FAILED")
-
 
 class Tender(TimestampMixin, Base):
     """One contracting process (ocid) in its compiled state: what the newest releases
