@@ -25,32 +25,25 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import create_engine, func, select, text
+
+from jobmatch_devkit.driver import InngestDriver
+from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.localenv import use_local_environment
+from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases
 
 SIGNING_KEY = "signkey-bench-" + "cd" * 32
 DB_NAME = "jobmatch_tender_bench"
+EVENT_KEY = "bench-event-key"
 use_local_environment(
     env="test",
     db_name=DB_NAME,
     signing_key=SIGNING_KEY,
-    event_key="bench-event-key",
+    event_key=EVENT_KEY,
     extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
 )
-
-from jobmatch_devkit.driver import InngestDriver  # noqa: E402
-from jobmatch_devkit.eventapi import EventAPI  # noqa: E402
-from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases  # noqa: E402
-
-EVENT_API = EventAPI(event_key="bench-event-key", signing_keys=(SIGNING_KEY,)).start()
-os.environ["INNGEST_BASE_URL"] = EVENT_API.url
-
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-
-from jobmatch.db import migrate  # noqa: E402
-from jobmatch.db.embedded import embedded_database_url  # noqa: E402
-from jobmatch.db.models import Base, SyncState, Tender, TenderAlertSubscription  # noqa: E402
-from jobmatch.db.session import get_engine, session_scope  # noqa: E402
-from jobmatch.settings import get_settings  # noqa: E402
+# jobmatch is imported inside the functions below, after this environment is set:
+# Powertools reads its part (log level, metrics) when jobmatch is imported.
 
 STEP_BUDGET_S = 20.0
 OUTPUT_BUDGET_B = 64 * 1024
@@ -70,6 +63,8 @@ class ConnectionSampler(threading.Thread):
         self.peak_checked_out = 0
 
     def run(self) -> None:
+        from jobmatch.db.session import get_engine
+
         query = text(
             "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') FROM pg_stat_activity "
             "WHERE datname = :db AND pid <> pg_backend_pid()"
@@ -86,6 +81,11 @@ class ConnectionSampler(threading.Thread):
 
 
 def fresh_database() -> str:
+    from jobmatch.db import migrate
+    from jobmatch.db.embedded import embedded_database_url
+    from jobmatch.db.models import Base
+    from jobmatch.db.session import get_engine
+
     url = embedded_database_url(os.environ["DATA_DIR"], DB_NAME)
     migrate.upgrade("heads")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -115,19 +115,31 @@ def step_table(runs: list[Any]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    from jobmatch.app import build_handler
+    from jobmatch.db.models import SyncState, Tender, TenderAlertSubscription
+    from jobmatch.db.session import session_scope
+    from jobmatch.dependencies import Dependencies
+    from jobmatch.events.tenders import TenderSyncRequested
+    from jobmatch.settings import get_settings
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--releases", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--subscribers", type=int, default=200)
     args = parser.parse_args()
 
+    event_api = EventAPI(event_key=EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
+    os.environ["INNGEST_BASE_URL"] = event_api.url
     url = fresh_database()
     releases = synthetic_releases(args.releases, start=START)
-    settings = get_settings()
     with OCDSPublisher(releases) as publisher:
-        settings.ocds_base_url = publisher.url
-        settings.ocds_page_size = args.page_size
-        settings.tender_sync_max_window_days = 31
+        settings = get_settings().model_copy(
+            update={
+                "ocds_base_url": publisher.url,
+                "ocds_page_size": args.page_size,
+                "tender_sync_max_window_days": 31,
+            }
+        )
         with session_scope() as session:
             session.add(SyncState(name="tender-sync", cursor=START))
             session.add_all(
@@ -139,14 +151,14 @@ def main() -> None:
                 for n in range(args.subscribers)
             )
 
-        from jobmatch.handler import handler
-
-        driver = InngestDriver(handler, signing_key=SIGNING_KEY, event_api=EVENT_API)
+        handler = build_handler(Dependencies(settings))
+        driver = InngestDriver(handler, signing_key=SIGNING_KEY, event_api=event_api)
         driver.sync()
         sampler = ConnectionSampler(url)
         sampler.start()
         started = time.perf_counter()
-        runs = driver.send("tender/sync.requested", {"maxEnrichment": 300, "triggeredBy": "bench"})
+        request = {"maxEnrichment": 300, "triggeredBy": "bench"}
+        runs = driver.send(TenderSyncRequested.NAME, request)
         elapsed = time.perf_counter() - started
         sampler.stop.set()
         sampler.join()
@@ -189,7 +201,7 @@ def main() -> None:
         f"({sampler.peak_active} active), pool checked out {sampler.peak_checked_out} "
         f"(pool_size=1, max_overflow=0)"
     )
-    EVENT_API.stop()
+    event_api.stop()
 
 
 if __name__ == "__main__":

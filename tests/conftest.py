@@ -1,19 +1,34 @@
-"""Shared test setup: environment first, then one embedded PostgreSQL database.
+"""Shared test setup: the environment, one embedded PostgreSQL database, drivers.
 
-The environment is set before any `jobmatch` module is imported, so settings, the
-Inngest client (cloud mode, a test signing key) and the handler are built exactly
-as in Lambda, only pointed at local things. Each test session gets its own
-database on the shared embedded server, so parallel sessions do not collide.
+The environment is set before any `jobmatch` module is imported (Powertools reads
+its part when `jobmatch.observability` is imported; the app reads its settings
+when the handler is first built), so settings, the Inngest client (cloud mode, a
+test signing key) and the handler are built exactly as in Lambda, only pointed at
+local things. Each test session gets its own database on the shared embedded
+server, so parallel sessions do not collide.
+
+A test that needs other settings or a fake client builds its own `Dependencies`
+(`Dependencies(settings.model_copy(update=...), http=fake)`) and gets a driver
+for a handler built on them from `driver_for`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
+# The devkit never imports jobmatch, so importing it before the environment is safe.
+from jobmatch_devkit.apigw import LambdaContext, lambda_context
+from jobmatch_devkit.driver import InngestDriver
+from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.localenv import use_local_environment
+
+if TYPE_CHECKING:
+    from jobmatch.dependencies import Dependencies
+    from jobmatch.settings import Settings
 
 TEST_SIGNING_KEY = "signkey-test-" + "a1b2c3d4" * 8
 TEST_SIGNING_KEY_FALLBACK = "signkey-test-" + "f0e1d2c3" * 8
@@ -35,13 +50,8 @@ use_local_environment(
     },
 )
 
-# Inngest's event and registration APIs, played on 127.0.0.1: `inngest_client.send()`,
-# `step.send_event()` and sync registrations land here (the devkit never imports
-# jobmatch, so importing it first is safe).
-from jobmatch_devkit.apigw import LambdaContext, lambda_context  # noqa: E402
-from jobmatch_devkit.driver import InngestDriver  # noqa: E402
-from jobmatch_devkit.eventapi import EventAPI  # noqa: E402
-
+# Inngest's event and registration APIs, played on 127.0.0.1: events the app sends
+# (`send_sync`, `step.send_event`) and sync registrations land here.
 EVENT_API = EventAPI(
     event_key=os.environ["INNGEST_EVENT_KEY"],
     signing_keys=(TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK),
@@ -99,9 +109,36 @@ def lambda_ctx() -> LambdaContext:
     return lambda_context()
 
 
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The settings of this test process, as the Lambda handler reads them."""
+    from jobmatch.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture
+def deps(settings: Settings) -> Dependencies:
+    """Fresh dependencies on the test settings (nothing shared with the handler's)."""
+    from jobmatch.dependencies import Dependencies
+
+    return Dependencies(settings)
+
+
 @pytest.fixture
 def driver(event_api: EventAPI, db: None) -> InngestDriver:
     """An InngestDriver playing Inngest Cloud against the real Lambda handler."""
     from jobmatch.handler import handler
 
     return InngestDriver(handler, signing_key=TEST_SIGNING_KEY, event_api=event_api)
+
+
+@pytest.fixture
+def driver_for(event_api: EventAPI, db: None) -> Callable[[Dependencies], InngestDriver]:
+    """Drivers for Lambda handlers built on given dependencies (`build_handler`)."""
+    from jobmatch.app import build_handler
+
+    def make(deps: Dependencies) -> InngestDriver:
+        return InngestDriver(build_handler(deps), signing_key=TEST_SIGNING_KEY, event_api=event_api)
+
+    return make

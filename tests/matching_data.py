@@ -9,10 +9,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embeddings import OfflineEmbeddings
 from jobmatch.db.models import Candidate, GlobalRole, Job, Tenant, User, UserPreferences
+from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.matching.embedding_store import embed_candidate, embed_jobs, embed_preferences
 from jobmatch.matching.repository import resolve_preferred_roles
 
+# What `Dependencies` builds with AI off, as in every test: rows embedded here and
+# rows the app embeds are comparable.
+EMBEDDER = OfflineEmbeddings(EMBEDDING_DIM)
 _seq = itertools.count(1)
 
 
@@ -51,7 +56,7 @@ def candidate(
     row.preferred_role_ids = resolve_preferred_roles(session, preferred_roles)
     session.add(row)
     session.flush()
-    embed_candidate(session, row)
+    embed_candidate(session, row, EMBEDDER)
     return row
 
 
@@ -77,7 +82,7 @@ def job(session: Session, role_id: int | None, *, embed: bool = True, **fields: 
     session.add(row)
     session.flush()
     if embed:
-        embed_jobs(session, [row.id])
+        embed_jobs(session, [row.id], EMBEDDER)
     return row
 
 
@@ -97,5 +102,5 @@ def user(session: Session, email: str, roles: list[str], **prefs: Any) -> User:
     p = UserPreferences(user_id=row.id, roles=roles, **values)
     session.add(p)
     session.flush()
-    embed_preferences(session, p)
+    embed_preferences(session, p, EMBEDDER)
     return row

@@ -2,15 +2,15 @@
 
 Loads the bundled sample dataset into a fresh `demo` database on the embedded
 PostgreSQL, then drives the real application end to end the way production
-does: every API call is an API Gateway v2 event into the Lambda handler
-(`jobmatch.handler.handler`), and every Inngest function run is played by the
-`InngestDriver` against the same handler, signed like Inngest Cloud signs
-(cloud mode with a signing key generated for this run; the event API is the
-in-process `EventAPI`). It prints who matched what and why, and how long each
-part took.
+does: every API call is an API Gateway v2 event into a Lambda handler built
+exactly as `jobmatch.handler.handler` is (`build_handler` on this process's
+`Dependencies`), and every Inngest function run is played by the `InngestDriver`
+against the same handler, signed like Inngest Cloud signs (cloud mode with a
+signing key generated for this run; the event API is the in-process `EventAPI`).
+It prints who matched what and why, and how long each part took.
 
-`run_demo` is the scenario itself; it takes a ready driver and API client, so the
-e2e test runs it against the test database on a small slice.
+`run_demo` is the scenario itself; it takes a ready driver, API client and the
+app's embedder, so the e2e test runs it against the test database on a small slice.
 """
 
 from __future__ import annotations
@@ -26,13 +26,16 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.localenv import use_local_environment
 from jobmatch_devkit.records import HandlerResponse, Run
+
+if TYPE_CHECKING:
+    from jobmatch.ai.embeddings import EmbeddingProvider
 
 DEMO_DB = "demo"
 IMPORT_BATCH = 100
@@ -89,7 +92,7 @@ def _tenant_header(tenant_id: int) -> dict[str, str]:
     return {"X-Tenant-Id": str(tenant_id)}
 
 
-def _load(report: Report, part: Slice) -> list[str]:
+def _load(report: Report, part: Slice, embedder: EmbeddingProvider) -> list[str]:
     """Load roles, tenants, candidates and users; return the loaded users' emails."""
     from jobmatch.db.session import session_scope
     from jobmatch_devkit import sample_data
@@ -101,7 +104,7 @@ def _load(report: Report, part: Slice) -> list[str]:
             users=part.users,
             skip_users=part.signups,
         )
-        embedded = sample_data.embed_matchable_candidates(session)
+        embedded = sample_data.embed_matchable_candidates(session, embedder)
         detail.append(
             f"{len(loaded.role_ids)} roles, {len(loaded.tenant_ids)} tenants, "
             f"{len(loaded.candidate_ids)} candidates ({embedded} already approved), "
@@ -260,13 +263,16 @@ def _count_rows(report: Report) -> None:
         )
 
 
-def run_demo(driver: InngestDriver, api: ApiClient, part: Slice = Slice()) -> Report:
+def run_demo(
+    driver: InngestDriver, api: ApiClient, embedder: EmbeddingProvider, part: Slice = Slice()
+) -> Report:
     """The scenario: load, import jobs, approve candidates, sign users up, batch-match
-    the rest, read the matches back. Raises on any unexpected answer."""
+    the rest, read the matches back. Raises on any unexpected answer. `embedder` is
+    the app's (`Dependencies.embedder`): it embeds the already approved candidates."""
     report = Report()
     with report.timed("sync the app (PUT /api/inngest)") as detail:
         detail.append(f"{len(driver.sync())} functions registered")
-    loaded_users = _load(report, part)
+    loaded_users = _load(report, part, embedder)
     _import_jobs(report, driver, api, part)
     approved = _approve(report, driver, api, part)
     signed_up = _signups(report, driver, api, part)
@@ -322,7 +328,8 @@ def print_report(report: Report, out: TextIO) -> None:
 def _configure_environment(
     signing_key: str, api_key: str, event_api: EventAPI, db_name: str
 ) -> None:
-    """Cloud-mode settings for this process, set before `jobmatch` is imported."""
+    """Cloud-mode settings for this process, set before `jobmatch` is imported (its
+    settings are read once, and Powertools reads its part at import)."""
     use_local_environment(
         env="local",
         db_name=db_name,
@@ -370,7 +377,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     )
     args = parser.parse_args(argv)
     if "jobmatch.settings" in sys.modules:
-        # Settings and the Inngest client are built at import, from the environment.
+        # This process may already have read (and cached) other settings.
         raise RuntimeError("run the demo in a fresh process: jobmatch is already configured")
 
     # Local-only noise: no XDG runtime dir, and Powertools' "no metrics" notice.
@@ -382,12 +389,17 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     _configure_environment(signing_key, api_key, event_api, args.db)
     try:
         started = time.perf_counter()
-        from jobmatch.handler import handler
+        from jobmatch.app import build_handler
+        from jobmatch.dependencies import Dependencies
+        from jobmatch.settings import get_settings
 
+        deps = Dependencies(get_settings())
+        handler = build_handler(deps)
         startup = time.perf_counter() - started
         db_seconds = _fresh_database(os.environ["DATA_DIR"], args.db)
         driver = InngestDriver(handler, signing_key=signing_key, event_api=event_api)
-        report = run_demo(driver, ApiClient(handler, api_key=api_key), Slice(jobs=args.jobs))
+        api = ApiClient(handler, api_key=api_key)
+        report = run_demo(driver, api, deps.embedder, Slice(jobs=args.jobs))
         report.timings[:0] = [
             ("import app (cold start)", startup, "settings, Inngest client, FastAPI, functions"),
             ("fresh database + migrations", db_seconds, f"embedded PostgreSQL, db {args.db}"),

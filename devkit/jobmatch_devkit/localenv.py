@@ -1,8 +1,9 @@
 """The environment of a local process that runs jobmatch as Lambda would, offline.
 
-Tests, the demo and the benchmarks all set it before `jobmatch` is imported (its
-settings and Inngest client are built at import): cloud-mode Inngest with a local
-signing key, the embedded PostgreSQL, AI off, mail into the outbox, no X-Ray.
+Tests, the demo and the benchmarks all set it before `jobmatch` is imported
+(Powertools reads its part at import, and the settings are read once, on first
+use): cloud-mode Inngest with a local signing key, the embedded PostgreSQL, AI
+off, mail into the outbox, no X-Ray.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import candidate_embedding_text, get_embedding_provider
+from jobmatch.ai.embeddings import EmbeddingProvider, candidate_embedding_text
 from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
 from jobmatch.db.models.matching import MATCHABLE_STATUSES
 from jobmatch.matching.repository import resolve_preferred_roles
@@ -72,8 +72,9 @@ def load_candidates(
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Tenants and their candidates; return (tenant name -> id, external_ref -> id).
 
-    `preferred_roles` keeps the dataset's mix of ids and names as given (seed
-    002); dataset ids are rewritten to this database's ids so they stay true.
+    `preferred_roles` keeps the dataset's mix of ids and names as given (candidates
+    arrive with either); dataset ids are rewritten to this database's ids so they
+    stay true.
     """
     by_dataset_id = {r["id"]: role_ids[r["name"]] for r in dataset("roles")}
     tenant_ids: dict[str, int] = {}
@@ -136,9 +137,10 @@ def load_users(session: Session, *, limit: int | None = None, skip: int = 0) -> 
     return emails
 
 
-def embed_matchable_candidates(session: Session) -> int:
+def embed_matchable_candidates(session: Session, embedder: EmbeddingProvider) -> int:
     """Embed the candidates that are already approved, as they would be in a live
-    system (approval embeds them); pending ones get theirs when approved."""
+    system (approval embeds them); pending ones get theirs when approved. Pass the
+    app's embedder (`Dependencies.embedder`), so the vectors are comparable."""
     candidates = list(
         session.scalars(
             select(Candidate).where(
@@ -146,7 +148,7 @@ def embed_matchable_candidates(session: Session) -> int:
             )
         )
     )
-    vectors = get_embedding_provider().embed([candidate_embedding_text(c) for c in candidates])
+    vectors = embedder.embed([candidate_embedding_text(c) for c in candidates])
     for candidate, vector in zip(candidates, vectors, strict=True):
         candidate.embedding = vector
     session.flush()

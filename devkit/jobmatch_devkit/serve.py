@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-migrate", action="store_true", help="skip `alembic upgrade heads`")
     args = parser.parse_args(argv)
 
-    # Settings and the Inngest client are built at import: DEV mode must be set first.
+    # Settings are read once, below: DEV mode must be set first.
     os.environ["INNGEST_DEV"] = "1"
     os.environ.setdefault("JOBMATCH_ENV", "local")
 
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from jobmatch.app import INNGEST_PATH, create_app
     from jobmatch.db import migrate
+    from jobmatch.dependencies import Dependencies
+    from jobmatch.settings import get_settings
 
     if not args.no_migrate:
         migrate.upgrade("heads")
@@ -44,7 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    app = create_app(Dependencies(get_settings()))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,31 @@
-"""The FastAPI application factory: routes, the Inngest endpoint, its replay guard."""
+"""The FastAPI application factory: routes, the Inngest endpoint, its replay guard.
+
+`create_app(deps)` serves every function of `workflows.registry` with the
+client, settings and clients of `deps`, and keeps `deps` on `app.state` for the
+routes (`api.deps`). `build_handler(deps)` puts it behind Mangum as the Lambda
+handler: `jobmatch.handler` builds the real one, tests and local tools their own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import inngest
 import inngest.fast_api
 from fastapi import FastAPI, Request
+from mangum import Mangum
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
 from jobmatch.api.replay_guard import ReplayGuard
 from jobmatch.api.routes import admin, candidates, health, jobs_import, users
-from jobmatch.observability import logger
-from jobmatch.settings import get_settings
-from jobmatch.workflows.client import inngest_client
-from jobmatch.workflows.registry import all_functions
+from jobmatch.dependencies import Dependencies
+from jobmatch.observability import logger, metrics, tracer
+from jobmatch.workflows.registry import create_all_functions
 
 INNGEST_PATH = "/api/inngest"
+LambdaHandler = Callable[[dict[str, object], object], dict[str, object]]
 
 
 async def correlate_request(request: Request, call_next: RequestResponseEndpoint) -> Response:
@@ -30,18 +38,17 @@ async def correlate_request(request: Request, call_next: RequestResponseEndpoint
     return await call_next(request)
 
 
-def create_app(
-    functions: list[inngest.Function[Any]] | None = None,
-    client: inngest.Inngest | None = None,
-) -> FastAPI:
-    """Build the app. Tests pass their own functions; Lambda serves `all_functions()`."""
-    settings = get_settings()
-    client = client or inngest_client
+def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None = None) -> FastAPI:
+    """Build the app on `deps`. Tests may serve their own `functions`; by default
+    it serves all of the app's, created on `deps`."""
+    settings = deps.settings
+    client = deps.inngest
     app = FastAPI(
         title="jobmatch",
         summary="Job matching backend: durable Inngest functions and a REST API.",
         version="1.0.0",
     )
+    app.state.deps = deps
     app.include_router(health.router)
     app.include_router(admin.router)
     app.include_router(users.router)
@@ -50,7 +57,7 @@ def create_app(
     inngest.fast_api.serve(
         app,
         client,
-        all_functions() if functions is None else functions,
+        create_all_functions(deps) if functions is None else functions,
         serve_path=INNGEST_PATH,
         serve_origin=settings.inngest_serve_origin,
         streaming=inngest.Streaming.DISABLE,
@@ -63,3 +70,18 @@ def create_app(
         require_signature=client.is_production,
     )
     return app
+
+
+def build_handler(deps: Dependencies) -> LambdaHandler:
+    """A Lambda handler serving the app built on `deps` behind API Gateway (HTTP API
+    v2), with the logging, metrics and tracing the deployed one has."""
+    asgi_handler = Mangum(create_app(deps), lifespan="off", api_gateway_base_path="/")
+
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler(capture_response=False)
+    @logger.inject_lambda_context(clear_state=True)
+    def handle(event: dict[str, object], context: object) -> dict[str, object]:
+        """Serve one API Gateway (HTTP API v2) event."""
+        return asgi_handler(event, context)  # type: ignore[arg-type]
+
+    return handle

@@ -1,24 +1,17 @@
 """The Lambda entry point: `jobmatch.handler.handler`.
 
-Everything expensive (settings and secrets, the Inngest client, the FastAPI app,
-the function registry) is built once at import, that is once per container.
-The database engine is built on first use and reused.
+The settings (with their secrets), the `Dependencies`, the FastAPI app and the
+function registry are built here, at import: once per container, in Lambda's
+init phase. The clients inside `Dependencies` are created on first use and the
+database engine on first query; all are then reused. This module is the edge:
+nothing below it reads settings for itself. Tests and local tools that want other
+settings or fakes call `jobmatch.app.build_handler` with their own `Dependencies`.
 """
 
 from __future__ import annotations
 
-from mangum import Mangum
+from jobmatch.app import build_handler
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import get_settings
 
-from jobmatch.app import create_app
-from jobmatch.observability import logger, metrics, tracer
-
-app = create_app()
-_asgi_handler = Mangum(app, lifespan="off", api_gateway_base_path="/")
-
-
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, object], context: object) -> dict[str, object]:
-    """Serve one API Gateway (HTTP API v2) event."""
-    return _asgi_handler(event, context)  # type: ignore[arg-type]
+handler = build_handler(Dependencies(get_settings()))

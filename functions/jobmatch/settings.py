@@ -28,7 +28,6 @@ class Settings(BaseSettings):
     env: Literal["local", "test", "dev", "staging", "prod"] = Field(
         default="local", validation_alias="JOBMATCH_ENV"
     )
-    service_name: str = Field(default="jobmatch", validation_alias="POWERTOOLS_SERVICE_NAME")
 
     # Database: a full URL wins; otherwise host/name plus the RDS-managed secret
     # (Lambda); otherwise the embedded pgserver in `data_dir` (local and tests).
@@ -63,7 +62,6 @@ class Settings(BaseSettings):
     bedrock_embedding_model_id: str = "amazon.titan-embed-text-v2:0"
     bedrock_llm_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
     ai_timeout_seconds: float = 8.0
-    embedding_dimension: int = 256
     mail_backend: Literal["outbox", "ses"] = "outbox"
     mail_from: str = "jobmatch@example.com"
 
@@ -72,8 +70,8 @@ class Settings(BaseSettings):
     signup_time_budget_seconds: float = 3.0
     # HMAC key for async-signup webhook callbacks (X-Jobmatch-Signature); unsigned if unset.
     webhook_signing_secret: SecretStr | None = None
-    # Embeddings: Bedrock Titan v2 when AI is on, else the offline provider.
-    # Titan v2 accepts 256, 512 or 1024 dimensions; the offline provider matches.
+    # Embeddings: Bedrock Titan v2 when AI is on, else the offline provider; both
+    # give vectors of the columns' width (`db.models.matching.EMBEDDING_DIM`).
     embedding_concurrency: int = 8
     embedding_batch_size: int = 100  # rows embedded per step
     backfill_max_batch_size: int = 500
@@ -153,7 +151,9 @@ def _resolve_aws_secrets(settings: Settings) -> Settings:
 
 @functools.cache
 def get_settings() -> Settings:
-    """The settings of this process, built once per Lambda container."""
+    """The settings of this process, built once per Lambda container. Called at the
+    edge only (the handler, the local tools, and `db.session` for its one engine);
+    everything else is handed them through `Dependencies`."""
     settings = Settings()
     if settings.in_lambda:
         settings = _resolve_aws_secrets(settings)

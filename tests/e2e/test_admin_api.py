@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from jobmatch.db.models import JobLog, SyncState, Tender
 from jobmatch.db.session import session_scope
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import Settings
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
@@ -32,9 +34,18 @@ def api(driver: InngestDriver) -> ApiClient:
 
 
 @pytest.fixture
-def publisher(monkeypatch: pytest.MonkeyPatch, db: None) -> Iterator[OCDSPublisher]:
+def driver(
+    driver_for: Callable[[Dependencies], InngestDriver],
+    settings: Settings,
+    publisher: OCDSPublisher,
+) -> InngestDriver:
+    """The Lambda handler built on settings that point at the publisher."""
+    return driver_for(Dependencies(tender_settings(settings, publisher)))
+
+
+@pytest.fixture
+def publisher(db: None) -> Iterator[OCDSPublisher]:
     with fixture_publisher() as pub:
-        tender_settings(monkeypatch, pub)
         with session_scope() as session:
             session.add(SyncState(name="tender-sync", cursor=datetime(2025, 3, 1, tzinfo=UTC)))
         yield pub

@@ -7,8 +7,8 @@ written" and "no duplicate" are observed facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -20,6 +20,10 @@ from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_API_KEY
+
+if TYPE_CHECKING:
+    from jobmatch.dependencies import Dependencies
+    from jobmatch.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -460,33 +464,44 @@ def test_a_bad_signup_is_rejected_and_writes_nothing(
 
 
 @pytest.fixture
-def webhook_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[httpx.Request]]:
-    """Capture the async signup's callback (the receiver answers 204), signed."""
-    from jobmatch.settings import get_settings
-    from jobmatch.workflows import notifications
+def webhook_calls() -> list[httpx.Request]:
+    """The callbacks the receiver got (it answers 204)."""
+    return []
 
-    calls: list[httpx.Request] = []
+
+@pytest.fixture
+def signed_webhooks(
+    driver_for: Callable[[Dependencies], InngestDriver],
+    settings: Settings,
+    webhook_calls: list[httpx.Request],
+) -> Iterator[InngestDriver]:
+    """The handler built with a webhook signing secret and an HTTP client whose
+    transport is the capturing receiver."""
+    from jobmatch.dependencies import Dependencies
 
     def receive(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
+        webhook_calls.append(request)
         return httpx.Response(204)
 
     client = httpx.Client(transport=httpx.MockTransport(receive))
-    monkeypatch.setattr(notifications, "_http", lambda: client)
-    monkeypatch.setattr(get_settings(), "webhook_signing_secret", SecretStr("whsec-test"))
-    yield calls
+    signed = settings.model_copy(update={"webhook_signing_secret": SecretStr("whsec-test")})
+    driver = driver_for(Dependencies(signed, http=client))
+    driver.sync()
+    yield driver
     client.close()
 
 
 def test_async_signup_answers_202_then_notifies_exactly_once(
-    api: ApiClient,
-    driver: InngestDriver,
+    signed_webhooks: InngestDriver,
     roles: dict[str, int],
     event_api: EventAPI,
     webhook_calls: list[httpx.Request],
 ) -> None:
     from jobmatch.db.models import OutboxMessage, UserMatch
-    from jobmatch.workflows.notifications import webhook_headers
+    from jobmatch.notifications.webhook import webhook_headers
+
+    driver = signed_webhooks
+    api = ApiClient(driver.handler, api_key=TEST_API_KEY)
 
     _import(api, [_job(i, "Backend Engineer", BACKEND) for i in range(3)])
     driver.drain()

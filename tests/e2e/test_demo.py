@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from jobmatch.dependencies import Dependencies
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.demo import Slice, print_report, run_demo
 from jobmatch_devkit.driver import InngestDriver
@@ -19,9 +20,10 @@ from tests.conftest import TEST_API_KEY
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_scenario_matches_and_reports(driver: InngestDriver) -> None:
+def test_the_demo_scenario_matches_and_reports(driver: InngestDriver, deps: Dependencies) -> None:
     part = Slice(jobs=80, candidates_per_tenant=20, approvals_per_tenant=3, signups=3, users=8)
-    report = run_demo(driver, ApiClient(driver.handler, api_key=TEST_API_KEY), part)
+    api = ApiClient(driver.handler, api_key=TEST_API_KEY)
+    report = run_demo(driver, api, deps.embedder, part)
 
     assert report.counts["jobs"] == 80
     assert report.counts["candidates ready_for_assignment"] == 6

@@ -3,7 +3,7 @@
 Test functions live here (not in the app): a multi-step function with a step that
 fails once, a sleep and a `step.send_event` that triggers a second function; a
 `wait_for_event`; a `step.invoke`; a NonRetriableError. They run through
-`Mangum(create_app(functions=[...]))`, i.e. API Gateway events -> FastAPI -> the
+`Mangum(create_app(deps, functions=[...]))`, i.e. API Gateway events -> FastAPI -> the
 SDK in cloud mode, every request signed.
 """
 
@@ -17,7 +17,8 @@ import inngest
 import pytest
 from mangum import Mangum
 
-from jobmatch.workflows.client import inngest_client as client
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import get_settings
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_SIGNING_KEY
@@ -26,6 +27,8 @@ pytestmark = pytest.mark.e2e
 
 # Side effects the test functions leave, in-process (the handler runs here too).
 calls: Counter[str] = Counter()
+DEPS = Dependencies(get_settings())
+client = DEPS.inngest
 
 
 @client.create_function(
@@ -120,7 +123,7 @@ def protocol_driver(event_api: EventAPI) -> InngestDriver:
     from jobmatch.app import create_app
 
     calls.clear()
-    handler = Mangum(create_app(functions=FUNCTIONS), lifespan="off")
+    handler = Mangum(create_app(DEPS, functions=FUNCTIONS), lifespan="off")
     driver = InngestDriver(handler, signing_key=TEST_SIGNING_KEY, event_api=event_api)
     driver.sync()
     return driver

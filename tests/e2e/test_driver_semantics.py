@@ -18,7 +18,8 @@ import inngest
 import pytest
 from mangum import Mangum
 
-from jobmatch.workflows.client import inngest_client as client
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import get_settings
 from jobmatch_devkit.catalog import CRON_EVENT, FAILED_EVENT
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.eventapi import EventAPI
@@ -27,6 +28,9 @@ from tests.conftest import TEST_SIGNING_KEY
 pytestmark = pytest.mark.e2e
 
 calls: Counter[str] = Counter()
+# The test process's dependencies: the app's own client sends `sem/from-app`.
+DEPS = Dependencies(get_settings())
+client = DEPS.inngest
 
 
 def _fn(fn_id: str, event: str, retries: int = 0, **kw: Any) -> Callable[..., Any]:
@@ -103,7 +107,7 @@ def cron(ctx: inngest.ContextSync) -> dict[str, Any]:
 
 @_fn("sem-listener", "sem/from-app")
 def listener(ctx: inngest.ContextSync) -> Any:
-    """Triggered by an event app code sent with `inngest_client.send`."""
+    """Triggered by an event app code sent with the Inngest client."""
     return ctx.step.run("echo", lambda: ctx.event.data["value"])
 
 
@@ -147,7 +151,7 @@ FUNCTIONS = [
 def _driver(event_api: EventAPI, **kw: Any) -> InngestDriver:
     from jobmatch.app import create_app
 
-    handler = Mangum(create_app(functions=FUNCTIONS), lifespan="off")
+    handler = Mangum(create_app(DEPS, functions=FUNCTIONS), lifespan="off")
     return InngestDriver(handler, signing_key=TEST_SIGNING_KEY, event_api=event_api, **kw)
 
 

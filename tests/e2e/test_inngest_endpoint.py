@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import inngest
 import pytest
@@ -24,6 +24,9 @@ from jobmatch_devkit.records import HandlerResponse
 from jobmatch_devkit.signing import canonical_json, signature
 from tests.conftest import TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK
 
+if TYPE_CHECKING:
+    from jobmatch.dependencies import Dependencies
+
 pytestmark = pytest.mark.e2e
 
 FORGED_KEY = "signkey-test-" + "0badc0de" * 8
@@ -31,9 +34,10 @@ calls: Counter[str] = Counter()
 
 
 def _recorder() -> inngest.Function[Any]:
-    from jobmatch.workflows.client import inngest_client
+    from jobmatch.inngest_client import build_inngest_client
+    from jobmatch.settings import get_settings
 
-    @inngest_client.create_function(
+    @build_inngest_client(get_settings()).create_function(
         fn_id="test-recorder",
         trigger=inngest.TriggerEvent(event="test/record"),
         retries=0,
@@ -52,9 +56,12 @@ RECORDER = _recorder()
 def app_driver(event_api: EventAPI) -> InngestDriver:
     """A driver for an app built exactly as the Lambda's, serving one counting function."""
     from jobmatch.app import create_app
+    from jobmatch.dependencies import Dependencies
+    from jobmatch.settings import get_settings
 
     calls.clear()
-    handler = Mangum(create_app(functions=[RECORDER]), lifespan="off", api_gateway_base_path="/")
+    app = create_app(Dependencies(get_settings()), functions=[RECORDER])
+    handler = Mangum(app, lifespan="off", api_gateway_base_path="/")
     return InngestDriver(handler, signing_key=TEST_SIGNING_KEY, event_api=event_api)
 
 
@@ -86,9 +93,9 @@ def _call(driver: InngestDriver, age: int = 0, **signing: Any) -> HandlerRespons
 
 
 def test_signed_get_of_the_real_handler_lists_its_functions(
-    driver: InngestDriver,
+    driver: InngestDriver, deps: Dependencies
 ) -> None:
-    from jobmatch.workflows.registry import all_functions
+    from jobmatch.workflows.registry import create_all_functions
 
     response = driver.request("GET")
 
@@ -96,7 +103,7 @@ def test_signed_get_of_the_real_handler_lists_its_functions(
     body = response.json()
     assert body["authentication_succeeded"] is True
     assert body["mode"] == "cloud"
-    assert body["function_count"] == len(all_functions())
+    assert body["function_count"] == len(create_all_functions(deps))
     assert body["has_signing_key_fallback"] is True
 
 

@@ -3,6 +3,7 @@ sends them (the devkit driver), rows checked in PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from sqlalchemy import func, select
 
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch
 from jobmatch.db.session import session_scope
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import Settings
 from jobmatch_devkit.driver import InngestDriver
 from tests import matching_data as make
 
@@ -84,12 +87,12 @@ def test_imported_jobs_match_only_fitting_candidates_and_rerun_adds_nothing(
 
 
 def test_large_imports_fan_out_to_chunk_runs_with_the_same_result(
-    driver: InngestDriver, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    driver_for: Callable[[Dependencies], InngestDriver],
+    settings: Settings,
+    world: dict[str, Any],
 ) -> None:
-    from jobmatch.settings import get_settings
-
-    monkeypatch.setattr(get_settings(), "matching_pair_budget", 1)
-    monkeypatch.setattr(get_settings(), "matching_max_chunk_steps", 1)
+    small = {"matching_pair_budget": 1, "matching_max_chunk_steps": 1}
+    driver = driver_for(Dependencies(settings.model_copy(update=small)))
     runs = driver.send("jobs/imported", {"job_ids": world["jobs"]})
     parent = runs[0]
     assert parent.status == "completed", parent.error
@@ -181,10 +184,13 @@ def test_job_update_re_embeds_and_rematches_only_on_content_change(
 
 
 def test_signup_matching_saves_rule_results_for_a_premium_user_once(
-    driver: InngestDriver, world: dict[str, Any]
+    driver: InngestDriver, world: dict[str, Any], settings: Settings
 ) -> None:
-    from jobmatch.workflows.matching import perform_ai_matching
+    from jobmatch.workflows.matching import create_functions
 
+    [perform_ai_matching] = [
+        f for f in create_functions(Dependencies(settings)) if f.local_id == "perform-ai-matching"
+    ]
     priority = perform_ai_matching.get_config("https://example.test/api/inngest").main.priority
     assert priority is not None
     assert priority.run == "event.data.premium == true ? 120 : 0"

@@ -3,7 +3,7 @@ publisher on 127.0.0.1 serving recorded release packages, the real database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,8 @@ from sqlalchemy import func, select, text
 
 from jobmatch.db.models import JobLog, OutboxMessage, SyncState, Tender, TenderAlertSubscription
 from jobmatch.db.session import session_scope
-from jobmatch.settings import get_settings
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import Settings
 from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
 from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher, tender_settings
@@ -24,13 +25,21 @@ SYNC = "tender/sync.requested"
 START_CURSOR = datetime(2025, 3, 1, tzinfo=UTC)
 
 
+DriverFor = Callable[[Dependencies], InngestDriver]
+
+
 @pytest.fixture
-def publisher(monkeypatch: pytest.MonkeyPatch, db: None) -> Iterator[OCDSPublisher]:
+def publisher(db: None) -> Iterator[OCDSPublisher]:
     """The recorded March 2025 feed, 4 releases a page; the cursor at 1 March."""
     with fixture_publisher() as pub:
-        tender_settings(monkeypatch, pub)
         set_cursor(START_CURSOR)
         yield pub
+
+
+@pytest.fixture
+def driver(driver_for: DriverFor, settings: Settings, publisher: OCDSPublisher) -> InngestDriver:
+    """The Lambda handler built on settings that point at the publisher."""
+    return driver_for(Dependencies(tender_settings(settings, publisher)))
 
 
 def set_cursor(when: datetime) -> None:
@@ -171,11 +180,11 @@ def test_job_log_is_running_and_cursor_unmoved_during_the_sync(
 
 
 def test_outage_mid_sync_recovers_without_gap_or_duplicate(
-    driver: InngestDriver, publisher: OCDSPublisher, monkeypatch: pytest.MonkeyPatch
+    driver_for: DriverFor, settings: Settings, publisher: OCDSPublisher
 ) -> None:
     # Page 2 fails longer than the client's own retries (3 attempts): the step fails,
     # Inngest retries it, the publisher has recovered by then.
-    monkeypatch.setattr(get_settings(), "ocds_max_attempts", 3)
+    driver = driver_for(Dependencies(tender_settings(settings, publisher, ocds_max_attempts=3)))
     publisher.fail_next(4, status=503, after=1)
     publisher.throttle_next(1, retry_after="1")  # then one 429 honoured inside the step
 
@@ -199,9 +208,9 @@ def test_outage_mid_sync_recovers_without_gap_or_duplicate(
 
 
 def test_publisher_down_beyond_retries_fails_the_job_log(
-    driver: InngestDriver, publisher: OCDSPublisher, monkeypatch: pytest.MonkeyPatch
+    driver_for: DriverFor, settings: Settings, publisher: OCDSPublisher
 ) -> None:
-    monkeypatch.setattr(get_settings(), "ocds_max_attempts", 2)
+    driver = driver_for(Dependencies(tender_settings(settings, publisher, ocds_max_attempts=2)))
     publisher.fail_next(1000, after=1)  # page 2 never comes back
 
     runs = driver.send(SYNC, {"triggeredBy": "test"})

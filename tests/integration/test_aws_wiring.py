@@ -19,10 +19,10 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from jobmatch import settings as settings_module
 from jobmatch.db import migrate
 from jobmatch.db.session import database_url
-from jobmatch.mail import EmailMessage, outbox, send_email
+from jobmatch.dependencies import Dependencies
+from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.settings import Settings, get_settings
 
 pytestmark = pytest.mark.integration
@@ -127,18 +127,19 @@ def test_database_credentials_come_from_the_rds_managed_secret(aws: None) -> Non
     assert "p@ss:/w" not in repr(url)
 
 
+def ses_mailer(settings: Settings, **overrides: object) -> Mailer:
+    """The mailer of dependencies built for SES v2 in REGION, as in Lambda."""
+    update = {"mail_backend": "ses", "aws_region": REGION, **overrides}
+    return Dependencies(settings.model_copy(update=update)).mailer
+
+
 @pytest.fixture
-def ses(monkeypatch: pytest.MonkeyPatch, aws: None, db: None) -> Iterator[None]:
-    """Mail through SES v2 (moto) from a verified identity."""
+def ses(aws: None, db: None) -> None:
+    """SES v2 (moto) with a verified identity."""
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
-    monkeypatch.setattr(settings_module.get_settings(), "mail_backend", "ses")
-    monkeypatch.setattr(settings_module.get_settings(), "aws_region", REGION)
-    outbox._ses_client.cache_clear()
-    yield
-    outbox._ses_client.cache_clear()
 
 
-def test_ses_sends_each_message_once_per_idempotency_key(ses: None) -> None:
+def test_ses_sends_each_message_once_per_idempotency_key(ses: None, settings: Settings) -> None:
     from jobmatch.db.models import OutboxMessage
     from jobmatch.db.session import session_scope
 
@@ -149,10 +150,11 @@ def test_ses_sends_each_message_once_per_idempotency_key(ses: None) -> None:
         body_text="3 new jobs",
         kind="test",
     )
+    mailer = ses_mailer(settings)
     with session_scope() as session:
-        assert send_email(session, message) is True
+        assert mailer.send(session, message) is True
     with session_scope() as session:  # the step runs again
-        assert send_email(session, message) is False
+        assert mailer.send(session, message) is False
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
     assert [m.destinations["ToAddresses"] for m in sent] == [["ana@example.com"]]
@@ -162,17 +164,17 @@ def test_ses_sends_each_message_once_per_idempotency_key(ses: None) -> None:
 
 
 def test_ses_failure_leaves_the_message_pending_for_the_retry(
-    ses: None, monkeypatch: pytest.MonkeyPatch
+    ses: None, settings: Settings
 ) -> None:
     from jobmatch.db.models import OutboxMessage
     from jobmatch.db.session import session_scope
 
-    monkeypatch.setattr(settings_module.get_settings(), "mail_from", "nobody@unverified.test")
+    mailer = ses_mailer(settings, mail_from="nobody@unverified.test")
     message = EmailMessage(
         idempotency_key="test:2", to_address="b@example.com", subject="s", body_text="b", kind="t"
     )
     with pytest.raises(Exception, match="not verified"), session_scope() as session:
-        send_email(session, message)
+        mailer.send(session, message)
     with session_scope() as session:
         assert session.query(OutboxMessage).count() == 0  # rolled back with the step
     assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []

@@ -14,22 +14,24 @@ from botocore.stub import Stubber
 from jobmatch.ai.llm import BedrockLLM
 from jobmatch.db.models import UserPreferences
 from jobmatch.db.session import session_scope
+from jobmatch.dependencies import Dependencies
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.scoring import MatchResult
+from jobmatch.settings import Settings
 from tests import matching_data as make
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def rule_results(db: None) -> tuple[list[MatchResult], Any, Any]:
+def rule_results(db: None, settings: Settings) -> tuple[list[MatchResult], Any, Any]:
     with session_scope() as s:
         backend = make.role(s, "backend engineer")
         for title in ("Backend Engineer", "Python Backend Developer", "Django Engineer"):
             make.job(s, backend, title=title)
         user = make.user(s, "ai@example.com", ["backend engineer"])
-        results = service.match_user(s, user.id)
+        results = service.match_user(s, user.id, settings, make.EMBEDDER)
         prefs = s.get(UserPreferences, user.id)
         assert prefs is not None
         profile = service.preferences_profile(s, user.id, service.preferences_dict(prefs))
@@ -54,13 +56,15 @@ def _converse_answer(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_throttled_bedrock_gives_the_rule_based_result(
-    rule_results: tuple[list[MatchResult], Any, Any],
+    rule_results: tuple[list[MatchResult], Any, Any], settings: Settings
 ) -> None:
     results, profile, jobs = rule_results
     llm, stub = _llm()
     with stub:
         stub.add_client_error("converse", "ThrottlingException", http_status_code=429)
-        ranked, method = service.ai_rerank(results, profile, jobs, llm=llm)
+        ranked, method = service.ai_rerank(
+            results, profile, jobs, llm=llm, top_n=settings.ai_rerank_top_n
+        )
         stub.assert_no_pending_responses()
     assert method == "rules"
     assert ranked == results
@@ -68,7 +72,7 @@ def test_throttled_bedrock_gives_the_rule_based_result(
 
 
 def test_bedrock_answer_rescores_and_explains_the_top(
-    rule_results: tuple[list[MatchResult], Any, Any],
+    rule_results: tuple[list[MatchResult], Any, Any], settings: Settings
 ) -> None:
     results, profile, jobs = rule_results
     last = results[-1]
@@ -81,7 +85,9 @@ def test_bedrock_answer_rescores_and_explains_the_top(
     }
     with stub:
         stub.add_response("converse", _converse_answer(answer))
-        ranked, method = service.ai_rerank(results, profile, jobs, llm=llm)
+        ranked, method = service.ai_rerank(
+            results, profile, jobs, llm=llm, top_n=settings.ai_rerank_top_n
+        )
     assert method == "ai"
     assert ranked[0].job_hash == last.job_hash
     assert ranked[0].score == 97
@@ -91,6 +97,11 @@ def test_bedrock_answer_rescores_and_explains_the_top(
     assert len(ranked) == len(results)
 
 
-def test_ai_off_means_rules(rule_results: tuple[list[MatchResult], Any, Any]) -> None:
+def test_ai_off_means_rules(
+    rule_results: tuple[list[MatchResult], Any, Any], settings: Settings
+) -> None:
     results, profile, jobs = rule_results
-    assert service.ai_rerank(results, profile, jobs) == (results, "rules")
+    llm = Dependencies(settings).llm  # AI is off in the test settings: no LLM at all
+    assert llm is None
+    top_n = settings.ai_rerank_top_n
+    assert service.ai_rerank(results, profile, jobs, llm=llm, top_n=top_n) == (results, "rules")

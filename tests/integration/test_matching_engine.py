@@ -13,13 +13,18 @@ from sqlalchemy.orm import Session
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch
 from jobmatch.db.session import session_scope
 from jobmatch.matching import match_reads, service
-from jobmatch.matching.approval import CandidateNotFoundError
 from jobmatch.matching.embedding_store import backfill, embed_jobs
+from jobmatch.matching.errors import CandidateNotFoundError
 from jobmatch.matching.repository import resolve_preferred_roles, upsert_candidate_matches
 from jobmatch.matching.scoring import stored_fields
+from jobmatch.settings import get_settings
 from tests import matching_data as make
+from tests.matching_data import EMBEDDER
 
 pytestmark = pytest.mark.integration
+SETTINGS = get_settings()
+UPSERT_BATCH = SETTINGS.matching_score_batch
+PAIR_BUDGET = SETTINGS.matching_pair_budget
 
 
 def _matches(session: Session) -> dict[tuple[int, int], dict[str, Any]]:
@@ -80,7 +85,7 @@ def test_roles_given_by_name_alias_or_id_resolve_and_unknown_ones_drop(
 
 def test_new_jobs_match_only_candidates_whose_preferred_roles_fit(world: dict[str, Any]) -> None:
     with session_scope() as s:
-        counts = service.match_jobs_to_candidates(s, world["jobs"])
+        counts = service.match_jobs_inline(s, world["jobs"], SETTINGS)
     with session_scope() as s:
         pairs = _matches(s)
     matched = {c for c, _ in pairs}
@@ -93,19 +98,19 @@ def test_new_jobs_match_only_candidates_whose_preferred_roles_fit(world: dict[st
 
 def test_a_tenant_scoped_run_never_touches_another_tenant(world: dict[str, Any]) -> None:
     with session_scope() as s:
-        service.match_jobs_to_candidates(s, world["jobs"], tenant_id=world["tenants"]["a"])
+        service.match_jobs_inline(s, world["jobs"], SETTINGS, tenant_id=world["tenants"]["a"])
     with session_scope() as s:
         assert {t["tenant"] for t in _matches(s).values()} == {world["tenants"]["a"]}
 
 
 def test_running_twice_gives_the_same_rows(world: dict[str, Any]) -> None:
     with session_scope() as s:
-        service.match_jobs_to_candidates(s, world["jobs"])
+        service.match_jobs_inline(s, world["jobs"], SETTINGS)
     with session_scope() as s:
         first = _matches(s)
     with session_scope() as s:
-        service.match_jobs_to_candidates(s, world["jobs"])
-        service.match_candidate(s, world["fits"], world["tenants"]["a"])
+        service.match_jobs_inline(s, world["jobs"], SETTINGS)
+        service.match_candidate(s, world["fits"], world["tenants"]["a"], SETTINGS)
     with session_scope() as s:
         assert _matches(s) == first
 
@@ -118,12 +123,12 @@ def test_small_pair_budget_splits_by_candidate_range_with_the_same_result(
         assert len(chunks) == 2 * 3  # 3 eligible candidates, one per range, per job
         assert all(len(c.job_ids) == 1 for c in chunks)
         for chunk in chunks:
-            service.match_job_chunk(s, chunk)
+            service.match_job_chunk(s, chunk, upsert_batch=UPSERT_BATCH)
     with session_scope() as s:
         chunked = {k: v["score"] for k, v in _matches(s).items()}
         s.execute(CandidateJobMatch.__table__.delete())
-        (whole,) = service.plan_job_chunks(s, world["jobs"])
-        service.match_job_chunk(s, whole)
+        (whole,) = service.plan_job_chunks(s, world["jobs"], pair_budget=PAIR_BUDGET)
+        service.match_job_chunk(s, whole, upsert_batch=UPSERT_BATCH)
     with session_scope() as s:
         assert {k: v["score"] for k, v in _matches(s).items()} == chunked
 
@@ -131,7 +136,7 @@ def test_small_pair_budget_splits_by_candidate_range_with_the_same_result(
 def test_a_job_that_stops_fitting_loses_its_matches(world: dict[str, Any]) -> None:
     job_id = world["jobs"][0]
     with session_scope() as s:
-        service.match_jobs_to_candidates(s, [job_id])
+        service.match_jobs_inline(s, [job_id], SETTINGS)
         assert _matches(s)
     with session_scope() as s:
         job = s.get(Job, job_id)
@@ -141,8 +146,8 @@ def test_a_job_that_stops_fitting_loses_its_matches(world: dict[str, Any]) -> No
         job.remote, job.location, job.country = False, "Lisbon", "PT"
         job.salary_max = job.salary_min = 20_000
         job.experience_min = 15
-        embed_jobs(s, [job_id], only_missing=False)
-        counts = service.match_jobs_to_candidates(s, [job_id])
+        embed_jobs(s, [job_id], EMBEDDER, only_missing=False)
+        counts = service.match_jobs_inline(s, [job_id], SETTINGS)
     assert counts["removed"] >= 1
     with session_scope() as s:
         assert not _matches(s)
@@ -151,18 +156,18 @@ def test_a_job_that_stops_fitting_loses_its_matches(world: dict[str, Any]) -> No
 def test_candidate_matches_follow_its_roles_and_tenant(world: dict[str, Any]) -> None:
     a, b = world["tenants"]["a"], world["tenants"]["b"]
     with session_scope() as s:
-        counts = service.match_candidate(s, world["fits"], a)
+        counts = service.match_candidate(s, world["fits"], a, SETTINGS)
     assert counts["stored"] == 2
     with session_scope() as s:
         assert {j for _, j in _matches(s)} == set(world["jobs"])
         with pytest.raises(CandidateNotFoundError):
-            service.match_candidate(s, world["fits"], b)
+            service.match_candidate(s, world["fits"], b, SETTINGS)
     with session_scope() as s:
         cand = s.get(Candidate, world["fits"])
         assert cand is not None
         cand.preferred_roles = ["nurse"]
         cand.preferred_role_ids = resolve_preferred_roles(s, cand.preferred_roles)
-        counts = service.match_candidate(s, world["fits"], a)
+        counts = service.match_candidate(s, world["fits"], a, SETTINGS)
     assert counts["removed"] == 2
     with session_scope() as s:
         assert not {j for c, j in _matches(s) if c == world["fits"]} & set(world["jobs"])
@@ -170,14 +175,14 @@ def test_candidate_matches_follow_its_roles_and_tenant(world: dict[str, Any]) ->
 
 def test_a_pending_candidate_gets_no_matches(world: dict[str, Any]) -> None:
     with session_scope() as s:
-        counts = service.match_candidate(s, world["pending"], world["tenants"]["a"])
+        counts = service.match_candidate(s, world["pending"], world["tenants"]["a"], SETTINGS)
     assert counts == {"jobs_considered": 0, "stored": 0, "recommended": 0, "removed": 0}
 
 
 def test_a_candidate_without_roles_is_matched_by_nearest_jobs(world: dict[str, Any]) -> None:
     with session_scope() as s:
         loose = make.candidate(s, world["tenants"]["a"], []).id
-        counts = service.match_candidate(s, loose, world["tenants"]["a"])
+        counts = service.match_candidate(s, loose, world["tenants"]["a"], SETTINGS)
     assert counts["jobs_considered"] == 3  # all active jobs are within top-K here
     with session_scope() as s:
         got = {j for c, j in _matches(s) if c == loose}
@@ -188,12 +193,13 @@ def test_a_candidate_without_roles_is_matched_by_nearest_jobs(world: dict[str, A
 def test_user_matches_are_upserted_on_email_and_job_hash(world: dict[str, Any]) -> None:
     with session_scope() as s:
         user = make.user(s, "ada@example.com", ["backend engineer"])
-        results = service.match_user(s, user.id, limit=10)
+        results = service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
         assert {r.job_id for r in results} == set(world["jobs"])
         assert results == sorted(results, key=lambda r: -r.score)
         assert service.save_user_matches(s, "ADA@example.com", results) == 2
     with session_scope() as s:
-        service.save_user_matches(s, "ada@example.com", service.match_user(s, user.id))
+        again = service.match_user(s, user.id, SETTINGS, EMBEDDER)
+        service.save_user_matches(s, "ada@example.com", again)
         assert s.scalar(select(func.count()).select_from(UserMatch)) == 2
         assert set(s.scalars(select(UserMatch.method))) == {"rules"}
 
@@ -204,7 +210,7 @@ def test_both_match_tables_store_and_show_a_result_alike(world: dict[str, Any]) 
     fits, tenant = world["fits"], world["tenants"]["a"]
     with session_scope() as s:
         user = make.user(s, "eve@example.com", ["backend engineer"])
-        results = service.match_user(s, user.id, limit=10)
+        results = service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
         service.save_user_matches(s, user.email, results)
         as_candidate = [replace(r, profile_id=fits) for r in results]
         upsert_candidate_matches(s, as_candidate, {fits: tenant}, batch=1)
@@ -225,7 +231,7 @@ def test_user_matching_can_be_limited_to_given_jobs(world: dict[str, Any]) -> No
         user = make.user(s, "bob@example.com", [])
         only = s.get(Job, world["jobs"][1])
         assert only is not None
-        results = service.match_user(s, user.id, job_hashes=[only.job_hash])
+        results = service.match_user(s, user.id, SETTINGS, EMBEDDER, job_hashes=[only.job_hash])
     assert [r.job_id for r in results] == [world["jobs"][1]]
 
 
@@ -235,9 +241,9 @@ def test_backfill_embeds_in_bounded_batches(db: None) -> None:
         ids = [make.job(s, rid, embed=False).id for _ in range(5)]
         make.job(s, rid, embed=False, status="expired")
     with session_scope() as s:
-        assert backfill(s, "jobs", 2) == 2
+        assert backfill(s, "jobs", 2, EMBEDDER) == 2
     with session_scope() as s:
-        assert backfill(s, "jobs", 10) == 3
-        assert backfill(s, "jobs", 10) == 0
+        assert backfill(s, "jobs", 10, EMBEDDER) == 3
+        assert backfill(s, "jobs", 10, EMBEDDER) == 0
         embedded = s.scalar(select(func.count()).where(Job.id.in_(ids), Job.embedding.is_not(None)))
     assert embedded == 5

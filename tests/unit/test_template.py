@@ -26,7 +26,10 @@ TEMPLATES = [ROOT / "template.yaml", ROOT / "infra" / "github-oidc.yaml"]
 # and informational finding is fixed in the templates.
 ALLOWED_FINDINGS: dict[str, str] = {}
 # Variables read by libraries rather than by Settings.
-LIBRARY_ENV_VARS = {"POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics"}
+LIBRARY_ENV_VARS = {
+    "POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics",
+    "POWERTOOLS_SERVICE_NAME": "read by Powertools Logger, Metrics and Tracer",
+}
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 

@@ -13,6 +13,7 @@ import httpx
 import inngest
 import pytest
 
+from jobmatch.events.tenders import TenderBackfillRequested, TenderSyncRequested
 from jobmatch.settings import get_settings
 from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
 from jobmatch.tenders.compile import compile_page, compile_release, merge
@@ -25,8 +26,6 @@ from jobmatch.tenders.ocds_client import (
     retry_after_seconds,
 )
 from jobmatch.tenders.releases import Release, parse_releases
-from jobmatch.workflows.events import parse_event
-from jobmatch.workflows.events.tenders import TenderBackfillRequested, TenderSyncRequested
 
 
 def release(
@@ -296,17 +295,15 @@ def test_4xx_and_non_packages_are_rejected_without_retry() -> None:
 
 # ---------------------------------------------------------------- events
 def test_event_validation() -> None:
-    assert parse_event(TenderSyncRequested, {}).triggered_by == "unknown"
+    assert TenderSyncRequested.parse({}).triggered_by == "unknown"
     with pytest.raises(inngest.NonRetriableError, match="maxEnrichment"):
-        parse_event(TenderSyncRequested, {"maxEnrichment": -5})
+        TenderSyncRequested.parse({"maxEnrichment": -5})
     with pytest.raises(inngest.NonRetriableError, match="after dateTo"):
-        parse_event(
-            TenderBackfillRequested,
-            {"dateFrom": "2025-03-02T00:00:00Z", "dateTo": "2025-03-01T00:00:00Z"},
+        TenderBackfillRequested.parse(
+            {"dateFrom": "2025-03-02T00:00:00Z", "dateTo": "2025-03-01T00:00:00Z"}
         )
-    ok = parse_event(
-        TenderBackfillRequested,
-        {"dateFrom": "2025-03-01T00:00:00Z", "dateTo": "2025-03-02T00:00:00Z"},
+    ok = TenderBackfillRequested.parse(
+        {"dateFrom": "2025-03-01T00:00:00Z", "dateTo": "2025-03-02T00:00:00Z"}
     )
     assert ok.date_to - ok.date_from == timedelta(days=1)
     assert json.dumps(ok.model_dump(mode="json", by_alias=True))

@@ -1,7 +1,7 @@
 """Text embeddings: Bedrock Titan Text Embeddings V2 in AWS, a deterministic offline
-provider everywhere else. Both give L2-normalised vectors of the configured
-dimension, so the pgvector columns, the HNSW indexes and cosine similarity mean
-the same thing whichever provider wrote a row.
+provider everywhere else. Both give L2-normalised vectors of the dimension they
+are built with (the vector columns' `EMBEDDING_DIM`), so the pgvector columns, the
+HNSW indexes and cosine similarity mean the same thing whichever provider wrote a row.
 
 The text builders live here too: a job, a candidate and a user's preferences are
 turned into text the same way by every caller, so their vectors are comparable.
@@ -18,10 +18,8 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
-from botocore.config import Config
-
-from jobmatch.settings import get_settings
+from jobmatch.ai.bedrock import bedrock_runtime_client
+from jobmatch.settings import Settings
 
 if TYPE_CHECKING:
     from jobmatch.db.models.matching import Candidate, Job, UserPreferences
@@ -67,15 +65,8 @@ class BedrockTitanEmbeddings:
         self.dimension = dimension
         self.timeout_seconds = timeout_seconds
         self.concurrency = max(1, concurrency)
-        self.client = client or boto3.client(
-            "bedrock-runtime",
-            region_name=region,
-            config=Config(
-                connect_timeout=timeout_seconds,
-                read_timeout=timeout_seconds,
-                retries={"max_attempts": 2, "mode": "standard"},
-                max_pool_connections=self.concurrency,
-            ),
+        self.client = client or bedrock_runtime_client(
+            region, timeout_seconds, max_attempts=2, pool_size=self.concurrency
         )
 
     def _embed_one(self, text: str) -> list[float]:
@@ -162,19 +153,18 @@ class OfflineEmbeddings:
         return [self.embed_one(t) for t in texts]
 
 
-@functools.cache
-def get_embedding_provider() -> EmbeddingProvider:
-    """Bedrock Titan v2 when AI is on (in AWS), the offline provider otherwise."""
-    settings = get_settings()
+def build_embedder(settings: Settings, dimension: int) -> EmbeddingProvider:
+    """Bedrock Titan v2 when AI is on (in AWS), the offline provider otherwise
+    (`Dependencies` builds it once per container)."""
     if settings.ai_enabled:
         return BedrockTitanEmbeddings(
             settings.bedrock_embedding_model_id,
             settings.aws_region,
-            settings.embedding_dimension,
+            dimension,
             settings.ai_timeout_seconds,
             settings.embedding_concurrency,
         )
-    return OfflineEmbeddings(settings.embedding_dimension)
+    return OfflineEmbeddings(dimension)
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -3,20 +3,17 @@
 One call shape for every use: a system prompt and a user prompt in, a JSON object
 out, through the Bedrock Converse API. Any failure (throttle, timeout, model
 error, unparsable answer) raises `LLMUnavailableError`, and callers fall back to their
-rule-based path. With AI off there is no LLM at all (`get_llm()` is None), and
+rule-based path. With AI off there is no LLM at all (`build_llm` gives None), and
 callers take the rule-based path directly.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Protocol
 
-import boto3
-from botocore.config import Config
-
-from jobmatch.settings import get_settings
+from jobmatch.ai.bedrock import bedrock_runtime_client
+from jobmatch.settings import Settings
 
 
 class LLMUnavailableError(Exception):
@@ -37,15 +34,7 @@ class BedrockLLM:
 
     def __init__(self, model_id: str, region: str, timeout_seconds: float) -> None:
         self.model_id = model_id
-        self.client = boto3.client(
-            "bedrock-runtime",
-            region_name=region,
-            config=Config(
-                connect_timeout=timeout_seconds,
-                read_timeout=timeout_seconds,
-                retries={"max_attempts": 1, "mode": "standard"},
-            ),
-        )
+        self.client = bedrock_runtime_client(region, timeout_seconds, max_attempts=1)
 
     def complete_json(self, system: str, prompt: str, *, max_tokens: int = 800) -> dict[str, Any]:
         """Converse once; the answer must be (or contain) one JSON object."""
@@ -78,10 +67,9 @@ def parse_json_object(text: str) -> dict[str, Any]:
     return value
 
 
-@functools.cache
-def get_llm() -> LLM | None:
-    """The LLM of this container, or None when AI is off."""
-    settings = get_settings()
+def build_llm(settings: Settings) -> LLM | None:
+    """The LLM for these settings, or None when AI is off (`Dependencies` builds it
+    once per container: the boto3 client is slow to create)."""
     if not settings.ai_enabled:
         return None
     return BedrockLLM(

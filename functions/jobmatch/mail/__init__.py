@@ -1,5 +1,5 @@
-"""The one way the app sends email: `send_email`."""
+"""The one way the app sends email: `Mailer.send`."""
 
-from jobmatch.mail.outbox import EmailMessage, send_email
+from jobmatch.mail.outbox import EmailMessage, Mailer
 
-__all__ = ["EmailMessage", "send_email"]
+__all__ = ["EmailMessage", "Mailer"]

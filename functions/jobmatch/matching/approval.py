@@ -12,12 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate
+from jobmatch.matching.errors import CandidateNotFoundError
 
 APPROVABLE = ("pending", "approved")
-
-
-class CandidateNotFoundError(LookupError):
-    """No candidate with this id in this tenant."""
 
 
 class CandidateStateError(ValueError):

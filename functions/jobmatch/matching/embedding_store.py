@@ -2,7 +2,9 @@
 
 Every function selects by id (or by "embedding IS NULL") and writes the vectors
 back in the same transaction, so running it twice is harmless: the second run
-finds nothing missing, or recomputes the same deterministic text.
+finds nothing missing, or recomputes the same deterministic text. The embedder
+is passed in (`Dependencies.embedder`), so every row is embedded by the one
+provider of the container.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from sqlalchemy.orm import Session
 from jobmatch.ai.embeddings import (
     EmbeddingProvider,
     candidate_embedding_text,
-    get_embedding_provider,
     job_embedding_text,
     preferences_embedding_text,
 )
@@ -27,11 +28,11 @@ EntityType = Literal["jobs", "candidates"]
 
 
 def _embed_rows(
-    rows: Sequence[Any], text_of: Callable[[Any], str], provider: EmbeddingProvider | None
+    rows: Sequence[Any], text_of: Callable[[Any], str], embedder: EmbeddingProvider
 ) -> int:
     if not rows:
         return 0
-    vectors = (provider or get_embedding_provider()).embed([text_of(r) for r in rows])
+    vectors = embedder.embed([text_of(r) for r in rows])
     for row, vector in zip(rows, vectors, strict=True):
         row.embedding = vector
     return len(rows)
@@ -40,41 +41,52 @@ def _embed_rows(
 def embed_jobs(
     session: Session,
     job_ids: Sequence[int],
+    embedder: EmbeddingProvider,
     *,
     only_missing: bool = True,
-    provider: EmbeddingProvider | None = None,
 ) -> int:
     """Embed these jobs (those without an embedding unless `only_missing` is off)."""
     query = select(Job).where(Job.id.in_(sorted(set(job_ids))))
     if only_missing:
         query = query.where(Job.embedding.is_(None))
     jobs = session.scalars(query.order_by(Job.id)).all()
-    count = _embed_rows(jobs, job_embedding_text, provider)
+    count = _embed_rows(jobs, job_embedding_text, embedder)
     session.flush()
     return count
 
 
-def embed_candidate(session: Session, candidate: Candidate, *, force: bool = False) -> bool:
+def embed_candidate(
+    session: Session, candidate: Candidate, embedder: EmbeddingProvider, *, force: bool = False
+) -> bool:
     """Give the candidate an embedding (a new one when `force`, e.g. profile update)."""
     if candidate.embedding is not None and not force:
         return False
-    _embed_rows([candidate], candidate_embedding_text, None)
+    _embed_rows([candidate], candidate_embedding_text, embedder)
     session.flush()
     return True
+
+
+def preferences_vector(preferences: UserPreferences, embedder: EmbeddingProvider) -> list[float]:
+    """The one way a user's preferences become a vector, whether the row is stored,
+    about to be (signup), or never will be (preferences sent inline in an event)."""
+    [vector] = embedder.embed([preferences_embedding_text(preferences)])
+    return vector
 
 
 def embed_preferences(
-    session: Session, preferences: UserPreferences, *, force: bool = False
+    session: Session, preferences: UserPreferences, embedder: EmbeddingProvider
 ) -> bool:
-    """Give a user's preferences an embedding if they have none (or when `force`)."""
-    if preferences.embedding is not None and not force:
+    """Give a stored user's preferences an embedding if they have none."""
+    if preferences.embedding is not None:
         return False
-    _embed_rows([preferences], preferences_embedding_text, None)
+    preferences.embedding = preferences_vector(preferences, embedder)
     session.flush()
     return True
 
 
-def backfill(session: Session, entity_type: EntityType, batch_size: int) -> int:
+def backfill(
+    session: Session, entity_type: EntityType, batch_size: int, embedder: EmbeddingProvider
+) -> int:
     """Embed up to `batch_size` active jobs or matchable candidates lacking one.
     Rows are locked with SKIP LOCKED so two overlapping runs split the work."""
     if entity_type == "jobs":
@@ -90,6 +102,6 @@ def backfill(session: Session, entity_type: EntityType, batch_size: int) -> int:
     rows = session.scalars(
         query.order_by(order).limit(batch_size).with_for_update(skip_locked=True)
     ).all()
-    count = _embed_rows(rows, text_of, None)
+    count = _embed_rows(rows, text_of, embedder)
     session.flush()
     return count

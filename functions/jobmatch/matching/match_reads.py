@@ -9,12 +9,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserMatch
-from jobmatch.matching.approval import CandidateNotFoundError
+from jobmatch.matching.errors import CandidateNotFoundError, UserNotFoundError
 from jobmatch.matching.scoring import MatchResult, StoredScores, stored_fields
-
-
-class UserNotFoundError(LookupError):
-    """No free-signup user with this email."""
 
 
 @dataclass(frozen=True)

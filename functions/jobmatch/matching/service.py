@@ -1,10 +1,11 @@
-"""Matching operations: what the Inngest functions, the routes and the bench call.
+"""Matching operations: what the step bodies, the routes and the bench call.
 
 Each operation takes an open session and does one bounded, idempotent unit of
 work: generate candidates in SQL, score them in a batch, upsert the kept pairs,
 remove the ones that no longer qualify, all in the caller's transaction. They
 return counts (or results for a user), never ORM rows, so a step can return
-what they give.
+what they give. Limits come in as arguments (one value, or the settings when an
+operation reads several), clients (embedder, LLM) likewise.
 """
 
 from __future__ import annotations
@@ -18,22 +19,19 @@ from pgvector.sqlalchemy import Vector
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import get_embedding_provider, preferences_embedding_text
-from jobmatch.ai.llm import LLM, LLMUnavailableError, get_llm
+from jobmatch.ai.embeddings import EmbeddingProvider
+from jobmatch.ai.llm import LLM, LLMUnavailableError
 from jobmatch.db.models import Job, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.matching import repository as repo
 from jobmatch.matching.approval import tenant_candidate
-from jobmatch.matching.embedding_store import embed_preferences
+from jobmatch.matching.embedding_store import embed_preferences, preferences_vector
+from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.repository import JobChunk
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch
-from jobmatch.settings import get_settings
+from jobmatch.settings import Settings
 
 MAX_JOBS_PER_CHUNK = 500  # keeps a chunk (a step output / event) a few KB at most
-
-
-class UserNotFoundError(LookupError):
-    """No such user, or the user has no preferences yet."""
 
 
 # ---------------------------------------------------------------- jobs -> candidates
@@ -43,8 +41,8 @@ def plan_job_chunks(
     session: Session,
     job_ids: Iterable[int],
     *,
+    pair_budget: int,
     tenant_id: int | None = None,
-    pair_budget: int | None = None,
 ) -> list[JobChunk]:
     """Split matching these jobs into chunks of at most `pair_budget` pairs each.
 
@@ -53,7 +51,6 @@ def plan_job_chunks(
     eligible candidates than the budget is split by candidate id range, one job
     per chunk. Jobs whose role has no candidates still get a chunk, so a
     re-matched job loses the matches it no longer qualifies for."""
-    budget = pair_budget or get_settings().matching_pair_budget
     rows = session.execute(
         select(Job.id, Job.normalized_role_id)
         .where(
@@ -74,13 +71,13 @@ def plan_job_chunks(
     packed_pairs = 0
     for role_id, jobs in by_role.items():
         n = counts.get(role_id, 0)
-        if n > budget:
-            cuts = repo.candidate_id_boundaries(session, role_id, budget, tenant_id)
+        if n > pair_budget:
+            cuts = repo.candidate_id_boundaries(session, role_id, pair_budget, tenant_id)
             bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
             chunks.extend(JobChunk((j,), lo, hi) for j in jobs for lo, hi in bounds)
             continue
         for job_id in jobs:
-            if packed and (packed_pairs + n > budget or len(packed) >= MAX_JOBS_PER_CHUNK):
+            if packed and (packed_pairs + n > pair_budget or len(packed) >= MAX_JOBS_PER_CHUNK):
                 chunks.append(JobChunk(tuple(packed)))
                 packed, packed_pairs = [], 0
             packed.append(job_id)
@@ -91,14 +88,15 @@ def plan_job_chunks(
 
 
 def match_job_chunk(
-    session: Session, chunk: JobChunk, *, tenant_id: int | None = None
+    session: Session, chunk: JobChunk, *, upsert_batch: int, tenant_id: int | None = None
 ) -> dict[str, int]:
-    """Score one chunk's pairs, upsert the kept ones, drop the stale ones."""
+    """Score one chunk's pairs, upsert the kept ones (`upsert_batch` rows a statement),
+    drop the stale ones."""
     pairs = repo.job_candidate_pairs(session, chunk, tenant_id)
     jobs = repo.load_jobs(session, chunk.job_ids)
     profiles, tenants = repo.load_candidates(session, {c for c, _, _ in pairs})
     results = score_batch(profiles, jobs, pairs)
-    repo.upsert_candidate_matches(session, results, tenants, get_settings().matching_score_batch)
+    repo.upsert_candidate_matches(session, results, tenants, upsert_batch)
     removed = repo.delete_stale_job_matches(session, chunk, results, tenant_id)
     return {
         "pairs": len(pairs),
@@ -108,15 +106,20 @@ def match_job_chunk(
     }
 
 
-def match_jobs_to_candidates(
-    session: Session, job_ids: Sequence[int], *, tenant_id: int | None = None
+def match_jobs_inline(
+    session: Session, job_ids: Sequence[int], settings: Settings, *, tenant_id: int | None = None
 ) -> dict[str, int]:
-    """All of it in one call (bench, scripts). The Inngest function runs the same
-    plan with one step per chunk instead."""
+    """Jobs -> candidates in one call and one transaction (tests, scripts). The
+    `match-jobs-to-candidates` function runs the same plan with one step per chunk."""
     totals: dict[str, int] = defaultdict(int)
-    chunks = plan_job_chunks(session, job_ids, tenant_id=tenant_id)
+    chunks = plan_job_chunks(
+        session, job_ids, pair_budget=settings.matching_pair_budget, tenant_id=tenant_id
+    )
     for chunk in chunks:
-        for key, value in match_job_chunk(session, chunk, tenant_id=tenant_id).items():
+        counts = match_job_chunk(
+            session, chunk, upsert_batch=settings.matching_score_batch, tenant_id=tenant_id
+        )
+        for key, value in counts.items():
             totals[key] += value
     totals["chunks"] = len(chunks)
     return dict(totals)
@@ -125,11 +128,12 @@ def match_jobs_to_candidates(
 # ---------------------------------------------------------------- one candidate -> jobs
 
 
-def match_candidate(session: Session, candidate_id: int, tenant_id: int) -> dict[str, int]:
+def match_candidate(
+    session: Session, candidate_id: int, tenant_id: int, settings: Settings
+) -> dict[str, int]:
     """(Re)compute one candidate's matches against active jobs; matches that no
     longer qualify (or all, when the candidate is not matchable) are removed.
-    Another tenant's candidate raises CandidateNotFoundError (approval.py)."""
-    settings = get_settings()
+    Another tenant's candidate raises CandidateNotFoundError."""
     candidate = tenant_candidate(session, candidate_id, tenant_id)
     results: list[MatchResult] = []
     considered: list[tuple[int, float]] = []
@@ -164,7 +168,8 @@ def match_candidate(session: Session, candidate_id: int, tenant_id: int) -> dict
 
 
 def preferences_dict(prefs: UserPreferences) -> dict[str, Any]:
-    """A preferences row in seed 000's `userPrefs` shape (what scoring reads)."""
+    """A preferences row as a dict, in the shape of an event's inline `userPrefs`
+    (what `preferences_profile` reads)."""
     return {
         "roles": list(prefs.roles or []),
         "skills": list(prefs.skills or []),
@@ -174,14 +179,6 @@ def preferences_dict(prefs: UserPreferences) -> dict[str, Any]:
         "salary_min": prefs.salary_min,
         "experience_years": prefs.experience_years,
     }
-
-
-def stored_preferences(session: Session, user_id: int) -> dict[str, Any]:
-    """A stored user's preferences as a dict; UserNotFoundError when there are none."""
-    prefs = session.get(UserPreferences, user_id)
-    if prefs is None:
-        raise UserNotFoundError(f"user {user_id} has no preferences")
-    return preferences_dict(prefs)
 
 
 def preferences_profile(
@@ -203,7 +200,8 @@ def preferences_profile(
 def _jobs_by_hash(
     session: Session, embedding: Sequence[float], job_hashes: Sequence[str]
 ) -> list[tuple[int, float]]:
-    """Given jobs (seed 000 passes the job list) with their similarity to the profile."""
+    """The named jobs (a matching request may list them) with their similarity to
+    the profile."""
     stmt = text("""
         SELECT id, COALESCE(1 - (embedding <=> :q), 0) AS similarity
         FROM jobs WHERE job_hash = ANY(CAST(:hashes AS text[])) AND status = 'active'
@@ -216,6 +214,7 @@ def match_profile(
     session: Session,
     profile: ProfileFeatures,
     embedding: Sequence[float],
+    settings: Settings,
     *,
     job_hashes: Sequence[str] | None = None,
     limit: int | None = None,
@@ -224,7 +223,6 @@ def match_profile(
     """Best stored-grade matches of a profile, best first. Scoring stops when the
     time budget is spent (the signup answer must be quick); what was scored by
     then is returned, and the durable run computes the full set."""
-    settings = get_settings()
     started = time.monotonic()
     if job_hashes:
         considered = _jobs_by_hash(session, embedding, job_hashes)
@@ -249,39 +247,54 @@ def match_profile(
     return results[: limit or settings.user_match_limit]
 
 
+def user_profile(
+    session: Session, user_id: int, embedder: EmbeddingProvider
+) -> tuple[ProfileFeatures, list[float]]:
+    """A stored user's scoring features and embedding (computed and stored if
+    missing); UserNotFoundError when the user or their preferences are gone."""
+    prefs = session.get(UserPreferences, user_id)
+    if prefs is None or session.get(User, user_id) is None:
+        raise UserNotFoundError(f"user {user_id} has no preferences")
+    embed_preferences(session, prefs, embedder)
+    profile = preferences_profile(session, user_id, preferences_dict(prefs))
+    return profile, list(prefs.embedding if prefs.embedding is not None else ())
+
+
 def match_user(
     session: Session,
     user_id: int,
+    settings: Settings,
+    embedder: EmbeddingProvider,
     *,
     limit: int | None = None,
     time_budget: float | None = None,
     job_hashes: Sequence[str] | None = None,
 ) -> list[MatchResult]:
-    """A stored user's best matches (their preferences get an embedding if missing)."""
-    prefs = session.get(UserPreferences, user_id)
-    if prefs is None or session.get(User, user_id) is None:
-        raise UserNotFoundError(f"user {user_id} has no preferences")
-    embed_preferences(session, prefs)
-    profile = preferences_profile(session, user_id, preferences_dict(prefs))
+    """A stored user's best matches."""
+    profile, embedding = user_profile(session, user_id, embedder)
     return match_profile(
         session,
         profile,
-        list(prefs.embedding if prefs.embedding is not None else ()),
+        embedding,
+        settings,
         job_hashes=job_hashes,
         limit=limit,
         time_budget=time_budget,
     )
 
 
-def inline_preferences_embedding(prefs: Mapping[str, Any]) -> list[float]:
-    """Embedding of seed 000's inline `userPrefs` (never stored: no row to hold it)."""
+def inline_preferences_embedding(
+    prefs: Mapping[str, Any], embedder: EmbeddingProvider
+) -> list[float]:
+    """Embedding of preferences an event carried inline (never stored: no row to
+    hold it), computed exactly as a stored user's."""
     row = UserPreferences(
         roles=list(prefs.get("roles") or []),
         skills=list(prefs.get("skills") or []),
         locations=list(prefs.get("locations") or []),
         experience_years=prefs.get("experience_years"),
     )
-    return get_embedding_provider().embed([preferences_embedding_text(row)])[0]
+    return preferences_vector(row, embedder)
 
 
 def save_user_matches(session: Session, user_email: str, results: Sequence[MatchResult]) -> int:
@@ -322,18 +335,19 @@ def ai_rerank(
     profile: ProfileFeatures,
     jobs: Mapping[int, JobFeatures],
     *,
-    llm: LLM | None = None,
+    llm: LLM | None,
+    top_n: int,
 ) -> tuple[list[MatchResult], str]:
-    """Let the LLM re-score and explain the top N; any failure keeps the rule-based
-    result. Returns the results (best first) and 'ai' or 'rules'."""
+    """Let the LLM re-score and explain the top `top_n`; no LLM (AI off) or any
+    failure keeps the rule-based result. Returns the results (best first) and 'ai'
+    or 'rules'."""
     ranked = list(results)
-    model = llm if llm is not None else get_llm()
-    if model is None or not ranked:
+    if llm is None or not ranked:
         return ranked, "rules"
-    top = ranked[: get_settings().ai_rerank_top_n]
+    top = ranked[:top_n]
     by_hash = {r.job_hash: r for r in top}
     try:
-        answer = model.complete_json(RERANK_SYSTEM, _rerank_prompt(top, profile, jobs))
+        answer = llm.complete_json(RERANK_SYSTEM, _rerank_prompt(top, profile, jobs))
     except LLMUnavailableError:
         return ranked, "rules"
     revised: dict[str, MatchResult] = {}

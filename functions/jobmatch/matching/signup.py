@@ -16,10 +16,12 @@ from sqlalchemy import literal_column
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import get_embedding_provider, preferences_embedding_text
+from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import User, UserPreferences
 from jobmatch.matching import service
+from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.match_reads import StoredMatch, describe_results
+from jobmatch.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ class SignedUpUser:
     created: bool
 
 
-def upsert_signup(session: Session, signup: SignupInput) -> SignedUpUser:
+def upsert_signup(
+    session: Session, signup: SignupInput, embedder: EmbeddingProvider
+) -> SignedUpUser:
     """Create or update the user and preferences in the caller's transaction.
 
     The embedding is computed first: the session takes its connection only at
@@ -62,9 +66,7 @@ def upsert_signup(session: Session, signup: SignupInput) -> SignedUpUser:
         salary_min=signup.salary_min,
         experience_years=signup.experience_years,
     )
-    [preferences.embedding] = get_embedding_provider().embed(
-        [preferences_embedding_text(preferences)]
-    )
+    preferences.embedding = preferences_vector(preferences, embedder)
     user_values = {"name": signup.name, "webhook_url": signup.webhook_url}
     # `xmax = 0` is true only for a row this statement inserted (not updated).
     row: Any = session.execute(
@@ -94,17 +96,18 @@ def upsert_signup(session: Session, signup: SignupInput) -> SignedUpUser:
 
 
 def signup_matches(
-    session: Session, user: SignedUpUser, time_budget: float
+    session: Session, user: SignedUpUser, settings: Settings, embedder: EmbeddingProvider
 ) -> tuple[list[StoredMatch], bool]:
-    """The immediate answer: the engine's best matches found within `time_budget`
-    seconds, saved (upsert on user_email, job_hash), and whether the budget held.
+    """The immediate answer: the engine's best matches found within the signup time
+    budget, saved (upsert on user_email, job_hash), and whether the budget held.
 
     Rule-based only: an LLM call could spend the whole budget, so AI re-ranking is
-    left to the durable run, whose upsert then takes precedence (seed 000).
+    left to the durable run, which saves later and so overwrites these rows.
     `complete` is conservative: a run that finished just after the budget also
     reports False, which only means the durable run's result should be awaited."""
+    time_budget = settings.signup_time_budget_seconds
     started = time.monotonic()
-    results = service.match_user(session, user.id, time_budget=time_budget)
+    results = service.match_user(session, user.id, settings, embedder, time_budget=time_budget)
     complete = time.monotonic() - started <= time_budget
     service.save_user_matches(session, user.email, results)
     return describe_results(session, results), complete

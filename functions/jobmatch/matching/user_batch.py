@@ -3,18 +3,20 @@
 `matching/perform` is the one matching event for free-signup users; a batch is
 one event per user (Inngest runs them in parallel and retries each on its own),
 premium first and flagged `premium` so the function's priority expression puts
-them ahead in the queue (seed 000's priority queues).
+them ahead in the queue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import inngest
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import User
+from jobmatch.events.matching import MatchingContext, PerformMatching
 
 
 class UnknownUsersError(LookupError):
@@ -57,13 +59,11 @@ def resolve_users(session: Session, ids: list[int], emails: list[str]) -> list[U
 def matching_event(
     user_id: int, premium: bool, *, source: str, request_id: str, notify: bool = False
 ) -> inngest.Event:
-    """`matching/perform` for one user (seed 000's event, by user id rather than
-    a copy of the preferences and jobs: the run reads them fresh from Postgres).
-    `notify` asks for the completion email / webhook after the run saved its matches."""
-    context: dict[str, str | bool] = {"source": source, "requestId": request_id}
-    if notify:
-        context["notify"] = True
-    return inngest.Event(
-        name="matching/perform",
-        data={"userId": str(user_id), "premium": premium, "context": context},
-    )
+    """`matching/perform` for one user, by user id rather than a copy of the
+    preferences and jobs: the run reads them fresh from Postgres. `notify` asks for
+    the completion email / webhook after the run saved its matches."""
+    fields: dict[str, Any] = {"source": source, "request_id": request_id}
+    if notify:  # left out otherwise, like every default on the wire
+        fields["notify"] = True
+    context = MatchingContext.model_validate(fields)
+    return PerformMatching(user_id=user_id, premium=premium, context=context).to_event()

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import JobLog, OutboxMessage, Tender, TenderAlertSubscription
-from jobmatch.mail import EmailMessage, send_email
+from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.tenders.categories import CATEGORIES
 
 ALERT_KIND = "tender-alert"
@@ -81,7 +81,7 @@ def digest(sub: TenderAlertSubscription, tenders: list[Tender], job_log_id: int)
 
 
 def process_alert_batch(
-    session: Session, job_log_id: int, after_id: int, limit: int, max_items: int
+    session: Session, job_log_id: int, after_id: int, limit: int, max_items: int, mailer: Mailer
 ) -> dict[str, Any]:
     """Check the next `limit` active subscriptions (by id); email the ones with matches."""
     subs = list(
@@ -95,7 +95,7 @@ def process_alert_batch(
     sent = 0
     for sub in subs:
         tenders = matching_tenders(session, sub, job_log_id, max_items)
-        if tenders and send_email(session, digest(sub, tenders, job_log_id)):
+        if tenders and mailer.send(session, digest(sub, tenders, job_log_id)):
             sent += 1
     return {"checked": len(subs), "sent": sent, "last_id": subs[-1].id if subs else None}
 

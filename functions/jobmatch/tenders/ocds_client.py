@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from jobmatch.observability import logger
-from jobmatch.settings import Settings, get_settings
+from jobmatch.settings import Settings
 from jobmatch.tenders.releases import Release, parse_releases
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -106,13 +106,13 @@ class OCDSClient:
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings
         self._sleep = sleep
         self._clock = clock
         self._http = httpx.Client(

@@ -11,6 +11,9 @@ batch save, and no staging table has to be written, read back and cleaned.
 Because the upsert is idempotent and order-independent, a page replayed after a
 retry, or a range fetched again after a failed run, changes nothing; the cursor
 is advanced only after the last page is saved, so a failed run leaves no gap.
+
+Besides their JSON arguments, steps take what they use (the settings, the LLM,
+the mailer): the workflow hands them over from its `Dependencies`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from jobmatch.ai.llm import get_llm
+from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Tender
 from jobmatch.db.session import session_scope
-from jobmatch.settings import get_settings
+from jobmatch.mail import Mailer
+from jobmatch.settings import Settings
 from jobmatch.tenders import alerts, job_logs, repository
 from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef
@@ -37,26 +41,33 @@ def create_job_log(job_type: str, run_id: str, triggered_by: str, meta: dict[str
         return job_logs.create_job_log(session, job_type, run_id, triggered_by, meta)
 
 
-def determine_date_range(job_log_id: int, now: str | None = None) -> dict[str, str]:
+def determine_date_range(
+    job_log_id: int, settings: Settings, now: str | None = None
+) -> dict[str, str]:
     """[cursor - overlap, now] (first run: [now - lookback, now]); the end is at most
     max-window past the cursor, so a long backlog is caught up over several runs."""
-    s = get_settings()
     end = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    lookback = timedelta(days=settings.tender_sync_lookback_days)
     with session_scope() as session:
         cursor = repository.get_cursor(session)
-        base = cursor if cursor is not None else end - timedelta(days=s.tender_sync_lookback_days)
-        start = base - timedelta(minutes=s.tender_sync_overlap_minutes) if cursor else base
-        end = min(end, base + timedelta(days=s.tender_sync_max_window_days))
+        base = cursor if cursor is not None else end - lookback
+        start = base - timedelta(minutes=settings.tender_sync_overlap_minutes) if cursor else base
+        end = min(end, base + timedelta(days=settings.tender_sync_max_window_days))
         window = {"dateFrom": start.isoformat(), "dateTo": end.isoformat()}
         job_logs.merge_meta(session, job_log_id, window)
     return window
 
 
 def fetch_page(
-    job_log_id: int, date_from: str, date_to: str, ref: PageRef | None, before: dict[str, int]
+    job_log_id: int,
+    date_from: str,
+    date_to: str,
+    ref: PageRef | None,
+    before: dict[str, int],
+    settings: Settings,
 ) -> dict[str, Any]:
     """Fetch one page, compile it into `tenders`, record running totals on the job log."""
-    with OCDSClient() as client:  # the HTTP work happens before any connection is taken
+    with OCDSClient(settings) as client:  # the HTTP work happens before any connection is taken
         page = client.fetch_page(
             datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref
         )
@@ -78,14 +89,15 @@ def add_counts(a: dict[str, int], b: dict[str, Any]) -> dict[str, int]:
     return {k: int(a.get(k, 0)) + int(b.get(k, 0)) for k in COUNT_KEYS}
 
 
-def configure_enrichment(max_enrichment: int | None) -> dict[str, Any]:
+def configure_enrichment(
+    max_enrichment: int | None, settings: Settings, llm: LLM | None
+) -> dict[str, Any]:
     """AI (LLM refinement, one event per tender) or rules only, and how many at most."""
-    s = get_settings()
-    limit = s.tender_enrichment_default_max if max_enrichment is None else max_enrichment
+    default = settings.tender_enrichment_default_max
     return {
-        "mode": "ai" if get_llm() is not None else "rules",
-        "limit": limit,
-        "batchSize": s.tender_fanout_batch_size,
+        "mode": "ai" if llm is not None else "rules",
+        "limit": default if max_enrichment is None else max_enrichment,
+        "batchSize": settings.tender_fanout_batch_size,
     }
 
 
@@ -129,12 +141,18 @@ def fail_job(job_type: str, run_id: str, error: str) -> int:
         return job_logs.fail_job_log(session, job_type, run_id, error)
 
 
-def alert_batch(job_log_id: int, after_id: int) -> dict[str, Any]:
+def alert_batch(
+    job_log_id: int, after_id: int, settings: Settings, mailer: Mailer
+) -> dict[str, Any]:
     """Email the next batch of subscribers their digest of this sync's new tenders."""
-    s = get_settings()
     with session_scope() as session:
         return alerts.process_alert_batch(
-            session, job_log_id, after_id, s.tender_alert_batch_size, s.tender_alert_max_items
+            session,
+            job_log_id,
+            after_id,
+            settings.tender_alert_batch_size,
+            settings.tender_alert_max_items,
+            mailer,
         )
 
 
@@ -144,7 +162,7 @@ def record_alerts(job_log_id: int) -> int:
         return alerts.record_alert_count(session, job_log_id)
 
 
-def cleanup_stuck_jobs() -> int:
-    """Job logs RUNNING for longer than `tender_stuck_job_hours` -> FAILED."""
+def fail_stuck_job_logs(older_than_hours: int) -> int:
+    """Job logs RUNNING for longer than `older_than_hours` -> FAILED."""
     with session_scope() as session:
-        return job_logs.fail_stuck_jobs(session, get_settings().tender_stuck_job_hours)
+        return job_logs.fail_stuck_jobs(session, older_than_hours)

@@ -1,1 +1,2 @@
-"""Inngest: the client, typed events and every durable function."""
+"""The durable Inngest functions: each module's `create_functions(deps)` orders
+steps whose bodies live in the domain packages."""

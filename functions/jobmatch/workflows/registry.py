@@ -6,9 +6,14 @@ from typing import Any
 
 import inngest
 
+from jobmatch.dependencies import Dependencies
 from jobmatch.workflows import matching, notifications, tenders
 
 
-def all_functions() -> list[inngest.Function[Any]]:
-    """The functions served at /api/inngest; each family module lists its own."""
-    return [*matching.FUNCTIONS, *tenders.FUNCTIONS, *notifications.FUNCTIONS]
+def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
+    """The functions served at /api/inngest; each family module creates its own."""
+    return [
+        *matching.create_functions(deps),
+        *tenders.create_functions(deps),
+        *notifications.create_functions(deps),
+    ]

@@ -14,13 +14,14 @@ from fastapi import APIRouter, Body, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from jobmatch.api.deps import ApiKeyDep, SessionDep
+from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
 from jobmatch.api.events import send_events
 from jobmatch.db.models import JobLog
-from jobmatch.workflows.events.tenders import (
-    ENRICH_TODAY_REQUESTED,
+from jobmatch.events import EventModel
+from jobmatch.events.tenders import (
     MAX_ENRICHMENT,
-    SYNC_REQUESTED,
+    TenderEnrichTodayRequested,
+    TenderSyncRequested,
 )
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -79,27 +80,35 @@ class JobLogPage(BaseModel):
     offset: int
 
 
-def _trigger(name: str, data: dict[str, Any]) -> Triggered:
-    ids = send_events([inngest.Event(name=name, data=data)], what=name)
-    return Triggered(event=name, event_ids=ids)
+def _trigger(client: inngest.Inngest, event: EventModel) -> Triggered:
+    ids = send_events(client, [event.to_event()], what=event.NAME)
+    return Triggered(event=event.NAME, event_ids=ids)
 
 
 @router.post("/tenders/sync", status_code=status.HTTP_202_ACCEPTED, response_model=Triggered)
-def trigger_sync(_key: ApiKeyDep, body: Annotated[SyncRequest | None, Body()] = None) -> Triggered:
+def trigger_sync(
+    _key: ApiKeyDep, client: InngestDep, body: Annotated[SyncRequest | None, Body()] = None
+) -> Triggered:
     """Send `tender/sync.requested` (skipped by Inngest if a sync is already running)."""
     request = body or SyncRequest()
-    return _trigger(SYNC_REQUESTED, request.model_dump(by_alias=True, exclude_none=True))
+    event = TenderSyncRequested(
+        max_enrichment=request.max_enrichment, triggered_by=request.triggered_by
+    )
+    return _trigger(client, event)
 
 
 @router.post(
     "/tenders/enrich-today", status_code=status.HTTP_202_ACCEPTED, response_model=Triggered
 )
 def trigger_enrich_today(
-    _key: ApiKeyDep, body: Annotated[EnrichTodayRequest | None, Body()] = None
+    _key: ApiKeyDep, client: InngestDep, body: Annotated[EnrichTodayRequest | None, Body()] = None
 ) -> Triggered:
     """Send `tender/enrich-today.requested`."""
     request = body or EnrichTodayRequest()
-    return _trigger(ENRICH_TODAY_REQUESTED, request.model_dump(by_alias=True, exclude_none=True))
+    event = TenderEnrichTodayRequested(
+        max_enrichment=request.max_enrichment, admin_user_id=request.admin_user_id
+    )
+    return _trigger(client, event)
 
 
 @router.get("/job-logs", response_model=JobLogPage)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import inngest
 from fastapi import APIRouter, Header, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobmatch.api.deps import ApiKeyDep, SessionDep
+from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MatchList
-from jobmatch.matching.approval import (
-    CandidateNotFoundError,
-    CandidateStateError,
-    approve_candidate,
-)
+from jobmatch.events.matching import GenerateCandidateMatches
+from jobmatch.matching.approval import CandidateStateError, approve_candidate
+from jobmatch.matching.errors import CandidateNotFoundError
 from jobmatch.matching.match_reads import candidate_matches
 
 router = APIRouter(tags=["candidates"])
@@ -85,6 +82,7 @@ def approve(
     candidate_id: CandidateId,
     session: SessionDep,
     _key: ApiKeyDep,
+    client: InngestDep,
     x_tenant_id: TenantHeader = None,
     request: ApproveRequest | None = None,
 ) -> ApproveResponse:
@@ -99,19 +97,10 @@ def approve(
     except CandidateStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.commit()
-    event_ids = send_events(
-        [
-            inngest.Event(
-                name="job-match/generate-candidate",
-                data={
-                    "candidate_id": candidate.id,
-                    "tenant_id": tenant_id,
-                    "trigger": "onboarding_approval",
-                },
-            )
-        ],
-        what="job-match/generate-candidate",
+    event = GenerateCandidateMatches(
+        candidate_id=candidate.id, tenant_id=tenant_id, reason="onboarding_approval"
     )
+    event_ids = send_events(client, [event.to_event()], what=event.NAME)
     return ApproveResponse(
         candidate_id=candidate.id, tenant_id=tenant_id, status=candidate.status, event_ids=event_ids
     )

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from jobmatch.api.deps import SettingsDep
 from jobmatch.db.session import session_scope
-from jobmatch.settings import get_settings
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +21,7 @@ class Health(BaseModel):
 
 
 @router.get("/api/health", response_model=Health)
-def health(response: Response) -> Health:
+def health(response: Response, settings: SettingsDep) -> Health:
     """200 `ok` when the app answers and the database runs a trivial read, else 503."""
     try:
         with session_scope() as session:
@@ -33,5 +33,5 @@ def health(response: Response) -> Health:
     return Health(
         status="ok" if database == "ok" else "degraded",
         database=database,
-        env=get_settings().env,
+        env=settings.env,
     )

@@ -6,13 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-import inngest
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from jobmatch.api.deps import ApiKeyDep, SessionDep
+from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
 from jobmatch.api.events import send_events
 from jobmatch.api.validation import clean_list
+from jobmatch.events.matching import JobsImported
 from jobmatch.matching.job_import import JobInput, announcement_id, import_jobs, mark_announced
 
 router = APIRouter(tags=["jobs"])
@@ -152,7 +152,11 @@ def _job_input(job: ImportJob, batch_source: str) -> JobInput:
     },
 )
 def import_jobs_route(
-    request: ImportRequest, response: Response, session: SessionDep, _key: ApiKeyDep
+    request: ImportRequest,
+    response: Response,
+    session: SessionDep,
+    _key: ApiKeyDep,
+    client: InngestDep,
 ) -> ImportResponse:
     """Store the new jobs of a batch (dedup on job hash), then send `jobs/imported`
     with the new ids only, so matching runs once per new job."""
@@ -161,19 +165,13 @@ def import_jobs_route(
     session.commit()
     event_ids: list[str] = []
     if result.unannounced_ids:
+        event = JobsImported(
+            job_ids=result.unannounced_ids, batch_id=batch_id, source=request.source
+        )
         event_ids = send_events(
-            [
-                inngest.Event(
-                    name="jobs/imported",
-                    id=announcement_id(result.unannounced_ids),
-                    data={
-                        "job_ids": result.unannounced_ids,
-                        "batch_id": batch_id,
-                        "source": request.source,
-                    },
-                )
-            ],
-            what="jobs/imported",
+            client,
+            [event.to_event(id=announcement_id(result.unannounced_ids))],
+            what=event.NAME,
         )
         mark_announced(session, result.unannounced_ids)
     if not result.created_ids:

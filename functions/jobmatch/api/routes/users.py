@@ -8,14 +8,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jobmatch.api.deps import ApiKeyDep, SessionDep
+from jobmatch.api.deps import ApiKeyDep, DepsDep, InngestDep, SessionDep
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.validation import clean_list, normalize_email, require_https
-from jobmatch.matching.match_reads import StoredMatch, UserNotFoundError, user_matches
+from jobmatch.events.matching import PerformMatching
+from jobmatch.matching.errors import UserNotFoundError
+from jobmatch.matching.match_reads import StoredMatch, user_matches
 from jobmatch.matching.signup import SignupInput, signup_matches, upsert_signup
 from jobmatch.matching.user_batch import UnknownUsersError, matching_event, resolve_users
-from jobmatch.settings import get_settings
 
 router = APIRouter(tags=["users"])
 
@@ -149,12 +150,14 @@ class SignupResponse(BaseModel):
         503: {"description": "Saved, but the event service was unreachable; retry"},
     },
 )
-def signup_free(request: SignupRequest, response: Response, session: SessionDep) -> SignupResponse:
+def signup_free(
+    request: SignupRequest, response: Response, session: SessionDep, deps: DepsDep
+) -> SignupResponse:
     """Create or update the user and preferences (one user per email). Sync mode
     answers with matches computed inside the signup time budget and saves them;
     the durable `matching/perform` run (sent when USE_INNGEST_FOR_MATCHING is on,
     always in async mode) computes and saves the full set."""
-    settings = get_settings()
+    settings = deps.settings
     request_id = uuid.uuid4().hex
     user = upsert_signup(
         session,
@@ -170,20 +173,21 @@ def signup_free(request: SignupRequest, response: Response, session: SessionDep)
             remote_ok=request.remote_ok,
             webhook_url=request.webhook_url,
         ),
+        deps.embedder,
     )
     session.commit()
     is_async = request.mode == "async"
     matches: list[StoredMatch] = []
     complete = False
     if not is_async:
-        matches, complete = signup_matches(session, user, settings.signup_time_budget_seconds)
+        matches, complete = signup_matches(session, user, settings, deps.embedder)
         session.commit()
     event_ids: list[str] = []
     if is_async or settings.use_inngest_for_matching:
         event = matching_event(
             user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
         )
-        event_ids = send_events([event], what="matching/perform")
+        event_ids = send_events(deps.inngest, [event], what=PerformMatching.NAME)
     if is_async:
         response.status_code = status.HTTP_202_ACCEPTED
     elif not user.created:
@@ -246,7 +250,7 @@ class MatchUsersResponse(BaseModel):
     },
 )
 def match_users(
-    request: MatchUsersRequest, session: SessionDep, _key: ApiKeyDep
+    request: MatchUsersRequest, session: SessionDep, _key: ApiKeyDep, client: InngestDep
 ) -> MatchUsersResponse:
     """Batch matching: validate that every named user exists, then send one durable
     `matching/perform` per user (flagged premium for the priority queue)."""
@@ -263,7 +267,7 @@ def match_users(
         matching_event(u.id, u.is_premium, source="api/match-users", request_id=request_id)
         for u in users
     ]
-    event_ids = send_events(events, what="matching/perform")
+    event_ids = send_events(client, events, what=PerformMatching.NAME)
     return MatchUsersResponse(request_id=request_id, users=len(users), event_ids=event_ids)
 
 

@@ -1,23 +1,14 @@
-"""Matching events (seeds 000 and 002), names and `data` fields exactly as the seeds
-send them, plus the two this design adds (chunk fan-out, batch of users)."""
+"""Matching events. Names and `data` fields are the platform's (scraper, signup
+and candidate services send them); the chunk fan-out, the batch of users and the
+completion notice are this service's own."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PlainSerializer, field_validator, model_validator
 
-from jobmatch.workflows.events import EventData
-
-JOBS_IMPORTED = "jobs/imported"
-GENERATE_CANDIDATE = "job-match/generate-candidate"
-REFRESH_CANDIDATE = "job-match/refresh-candidate"
-JOB_POSTING_UPDATED = "job-posting/updated"
-BACKFILL_EMBEDDINGS = "system/backfill-embeddings"
-PERFORM_MATCHING = "matching/perform"
-PERFORM_BATCH = "matching/perform-batch"
-MATCHING_COMPLETED = "matching/completed"
-JOBS_CHUNK = "matching/jobs-chunk"
+from jobmatch.events import EventModel, EventPart
 
 MAX_JOB_IDS = 5_000  # one import batch; bigger imports send several events
 MAX_BATCH_USERS = 10_000
@@ -25,10 +16,15 @@ MAX_INLINE_JOBS = 2_000
 CONTENT_FIELDS = frozenset({"title", "description", "skills", "requirements"})
 
 PositiveId = Field(gt=0, le=2**62)
+# A user id travels as a string (as the signup and batch routes have always sent
+# it); either form is accepted.
+UserId = Annotated[int, Field(gt=0), PlainSerializer(str, return_type=str, when_used="json")]
 
 
-class JobsImported(EventData):
-    """`jobs/imported`: the scraper stored new jobs (seed 002)."""
+class JobsImported(EventModel):
+    """`jobs/imported`: the scraper stored new jobs."""
+
+    NAME: ClassVar[str] = "jobs/imported"
 
     job_ids: list[int] = Field(max_length=MAX_JOB_IDS)
     batch_id: str | None = Field(default=None, max_length=200)
@@ -42,23 +38,33 @@ class JobsImported(EventData):
         return sorted(set(value))
 
 
-class GenerateCandidateMatches(EventData):
-    """`job-match/generate-candidate`: match one candidate (seed 002)."""
+class GenerateCandidateMatches(EventModel):
+    """`job-match/generate-candidate`: match one candidate (approval, profile update,
+    or on request)."""
+
+    NAME: ClassVar[str] = "job-match/generate-candidate"
 
     candidate_id: int = PositiveId
     tenant_id: int = PositiveId
-    trigger: Literal["onboarding_approval", "profile_update", "manual"] = "manual"
+    # `trigger` on the wire; named `reason` here, as `trigger()` is the event's trigger.
+    reason: Literal["onboarding_approval", "profile_update", "manual"] = Field(
+        default="manual", alias="trigger"
+    )
 
 
-class RefreshCandidateMatches(EventData):
+class RefreshCandidateMatches(EventModel):
     """`job-match/refresh-candidate`: recompute a candidate's existing matches."""
 
+    NAME: ClassVar[str] = "job-match/refresh-candidate"
+
     candidate_id: int = PositiveId
     tenant_id: int = PositiveId
 
 
-class JobPostingUpdated(EventData):
+class JobPostingUpdated(EventModel):
     """`job-posting/updated`: a job changed; only content fields need a new embedding."""
+
+    NAME: ClassVar[str] = "job-posting/updated"
 
     job_id: int = PositiveId
     changed_fields: list[str] = Field(default_factory=list, max_length=100)
@@ -69,27 +75,33 @@ class JobPostingUpdated(EventData):
         return bool(CONTENT_FIELDS.intersection(self.changed_fields))
 
 
-class BackfillEmbeddings(EventData):
+class BackfillEmbeddings(EventModel):
     """`system/backfill-embeddings`: embed rows missing an embedding, in batches."""
+
+    NAME: ClassVar[str] = "system/backfill-embeddings"
 
     entity_type: Literal["jobs", "candidates"] = "jobs"
     batch_size: int = Field(default=100, gt=0, le=10_000)
 
 
-class MatchingContext(EventData):
-    """Where a matching request came from (seed 000), passed on to `matching/completed`."""
+class MatchingContext(EventPart):
+    """Where a matching request came from (signup, batch API), and whether the user
+    asked to be notified; passed on unchanged to `matching/completed`."""
 
     source: str | None = Field(default=None, max_length=100)
     request_id: str | None = Field(default=None, alias="requestId", max_length=100)
     notify: bool = False
 
 
-class PerformMatching(EventData):
-    """`matching/perform` (seed 000). Seed 000 carries `userPrefs` and `jobs` in the
-    event; we accept that, but prefer `userId` (+ optional `jobHashes`) and re-read
-    rows from Postgres, so events and step outputs stay small."""
+class PerformMatching(EventModel):
+    """`matching/perform`: match one free-signup user. Other senders may carry the
+    preferences (`userPrefs`) and the jobs (`jobs`) in the event; we accept that, but
+    send `userId` (+ optional `jobHashes`) and re-read rows from Postgres, so events
+    and step outputs stay small."""
 
-    user_id: int | None = Field(default=None, alias="userId", gt=0)
+    NAME: ClassVar[str] = "matching/perform"
+
+    user_id: UserId | None = Field(default=None, alias="userId")
     user_prefs: dict[str, Any] | None = Field(default=None, alias="userPrefs")
     jobs: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_INLINE_JOBS)
     job_hashes: list[str] = Field(
@@ -108,27 +120,40 @@ class PerformMatching(EventData):
 
     @property
     def wanted_hashes(self) -> list[str]:
-        """Jobs to match against: `jobHashes`, else the hashes of seed 000's `jobs`."""
+        """Jobs to match against: `jobHashes`, else the hashes of the inline `jobs`."""
         hashes = self.job_hashes or [
             str(j["job_hash"]) for j in self.jobs if isinstance(j.get("job_hash"), str)
         ]
         return sorted(set(hashes))
 
 
-class PerformBatchMatching(EventData):
-    """`matching/perform-batch`: many users in one run (seed 000's batch processing)."""
+class PerformBatchMatching(EventModel):
+    """`matching/perform-batch`: many users in one run, one `matching/perform` each."""
+
+    NAME: ClassVar[str] = "matching/perform-batch"
 
     user_ids: list[int] = Field(alias="userIds", min_length=1, max_length=MAX_BATCH_USERS)
     context: MatchingContext = MatchingContext()
 
-    model_config = EventData.model_config | {"populate_by_name": True}
 
-
-class JobsChunk(EventData):
+class JobsChunk(EventModel):
     """`matching/jobs-chunk`: one chunk of a big `jobs/imported`, fanned out."""
+
+    NAME: ClassVar[str] = "matching/jobs-chunk"
 
     job_ids: list[int] = Field(min_length=1, max_length=MAX_JOB_IDS)
     after: int | None = None
     upto: int | None = None
     tenant_id: int | None = None
     batch_id: str | None = None
+
+
+class MatchingCompleted(EventModel):
+    """`matching/completed`: a user's matching run saved its matches."""
+
+    NAME: ClassVar[str] = "matching/completed"
+
+    user_id: str = Field(alias="userId", min_length=1, max_length=40)
+    matches_saved: int = Field(default=0, alias="matchesSaved", ge=0)
+    method: str | None = None
+    context: MatchingContext = MatchingContext()

@@ -1,4 +1,4 @@
-"""The one Inngest client of the app, built from settings when first imported."""
+"""How the app's Inngest client is built from settings (`Dependencies` builds it once)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import inngest
 from pydantic import SecretStr
 
 from jobmatch.observability import logger
-from jobmatch.settings import get_settings
+from jobmatch.settings import Settings
 
 
 class CorrelationMiddleware(inngest.MiddlewareSync):
@@ -29,10 +29,9 @@ def _reveal(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def build_client() -> inngest.Inngest:
+def build_inngest_client(settings: Settings) -> inngest.Inngest:
     """Cloud mode in Lambda (signing key required, fallback honoured for rotation),
     dev mode locally."""
-    settings = get_settings()
     cloud = settings.inngest_cloud_mode
     client = inngest.Inngest(
         app_id=settings.inngest_app_id,
@@ -50,6 +49,3 @@ def build_client() -> inngest.Inngest:
         # than exporting a secret into the process environment.
         client._signing_key_fallback = _reveal(settings.inngest_signing_key_fallback)
     return client
-
-
-inngest_client = build_client()

@@ -1,0 +1,211 @@
+"""The bodies of the matching functions' steps: plain functions, JSON in, small JSON out.
+
+Each opens its own session (`session_scope`) and closes it before returning, so no
+connection is held between steps, and each is safe to run twice: upserts on
+natural keys, "embed if missing", stale matches removed in the same transaction
+that writes the fresh ones. Outputs are counts and ids (the user matching step's
+results are capped by `user_match_limit`): Inngest sends every memoized output
+back with each later call. Besides their JSON arguments, steps take what they use
+(settings, embedder, LLM), handed over by the workflow from its `Dependencies`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import inngest
+from sqlalchemy import select
+
+from jobmatch.ai.embeddings import EmbeddingProvider
+from jobmatch.ai.llm import LLM
+from jobmatch.db.models import Job, User
+from jobmatch.db.session import session_scope
+from jobmatch.matching import repository as repo
+from jobmatch.matching import service
+from jobmatch.matching.approval import tenant_candidate
+from jobmatch.matching.embedding_store import EntityType, backfill, embed_candidate, embed_jobs
+from jobmatch.matching.errors import CandidateNotFoundError
+from jobmatch.matching.repository import JobChunk
+from jobmatch.matching.scoring import MatchResult
+from jobmatch.settings import Settings
+
+# The rule-based part of match-with-fallback; the LLM re-rank has its own timeout.
+MATCH_TIME_BUDGET_SECONDS = 10.0
+
+# ---------------------------------------------------------------- jobs -> candidates
+
+
+def job_overview(job_ids: list[int]) -> dict[str, Any]:
+    """How many of the jobs exist, their roles, and how many lack an embedding."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(Job.id, Job.normalized_role_id, Job.embedding.is_(None)).where(
+                Job.id.in_(job_ids)
+            )
+        ).all()
+    return {
+        "found": len(rows),
+        "missing": len(job_ids) - len(rows),
+        "role_ids": sorted({r[1] for r in rows if r[1] is not None}),
+        "without_embedding": sum(1 for r in rows if r[2]),
+    }
+
+
+def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider) -> int:
+    """Embed those of the jobs that have no embedding yet; how many were embedded."""
+    with session_scope() as session:
+        return embed_jobs(session, job_ids, embedder)
+
+
+def plan_matching(job_ids: list[int], tenant_id: int | None, pair_budget: int) -> dict[str, Any]:
+    """The chunks (JSON) matching these jobs takes, and how many candidates qualify."""
+    with session_scope() as session:
+        chunks = service.plan_job_chunks(
+            session, job_ids, pair_budget=pair_budget, tenant_id=tenant_id
+        )
+        role_ids = session.scalars(
+            select(Job.normalized_role_id)
+            .where(Job.id.in_(job_ids), Job.normalized_role_id.is_not(None))
+            .distinct()
+        )
+        found = repo.count_eligible_candidates(session, [r for r in role_ids if r], tenant_id)
+    return {"candidates_found": found, "chunks": [c.to_dict() for c in chunks]}
+
+
+def match_chunk(chunk: dict[str, Any], tenant_id: int | None, upsert_batch: int) -> dict[str, int]:
+    """Score one planned chunk and store its matches (counts)."""
+    with session_scope() as session:
+        return service.match_job_chunk(
+            session, JobChunk.from_dict(chunk), upsert_batch=upsert_batch, tenant_id=tenant_id
+        )
+
+
+# ---------------------------------------------------------------- one candidate
+
+
+def validate_candidate(candidate_id: int, tenant_id: int) -> dict[str, Any]:
+    """The tenant's candidate (id, name, status); another tenant's is not found, which
+    no retry can change."""
+    with session_scope() as session:
+        try:
+            c = tenant_candidate(session, candidate_id, tenant_id)
+        except CandidateNotFoundError as exc:
+            raise inngest.NonRetriableError(str(exc)) from exc
+        return {"id": c.id, "name": f"{c.first_name} {c.last_name}", "status": c.status}
+
+
+def ensure_candidate_embedding(
+    candidate_id: int, tenant_id: int, reembed: bool, embedder: EmbeddingProvider
+) -> dict[str, bool]:
+    """Resolve the candidate's preferred roles and give it an embedding (a new one
+    when `reembed`, after a profile update)."""
+    with session_scope() as session:
+        c = tenant_candidate(session, candidate_id, tenant_id)
+        c.preferred_role_ids = repo.resolve_preferred_roles(session, c.preferred_roles or [])
+        return {"generated": embed_candidate(session, c, embedder, force=reembed)}
+
+
+def match_one_candidate(candidate_id: int, tenant_id: int, settings: Settings) -> dict[str, int]:
+    """Recompute one candidate's matches (counts)."""
+    with session_scope() as session:
+        return service.match_candidate(session, candidate_id, tenant_id, settings)
+
+
+def promote_approved(candidate_id: int, tenant_id: int) -> dict[str, str]:
+    """approved -> ready_for_assignment; any other status is left as it is, so a
+    re-run never moves a candidate back (e.g. from assigned)."""
+    with session_scope() as session:
+        c = tenant_candidate(session, candidate_id, tenant_id)
+        if c.status == "approved":
+            c.status = "ready_for_assignment"
+        return {"new_status": c.status}
+
+
+# ---------------------------------------------------------------- embeddings
+
+
+def regenerate_job_embedding(job_id: int, embedder: EmbeddingProvider) -> dict[str, bool]:
+    """A new embedding for a job whose content changed; an unknown job is final."""
+    with session_scope() as session:
+        if session.get(Job, job_id) is None:
+            raise inngest.NonRetriableError(f"job {job_id} not found")
+        return {
+            "embedding_updated": embed_jobs(session, [job_id], embedder, only_missing=False) == 1
+        }
+
+
+def backfill_batch(entity_type: EntityType, batch_size: int, embedder: EmbeddingProvider) -> int:
+    """Embed up to `batch_size` rows lacking one; how many were embedded."""
+    with session_scope() as session:
+        return backfill(session, entity_type, batch_size, embedder)
+
+
+# ---------------------------------------------------------------- free-signup users
+
+
+def initialize_user(user_id: int | None, inline_email: str | None, jobs: int) -> dict[str, Any]:
+    """Who is matched: a stored user by id (unknown is final), or by the email of
+    preferences sent inline (then possibly someone not stored: `user_id` None)."""
+    with session_scope() as session:
+        if user_id is not None:
+            user = session.get(User, user_id)
+            if user is None:
+                raise inngest.NonRetriableError(f"user {user_id} not found")
+        else:
+            email = str(inline_email).strip().lower()
+            user = session.scalars(select(User).where(User.email == email)).one_or_none()
+            if user is None:
+                return {"user_id": None, "email": email, "jobs": jobs}
+        return {"user_id": user.id, "email": user.email, "jobs": jobs}
+
+
+def match_with_fallback(
+    user_id: int | None,
+    inline_prefs: dict[str, Any] | None,
+    job_hashes: list[str],
+    settings: Settings,
+    embedder: EmbeddingProvider,
+    llm: LLM | None,
+) -> dict[str, Any]:
+    """The rule-based engine's best matches, then an LLM re-rank of the top ones
+    (any AI failure, or AI off, keeps the rule-based result). The profile is built
+    once and serves both."""
+    with session_scope() as session:
+        if user_id is not None:
+            profile, embedding = service.user_profile(session, user_id, embedder)
+        else:
+            prefs = inline_prefs or {}
+            profile = service.preferences_profile(session, None, prefs)
+            embedding = service.inline_preferences_embedding(prefs, embedder)
+        results = service.match_profile(
+            session,
+            profile,
+            embedding,
+            settings,
+            job_hashes=job_hashes,
+            time_budget=MATCH_TIME_BUDGET_SECONDS,
+        )
+        jobs = repo.load_jobs(session, [r.job_id for r in results])
+    # The LLM call happens with the connection back in the pool: a slow model
+    # must not hold one of RDS Proxy's connections for its whole timeout.
+    ranked, method = service.ai_rerank(
+        results, profile, jobs, llm=llm, top_n=settings.ai_rerank_top_n
+    )
+    return {"method": method, "results": [r.to_dict() for r in ranked]}
+
+
+def save_user_matches(email: str, results: list[dict[str, Any]]) -> int:
+    """Upsert a user's matches (on user_email, job_hash); how many were written."""
+    with session_scope() as session:
+        return service.save_user_matches(
+            session, email, [MatchResult.from_dict(r) for r in results]
+        )
+
+
+def load_users(user_ids: list[int]) -> list[list[Any]]:
+    """[id, is_premium] of those of the users that exist, by id."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(User.id, User.is_premium).where(User.id.in_(user_ids)).order_by(User.id)
+        ).all()
+    return [[r.id, r.is_premium] for r in rows]
