@@ -267,7 +267,7 @@ def _candidate(rng: random.Random, role_ids: dict[str, int], index: int) -> dict
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     city, country, _currency = rng.choice(CITIES)
     experience = rng.randint(0, 12)
-    # Seed 002 keeps preferred roles as ids or names: the sample has both.
+    # Candidates' preferred roles arrive as role ids or as names: the sample has both.
     preferred: list[int | str] = [role_ids[r] if rng.random() < 0.5 else r.title() for r in roles]
     return {
         "external_ref": f"cand-{index:04d}",
