@@ -37,8 +37,8 @@ use_local_environment(
     extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
 )
 
-from jobmatch_devkit.driver import InngestDriver  # noqa: E402
-from jobmatch_devkit.eventapi import EventAPI  # noqa: E402
+from inngest_harness.driver import InngestDriver  # noqa: E402
+from inngest_harness.eventapi import EventAPI  # noqa: E402
 from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases  # noqa: E402
 
 EVENT_API = EventAPI(event_key="bench-event-key", signing_keys=(SIGNING_KEY,)).start()

@@ -38,9 +38,9 @@ use_local_environment(
 # Inngest's event and registration APIs, played on 127.0.0.1: `inngest_client.send()`,
 # `step.send_event()` and sync registrations land here (the devkit never imports
 # jobmatch, so importing it first is safe).
-from jobmatch_devkit.apigw import LambdaContext, lambda_context  # noqa: E402
-from jobmatch_devkit.driver import InngestDriver  # noqa: E402
-from jobmatch_devkit.eventapi import EventAPI  # noqa: E402
+from inngest_harness.apigw import LambdaContext, lambda_context  # noqa: E402
+from inngest_harness.driver import InngestDriver  # noqa: E402
+from inngest_harness.eventapi import EventAPI  # noqa: E402
 
 EVENT_API = EventAPI(
     event_key=os.environ["INNGEST_EVENT_KEY"],

@@ -17,9 +17,9 @@ import inngest
 import pytest
 from mangum import Mangum
 
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch.workflows.client import inngest_client as client
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_SIGNING_KEY
 
 pytestmark = pytest.mark.e2e

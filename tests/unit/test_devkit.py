@@ -18,11 +18,11 @@ import httpx
 import pytest
 from inngest._internal import net, server_lib
 
-from jobmatch_devkit import expressions
-from jobmatch_devkit.apigw import http_event, lambda_context
-from jobmatch_devkit.catalog import FunctionInfo, sleep_seconds, time_string_seconds, user_step_id
-from jobmatch_devkit.eventapi import EventAPI
-from jobmatch_devkit.signing import (
+from inngest_harness import expressions
+from inngest_harness.apigw import http_event, lambda_context
+from inngest_harness.catalog import FunctionInfo, sleep_seconds, time_string_seconds, user_step_id
+from inngest_harness.eventapi import EventAPI
+from inngest_harness.signing import (
     canonical_json,
     hashed_signing_key,
     response_signature_valid,

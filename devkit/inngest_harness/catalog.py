@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jobmatch_devkit import expressions
+from inngest_harness import expressions
 
 SERVE_PATH = "/api/inngest"
 # Inngest retries a request 4 times when the function does not say otherwise.

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jobmatch_devkit.apigw import decode_body
+from inngest_harness.apigw import decode_body
 
 RunStatus = Literal["running", "waiting", "completed", "failed"]
 

@@ -28,9 +28,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jobmatch_devkit import expressions
-from jobmatch_devkit.apigw import DOMAIN_NAME, http_event, lambda_context
-from jobmatch_devkit.catalog import (
+from inngest_harness import expressions
+from inngest_harness.apigw import DOMAIN_NAME, http_event, lambda_context
+from inngest_harness.catalog import (
     CRON_EVENT,
     FAILED_EVENT,
     INVOKE_EVENT,
@@ -40,8 +40,8 @@ from jobmatch_devkit.catalog import (
     sleep_seconds,
     user_step_id,
 )
-from jobmatch_devkit.eventapi import EventAPI
-from jobmatch_devkit.records import (
+from inngest_harness.eventapi import EventAPI
+from inngest_harness.records import (
     Exchange,
     HandlerResponse,
     Run,
@@ -49,7 +49,7 @@ from jobmatch_devkit.records import (
     StepRecord,
     WaitState,
 )
-from jobmatch_devkit.signing import (
+from inngest_harness.signing import (
     SIGNATURE_HEADER,
     canonical_json,
     response_signature_valid,
