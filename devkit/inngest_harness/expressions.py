@@ -1,68 +1,105 @@
-"""The small part of CEL that trigger and `wait_for_event` expressions use.
+"""Inngest's expressions, evaluated with a real CEL implementation (cel-python).
 
-Inngest evaluates these with CEL. The driver supports comparisons joined by
-`&&`, whose sides are a path into `event` / `async` (`event.data.user_id`) or a
-literal (`'text'`, `"text"`, numbers, `true`, `false`, `null`). Anything else
-raises `UnsupportedExpressionError` instead of guessing, so a test never passes
-because of a silently mis-evaluated filter.
+Inngest writes every trigger filter, `wait_for_event(if_exp=...)`, cancel-on
+filter, flow-control key and priority in CEL over `event` (the run's triggering
+event) and, when matching a second event, `async`. A hand-written subset would
+pass a test by mis-reading an expression; cel-python parses and evaluates the
+whole language, and the harness only decides what an *error* means:
+
+- a filter (`matches`) that cannot be evaluated for this input (a field the
+  event lacks) does not match, as Inngest treats it;
+- a key (`key_of`) that cannot be evaluated raises `ExpressionError`: the
+  harness refuses to guess which queue, throttle or singleton a run belongs to;
+- an expression that does not compile always raises `ExpressionError`.
+
+Known difference from Inngest's Go CEL: cel-python has no heterogeneous numeric
+equality, so `1 == 1.0` is an evaluation error (a filter that does not match).
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import json
-import operator
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    ">=": operator.ge,
-    "<=": operator.le,
-    ">": operator.gt,
-    "<": operator.lt,
-}
-_CLAUSE = re.compile(r"^\s*(.+?)\s*(==|!=|>=|<=|>|<)\s*(.+?)\s*$")
-_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
-_MISSING = object()
+import celpy
+from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
 
 
-class UnsupportedExpressionError(ValueError):
-    """An expression outside the subset the driver evaluates."""
+class ExpressionError(ValueError):
+    """An expression that does not compile, or a key that cannot be evaluated."""
 
 
-def _operand(text: str, scope: Mapping[str, Any]) -> Any:
-    if text.startswith("'") and text.endswith("'") and len(text) >= 2:
-        return text[1:-1]
-    if _PATH.match(text) and text.split(".")[0] in scope:
-        value: Any = scope
-        for part in text.split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                return _MISSING
-            value = value[part]
-        return value
+@functools.lru_cache(maxsize=512)
+def _program(expression: str) -> celpy.Runner:
+    environment = celpy.Environment()
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnsupportedExpressionError(f"cannot evaluate operand {text!r}") from exc
+        return environment.program(environment.compile(expression))
+    except CELParseError as exc:
+        raise ExpressionError(f"not CEL: {expression!r}: {exc}") from exc
 
 
-def evaluate(expression: str, scope: Mapping[str, Any]) -> bool:
-    """Whether `expression` holds with `scope` (e.g. `{"event": ..., "async": ...}`)."""
-    if "||" in expression:
-        raise UnsupportedExpressionError(f"'||' is not supported: {expression!r}")
-    for clause in expression.split("&&"):
-        match = _CLAUSE.match(clause)
-        if match is None:
-            raise UnsupportedExpressionError(f"cannot evaluate {clause.strip()!r}")
-        left, op, right = match.groups()
-        lhs, rhs = _operand(left, scope), _operand(right, scope)
-        if lhs is _MISSING or rhs is _MISSING:
-            return False
-        try:
-            if not _OPERATORS[op](lhs, rhs):
-                return False
-        except TypeError:
-            return False
-    return True
+def _plain(value: Any) -> Any:
+    """A CEL value as plain JSON-like Python (bool before int: BoolType is an int)."""
+    if isinstance(value, celtypes.BoolType):
+        return bool(value)
+    if isinstance(value, celtypes.NullType) or value is None:
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, Mapping):
+        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.datetime | datetime.timedelta):
+        return value
+    raise ExpressionError(f"unexpected CEL value {value!r}")
+
+
+def value(expression: str, scope: Mapping[str, Any]) -> Any:
+    """The value of `expression` with `scope` (e.g. `{"event": {...}}`) as plain Python.
+
+    Raises `ExpressionError` if it does not compile or cannot be evaluated.
+    """
+    program = _program(expression)
+    activation = {name: json_to_cel(item) for name, item in scope.items()}
+    try:
+        result = program.evaluate(activation)
+    except CELEvalError as exc:
+        raise ExpressionError(f"cannot evaluate {expression!r}: {exc.args[0]}") from exc
+    if isinstance(result, CELEvalError):
+        raise ExpressionError(f"cannot evaluate {expression!r}: {result.args[0]}")
+    return _plain(result)
+
+
+def matches(expression: str, scope: Mapping[str, Any]) -> bool:
+    """Whether a filter holds; an evaluation error (a missing field) is no match.
+
+    A filter that evaluates to something other than a boolean raises: Inngest
+    would reject it, and a truthy guess could make a test pass wrongly.
+    """
+    _program(expression)  # a syntax error raises whatever the input
+    try:
+        result = value(expression, scope)
+    except ExpressionError:
+        return False
+    if not isinstance(result, bool):
+        raise ExpressionError(f"filter {expression!r} gave {result!r}, not a boolean")
+    return result
+
+
+def key_of(expression: str, event: Mapping[str, Any]) -> str:
+    """A flow-control key: the expression's value over `event`, as a string."""
+    result = value(expression, {"event": event})
+    return result if isinstance(result, str) else json.dumps(result, sort_keys=True, default=str)
