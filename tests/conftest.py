@@ -19,11 +19,14 @@ TEST_SIGNING_KEY = "signkey-test-" + "a1b2c3d4" * 8
 TEST_SIGNING_KEY_FALLBACK = "signkey-test-" + "f0e1d2c3" * 8
 TEST_API_KEY = "test-api-key-0123456789"
 TEST_DB_NAME = f"jobmatch_test_{os.getpid()}"
+# `INNGEST_TARGET=devserver` (nightly CI): the shared scenarios go through the real
+# Inngest dev server, so the app runs in Inngest dev mode and talks to it.
+DEV_SERVER = os.environ.get("INNGEST_TARGET") == "devserver"
 
 use_local_environment(
     env="test",
     db_name=TEST_DB_NAME,
-    signing_key=TEST_SIGNING_KEY,
+    signing_key=None if DEV_SERVER else TEST_SIGNING_KEY,
     event_key="test-event-key",
     api_key=TEST_API_KEY,
     extra={
@@ -36,9 +39,10 @@ use_local_environment(
 )
 
 # Inngest's event and registration APIs, played on 127.0.0.1: `inngest_client.send()`,
-# `step.send_event()` and sync registrations land here (the devkit never imports
+# `step.send_event()` and sync registrations land here (the harness never imports
 # jobmatch, so importing it first is safe).
 from inngest_harness.apigw import LambdaContext, lambda_context  # noqa: E402
+from inngest_harness.devserver import DEV_SERVER_URL  # noqa: E402
 from inngest_harness.driver import InngestDriver  # noqa: E402
 from inngest_harness.eventapi import EventAPI  # noqa: E402
 
@@ -46,7 +50,7 @@ EVENT_API = EventAPI(
     event_key=os.environ["INNGEST_EVENT_KEY"],
     signing_keys=(TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK),
 ).start()
-os.environ["INNGEST_BASE_URL"] = EVENT_API.url
+os.environ["INNGEST_BASE_URL"] = DEV_SERVER_URL if DEV_SERVER else EVENT_API.url
 
 
 @pytest.fixture(scope="session")

@@ -68,7 +68,7 @@ class Concurrency:
 
 @dataclass(frozen=True)
 class Throttle:
-    """Run starts paced to `limit` per `period`, `limit + burst` at once; excess waits."""
+    """Run starts paced to `limit` per `period` (`1 + burst` at once); excess waits."""
 
     limit: int
     period: float
@@ -236,8 +236,13 @@ class Gcra:
 
     @classmethod
     def for_throttle(cls, throttle: Throttle) -> Gcra:
-        """`limit + burst` at once, then `limit` per `period` (Inngest's throttle docs)."""
-        return cls(throttle.period / throttle.limit, throttle.limit + throttle.burst)
+        """One start per `period / limit`, plus `burst` extra at once.
+
+        As Inngest's throttling guide describes its GCRA: the period is cut into
+        `limit` windows and, without a burst, one run starts per window. So at most
+        `limit + burst + 1` runs start in any one period.
+        """
+        return cls(throttle.period / throttle.limit, 1 + throttle.burst)
 
     @classmethod
     def for_rate_limit(cls, rate: RateLimit) -> Gcra:

@@ -13,6 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -45,6 +49,32 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+
+
+@contextmanager
+def serving(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Iterator[str]:
+    """The app on `host:port` on a thread of this process, for as long as the block runs.
+
+    For scenarios driven through the real Inngest dev server: the app shares the
+    caller's database, settings and in-process fakes. Yields the base URL.
+    """
+    import uvicorn
+
+    from jobmatch.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="jobmatch-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the app did not start on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -216,7 +216,7 @@ def test_gcra_lets_capacity_through_then_one_per_interval() -> None:
         at = throttle.allowed_at("k", 0.0)
         throttle.take("k", at)
         starts.append(at)
-    assert starts == [0.0, 0.0, 0.0, 3.0, 6.0]
+    assert starts == [0.0, 0.0, 3.0, 6.0, 9.0]  # 1 + burst at once, then one per 3 s
     assert throttle.allowed_at("other key", 0.0) == 0.0
     once = Gcra.once_per(86400)
     assert once.try_take("order", 0.0)
