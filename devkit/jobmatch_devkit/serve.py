@@ -5,7 +5,7 @@ the Inngest dev server on 127.0.0.1:8288), the embedded PostgreSQL unless
 `DATABASE_URL` is set, migrated to heads before the first request. For the real
 Inngest dev server:
 
-    npx inngest-cli@latest dev -u http://127.0.0.1:8000/api/inngest
+    npx inngest-cli@latest dev --no-discovery -u http://127.0.0.1:8000/api/inngest
 """
 
 from __future__ import annotations
