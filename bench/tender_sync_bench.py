@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.localenv import use_local_environment
 from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases
 

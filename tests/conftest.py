@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-# The devkit never imports jobmatch, so importing it before the environment is safe.
-from jobmatch_devkit.apigw import LambdaContext, lambda_context
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
+# The harness and the devkit never import jobmatch, so importing them before the
+# environment is set is safe.
+from inngest_harness.apigw import LambdaContext, lambda_context
+from inngest_harness.devserver import DEV_SERVER_URL
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.localenv import use_local_environment
 
 if TYPE_CHECKING:
@@ -34,11 +36,14 @@ TEST_SIGNING_KEY = "signkey-test-" + "a1b2c3d4" * 8
 TEST_SIGNING_KEY_FALLBACK = "signkey-test-" + "f0e1d2c3" * 8
 TEST_API_KEY = "test-api-key-0123456789"
 TEST_DB_NAME = f"jobmatch_test_{os.getpid()}"
+# `INNGEST_TARGET=devserver` (nightly CI): the shared scenarios go through the real
+# Inngest dev server, so the app runs in Inngest dev mode and talks to it.
+DEV_SERVER = os.environ.get("INNGEST_TARGET") == "devserver"
 
 use_local_environment(
     env="test",
     db_name=TEST_DB_NAME,
-    signing_key=TEST_SIGNING_KEY,
+    signing_key=None if DEV_SERVER else TEST_SIGNING_KEY,
     event_key="test-event-key",
     api_key=TEST_API_KEY,
     extra={
@@ -56,7 +61,7 @@ EVENT_API = EventAPI(
     event_key=os.environ["INNGEST_EVENT_KEY"],
     signing_keys=(TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK),
 ).start()
-os.environ["INNGEST_BASE_URL"] = EVENT_API.url
+os.environ["INNGEST_BASE_URL"] = DEV_SERVER_URL if DEV_SERVER else EVENT_API.url
 
 
 @pytest.fixture(scope="session")

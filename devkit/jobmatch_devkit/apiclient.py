@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jobmatch_devkit.apigw import http_event, lambda_context
-from jobmatch_devkit.records import HandlerResponse
+from inngest_harness.apigw import http_event, lambda_context
+from inngest_harness.records import HandlerResponse
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 

@@ -28,11 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
+from inngest_harness.records import HandlerResponse, Run
 from jobmatch_devkit.apiclient import ApiClient
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.localenv import use_local_environment
-from jobmatch_devkit.records import HandlerResponse, Run
 
 if TYPE_CHECKING:
     from jobmatch.ai.embeddings import EmbeddingProvider

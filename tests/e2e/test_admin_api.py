@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch.db.models import JobLog, SyncState, Tender
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
 from jobmatch_devkit.apiclient import ApiClient
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
 from tests.conftest import TEST_API_KEY
 from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher, tender_settings

@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit import sample_data
 from jobmatch_devkit.apiclient import ApiClient
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_API_KEY
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
+from inngest_harness.driver import InngestDriver
 from jobmatch.dependencies import Dependencies
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.demo import Slice, print_report, run_demo
-from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.localenv import ROOT
 from tests.conftest import TEST_API_KEY
 

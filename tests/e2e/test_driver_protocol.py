@@ -17,10 +17,10 @@ import inngest
 import pytest
 from mangum import Mangum
 
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import get_settings
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
 from tests.conftest import TEST_SIGNING_KEY
 
 pytestmark = pytest.mark.e2e

@@ -17,11 +17,11 @@ import inngest
 import pytest
 from mangum import Mangum
 
-from jobmatch_devkit.catalog import new_event
-from jobmatch_devkit.driver import InngestDriver
-from jobmatch_devkit.eventapi import EventAPI
-from jobmatch_devkit.records import HandlerResponse
-from jobmatch_devkit.signing import canonical_json, signature
+from inngest_harness.catalog import new_event
+from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
+from inngest_harness.records import HandlerResponse
+from inngest_harness.signing import canonical_json, signature
 from tests.conftest import TEST_SIGNING_KEY, TEST_SIGNING_KEY_FALLBACK
 
 if TYPE_CHECKING:

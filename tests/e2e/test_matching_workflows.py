@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from inngest_harness.driver import InngestDriver
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
-from jobmatch_devkit.driver import InngestDriver
 from tests import matching_data as make
 
 pytestmark = pytest.mark.e2e

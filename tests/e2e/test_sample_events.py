@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from jobmatch_devkit.apigw import LambdaContext, http_event
-from jobmatch_devkit.records import HandlerResponse
+from inngest_harness.apigw import LambdaContext, http_event
+from inngest_harness.records import HandlerResponse
 
 pytestmark = pytest.mark.e2e
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from inngest_harness.driver import InngestDriver
 from jobmatch.db.models import JobLog, OutboxMessage, SyncState, Tender, TenderAlertSubscription
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
-from jobmatch_devkit.driver import InngestDriver
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
 from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher, tender_settings
 

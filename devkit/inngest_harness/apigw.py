@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
-API_ID = "jobmatchapi"
+API_ID = "harnessapi"
 REGION = "eu-west-1"
 DOMAIN_NAME = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
 SOURCE_IP = "203.0.113.10"
-DEFAULT_USER_AGENT = "jobmatch-devkit"
+DEFAULT_USER_AGENT = "inngest-harness"
 
 QueryValue = str | list[str]
 
@@ -127,7 +127,7 @@ def http_event(
 class LambdaContext:
     """The attributes and method of the Python Lambda runtime's context object."""
 
-    function_name: str = "jobmatch-Api"
+    function_name: str = "Api"
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 1024
     timeout_ms: int = 29000
@@ -157,7 +157,7 @@ class LambdaContext:
         return max(self.timeout_ms - elapsed_ms, 0)
 
 
-def lambda_context(function_name: str = "jobmatch-Api", timeout_ms: int = 29000) -> LambdaContext:
+def lambda_context(function_name: str = "Api", timeout_ms: int = 29000) -> LambdaContext:
     """A fresh context, as Lambda builds one per invocation (new request id)."""
     return LambdaContext(function_name=function_name, timeout_ms=timeout_ms)
 
@@ -168,8 +168,3 @@ def decode_body(response: Mapping[str, Any]) -> bytes:
     if response.get("isBase64Encoded"):
         return base64.b64decode(body)
     return str(body).encode()
-
-
-def response_json(response: Mapping[str, Any]) -> Any:
-    """The JSON body of a Lambda proxy response."""
-    return json.loads(decode_body(response))

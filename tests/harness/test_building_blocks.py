@@ -1,8 +1,9 @@
-"""The devkit's building blocks, checked against independent references.
+"""The harness's building blocks, checked against independent references.
 
 Signing is checked against a hand-computed HMAC and against the SDK's own
-verifier (what our handler runs); API Gateway events against the v2 shape Mangum
-reads; expressions and time strings against their definitions in Inngest's spec.
+verifier (what a served app runs); API Gateway events against the v2 shape Mangum
+reads; expressions against CEL; time strings, flow-control configs and the rate
+arithmetic against their definitions in Inngest's docs.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ import httpx
 import pytest
 from inngest._internal import net, server_lib
 
-from jobmatch_devkit import expressions
-from jobmatch_devkit.apigw import http_event, lambda_context
-from jobmatch_devkit.catalog import FunctionInfo, sleep_seconds, time_string_seconds, user_step_id
-from jobmatch_devkit.eventapi import EventAPI
-from jobmatch_devkit.signing import (
+from inngest_harness import expressions
+from inngest_harness.apigw import http_event, lambda_context
+from inngest_harness.catalog import FunctionInfo, sleep_seconds, user_step_id
+from inngest_harness.eventapi import EventAPI
+from inngest_harness.flow import (
+    FlowControl,
+    Gcra,
+    Throttle,
+    UnsupportedConfigError,
+    clamp_priority,
+    time_string_seconds,
+)
+from inngest_harness.signing import (
     canonical_json,
     hashed_signing_key,
     response_signature_valid,
@@ -114,24 +123,116 @@ def test_lambda_context_looks_like_the_runtime_one() -> None:
         ("event.data.id == async.data.id", True),
         ("event.data.id == async.data.other", False),
         ("event.data.id == 'a' && async.data.n > 2", True),
-        ("async.data.n >= 4", False),
-        ("event.data.missing == async.data.id", False),
-        ("async.data.flag == true", True),
-        ('event.name == "t/a"', True),
+        ("async.data.n >= 4 || async.data.flag", True),
+        ("event.data.missing == async.data.id", False),  # a missing field: no match
+        ("size(async.data.tags) == 2 && 'x' in async.data.tags", True),
+        ('event.name.startsWith("t/")', True),
     ],
 )
-def test_expression_subset(expression: str, expected: bool) -> None:
+def test_filters_are_cel(expression: str, expected: bool) -> None:
     scope = {
         "event": {"name": "t/a", "data": {"id": "a"}},
-        "async": {"data": {"id": "a", "other": "b", "n": 3, "flag": True}},
+        "async": {"data": {"id": "a", "other": "b", "n": 3, "flag": True, "tags": ["x", "y"]}},
     }
-    assert expressions.evaluate(expression, scope) is expected
+    assert expressions.matches(expression, scope) is expected
 
 
-@pytest.mark.parametrize("expression", ["a || b", "size(event.data) > 1", "event.data.x"])
-def test_unsupported_expressions_raise(expression: str) -> None:
-    with pytest.raises(expressions.UnsupportedExpressionError):
-        expressions.evaluate(expression, {"event": {}})
+def test_values_and_keys_are_cel() -> None:
+    premium = "event.data.premium == true ? 120 : 0"
+    assert expressions.value(premium, {"event": {"data": {"premium": True}}}) == 120
+    assert expressions.value(premium, {"event": {"data": {"premium": False}}}) == 0
+    event = {"data": {"account": 7, "user": {"email": "a@x"}}}
+    assert expressions.key_of("event.data.account", event) == "7"
+    assert (
+        expressions.key_of('string(event.data.account) + "-" + event.data.user.email', event)
+        == "7-a@x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "scope"),
+    [
+        ("event.data.x ==", {"event": {}}),  # not CEL at all
+        ("event.data.x", {"event": {"data": {"x": 1}}}),  # a filter that is not boolean
+    ],
+)
+def test_filters_that_cannot_be_understood_raise(expression: str, scope: dict[str, object]) -> None:
+    with pytest.raises(expressions.ExpressionError):
+        expressions.matches(expression, scope)
+
+
+def test_a_key_over_a_missing_field_raises_instead_of_guessing() -> None:
+    with pytest.raises(expressions.ExpressionError, match="no such member"):
+        expressions.key_of("event.data.user_id", {"data": {}})
+
+
+def test_flow_control_is_read_from_the_registered_config() -> None:
+    flow = FlowControl.from_config(
+        {
+            "id": "app-fn",
+            "concurrency": [{"limit": 5}, {"limit": 1, "key": "event.data.u", "scope": "env"}],
+            "throttle": {"limit": 60, "period": "1m", "burst": 5},
+            "rateLimit": {"limit": 1, "period": "4h", "key": "event.data.u"},
+            "debounce": {"period": "5m", "timeout": "10m"},
+            "priority": {"run": "event.data.p"},
+            "singleton": {"mode": "cancel"},
+            "batchEvents": {"maxSize": 10, "timeout": "5s"},
+            "cancel": [{"event": "a/b", "if": "event.data.x == async.data.x", "timeout": "1h"}],
+            "idempotency": "event.data.order",
+            "timeouts": {"finish": "30s"},
+        }
+    )
+    assert [(c.limit, c.key, c.scope) for c in flow.concurrency] == [
+        (5, None, "fn"),
+        (1, "event.data.u", "env"),
+    ]
+    assert flow.throttle == Throttle(60, 60.0, 5, None)
+    assert flow.rate_limit is not None
+    assert flow.rate_limit.period == 4 * 3600
+    assert flow.debounce is not None
+    assert (flow.debounce.period, flow.debounce.timeout) == (300, 600)
+    assert flow.singleton is not None
+    assert flow.singleton.mode == "cancel"
+    assert flow.batch is not None
+    assert (flow.batch.max_size, flow.batch.timeout) == (10, 5)
+    assert flow.cancel[0].timeout == 3600
+    assert flow.idempotency == "event.data.order"
+    assert flow.timeouts is not None
+    assert flow.timeouts.finish == 30
+
+
+def test_an_option_the_harness_does_not_know_is_refused() -> None:
+    with pytest.raises(UnsupportedConfigError, match="newFeature"):
+        FlowControl.from_config({"id": "app-fn", "newFeature": {"on": True}})
+    assert (
+        FlowControl.from_config({"id": "app-fn", "cancel": [], "concurrency": []}) == FlowControl()
+    )
+
+
+def test_gcra_lets_capacity_through_then_one_per_interval() -> None:
+    throttle = Gcra.for_throttle(Throttle(limit=2, period=6.0, burst=1))
+    starts = []
+    for _ in range(5):
+        at = throttle.allowed_at("k", 0.0)
+        throttle.take("k", at)
+        starts.append(at)
+    assert starts == [0.0, 0.0, 3.0, 6.0, 9.0]  # 1 + burst at once, then one per 3 s
+    assert throttle.allowed_at("other key", 0.0) == 0.0
+    once = Gcra.once_per(86400)
+    assert once.try_take("order", 0.0)
+    assert not once.try_take("order", 86399.0)
+    assert once.try_take("order", 86400.0)
+
+
+def test_priority_factors_are_clamped_whole_seconds() -> None:
+    assert [clamp_priority(v) for v in (120, 900, -900, 1.9, "x", True)] == [
+        120,
+        600,
+        -600,
+        1,
+        0,
+        0,
+    ]
 
 
 def test_time_strings_and_sleep_ops() -> None:

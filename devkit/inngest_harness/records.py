@@ -7,12 +7,25 @@ caring how the loop works.
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jobmatch_devkit.apigw import decode_body
+from inngest_harness.apigw import decode_body
 
-RunStatus = Literal["running", "waiting", "completed", "failed"]
+RunStatus = Literal[
+    "queued",  # created, its first request not sent yet (flow control may hold it)
+    "running",  # a request in flight or its next one queued
+    "sleeping",
+    "waiting",  # parked on wait_for_event
+    "invoking",  # parked on step.invoke
+    "completed",
+    "failed",
+    "cancelled",  # singleton cancel mode, cancel-on event, timeouts
+    "skipped",  # singleton skip mode, rate limit, idempotency key
+    "debounced",  # its event was replaced by a later one before the run started
+]
+ACTIVE: frozenset[str] = frozenset({"queued", "running", "sleeping", "waiting", "invoking"})
 
 
 @dataclass
@@ -61,6 +74,9 @@ class Exchange:
     exception: str | None = None
     # Slower than the gateway allows: Inngest saw a 504 while the step went on.
     gateway_timeout: bool = False
+    # Virtual time (driver seconds) the request was sent and its response applied.
+    started_at: float = 0.0
+    ended_at: float = 0.0
 
 
 @dataclass
@@ -101,12 +117,16 @@ class Run:
     `steps` are in the order Inngest memoized them (the stack); `exchanges` are every
     call request made (`requests` counts them); `attempts` is the most attempts any
     single request needed (1 = never retried), `retries` the total of retried requests.
+    Times are the driver's virtual seconds: `queued_at` (created), `started_at` (first
+    request sent, None if never), `ended_at` (finished, skipped or cancelled);
+    `start_order` counts run starts across the driver (0 first). `reason` says why a
+    run was skipped, cancelled or debounced.
     """
 
     run_id: str
     function_id: str
     event: dict[str, Any]
-    status: RunStatus = "running"
+    status: RunStatus = "queued"
     output: Any = None
     error: dict[str, Any] | None = None
     attempts: int = 1
@@ -117,9 +137,30 @@ class Run:
     retry_after: list[str] = field(default_factory=list)
     waiting: WaitState | None = None
     parent_run_id: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    queued_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+    start_order: int | None = None
+    reason: str | None = None
+    priority: int = 0
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     stack: list[str] = field(default_factory=list, repr=False)
     disable_immediate_execution: bool = False
+    # Executor state between requests: planned step targets, the current attempt,
+    # pending invocations (hashed step id -> (step id, child run id)).
+    planned: deque[str] = field(default_factory=deque, repr=False)
+    attempt: int = 0
+    invoking: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    slots: list[tuple[str, str, str]] = field(default_factory=list, repr=False)
+    # Evaluated flow-control keys (e.g. "throttle"), for the scheduler and for tests.
+    keys: dict[str, str] = field(default_factory=dict, repr=False)
+    singleton_key: tuple[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Not finished: queued, running, sleeping or parked."""
+        return self.status in ACTIVE
 
     @property
     def requests(self) -> int:

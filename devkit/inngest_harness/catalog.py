@@ -7,15 +7,15 @@ call. Inngest also sends its own events: cron ticks, invocations, failures.
 
 from __future__ import annotations
 
-import re
 import time
 import urllib.parse
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from jobmatch_devkit import expressions
+from inngest_harness import expressions
+from inngest_harness.flow import FlowControl, time_string_seconds
 
 SERVE_PATH = "/api/inngest"
 # Inngest retries a request 4 times when the function does not say otherwise.
@@ -23,19 +23,7 @@ DEFAULT_RETRIES = 4
 CRON_EVENT = "inngest/scheduled.timer"
 INVOKE_EVENT = "inngest/function.invoked"
 FAILED_EVENT = "inngest/function.failed"
-
-_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-}
-_TIME_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)")
+CANCELLED_EVENT = "inngest/function.cancelled"
 
 
 @dataclass
@@ -48,6 +36,7 @@ class FunctionInfo:
     retries: int
     path: str
     query: dict[str, str]
+    flow: FlowControl = field(default_factory=FlowControl)
 
     @property
     def max_attempts(self) -> int:
@@ -65,7 +54,7 @@ class FunctionInfo:
             if trigger.get("event") != event["name"]:
                 continue
             expression = trigger.get("expression")
-            if not expression or expressions.evaluate(expression, {"event": event}):
+            if not expression or expressions.matches(expression, {"event": event}):
                 return True
         return False
 
@@ -82,17 +71,13 @@ class FunctionInfo:
             retries=int(retries),
             path=url.path or SERVE_PATH,
             query=dict(urllib.parse.parse_qsl(url.query)),
+            flow=FlowControl.from_config(config),
         )
 
 
 def new_event(name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """An event as Inngest stores it: name, data, a fresh id and a ms timestamp."""
     return {"name": name, "data": data or {}, "id": uuid.uuid4().hex, "ts": int(time.time() * 1000)}
-
-
-def time_string_seconds(text: str) -> float:
-    """Seconds of an Inngest time string such as `1h30m` or `300ms`."""
-    return sum(float(n) * _UNITS[unit] for n, unit in _TIME_PART.findall(text))
 
 
 def sleep_seconds(op: dict[str, Any]) -> float:

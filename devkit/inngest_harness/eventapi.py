@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from jobmatch_devkit.signing import hashed_signing_key
+from inngest_harness.signing import hashed_signing_key
 
 
 @dataclass
