@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from jobmatch.db.models import JobLog, Tender
-from jobmatch.db.session import session_scope
+from jobmatch.db.session import get_engine, session_scope
 from jobmatch.settings import Settings, get_settings
 from jobmatch.tenders import job_logs, repository
-from jobmatch.tenders.compile import compile_page
+from jobmatch.tenders.compile import MERGED_FIELDS, ORDER_COLLATION, compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PublisherUnavailableError
 from jobmatch.tenders.releases import Release
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
@@ -161,6 +161,47 @@ def test_upsert_is_newest_wins_whatever_the_page_order_and_replays_change_nothin
             assert repository.upsert_tenders(session, compile_page(releases), None) == (0, 0)
     with session_scope() as session:
         assert dict(session.execute(select(Tender.ocid, Tender.updated_at)).all()) == stamps
+
+
+def test_ties_on_date_resolve_across_pages_as_within_a_page(db: None) -> None:
+    # Three releases of one ocid at the same instant (two time zones): the order of
+    # `compile.release_stamp` decides, byte by byte, whatever the page split.
+    when = ("2025-03-01T10:00:00Z", "2025-03-01T12:00:00+02:00", "2025-03-01T10:00:00Z")
+    ids, titles = ("tender-B", "tender-a", "tender-_"), ("Upper", "Lower", "Underscore")
+    releases = [
+        Release.model_validate(
+            {"ocid": "o-tie", "id": i, "date": d, "tender": {"title": t, "status": i}}
+        )
+        for i, d, t in zip(ids, when, titles, strict=True)
+    ]
+    [expected] = compile_page(releases)
+    assert (expected["release_id"], expected["title"]) == ("tender-a", "Lower")
+    statements: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TENDERS"):
+            statements.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", capture)
+    try:
+        for order in itertools.permutations(releases):
+            clear_tenders()
+            for one in order:  # one release per page: every tie is decided by the upsert
+                with session_scope() as session:
+                    repository.upsert_tenders(session, compile_page([one]), None)
+            with session_scope() as session:
+                row = session.scalars(select(Tender)).one()
+                assert (row.release_id, row.title, row.status) == ("tender-a", "Lower", "tender-a")
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", capture)
+    # Not left to the database's collation (RDS: en_US, where "tender-a" < "tender-B",
+    # which this test database, C.UTF-8, cannot show): every "newer than" in the
+    # upsert compares release ids and stamps in ORDER_COLLATION.
+    assert statements
+    for statement in statements:
+        newer_than = statement.split(" > ")[:-1]
+        assert len(newer_than) > len(MERGED_FIELDS)
+        assert all(left.endswith(f'COLLATE "{ORDER_COLLATION}")') for left in newer_than)
 
 
 def test_an_ai_category_survives_amendments_but_not_a_reclassification(db: None) -> None:

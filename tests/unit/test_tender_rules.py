@@ -15,7 +15,7 @@ import pytest
 
 from jobmatch.settings import get_settings
 from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
-from jobmatch.tenders.compile import compile_page, compile_release, merge
+from jobmatch.tenders.compile import compile_page, compile_release, merge, stamp
 from jobmatch.tenders.ocds_client import (
     OCDSClient,
     PublisherRejectedError,
@@ -135,6 +135,24 @@ def test_newest_release_wins_field_by_field_in_any_order() -> None:
     assert row["release_id"] == "c"
     assert row["published_at"] == datetime(2025, 3, 1, tzinfo=UTC)
     assert row["detailed_category"] == "construction"
+
+
+def test_ties_on_date_are_broken_by_release_id_in_code_point_order() -> None:
+    # Same date: "tender-a" is newer than "tender-B" (code points: "B" < "a"),
+    # whatever order they come in, one page or two.
+    upper = release(rid="tender-B", title="Upper", status="planned")
+    lower = release(rid="tender-a", title="Lower")
+    rows = [compile_release(Release.model_validate(r)) for r in (upper, lower)]
+    assert stamp(Release.model_validate(upper)) < stamp(Release.model_validate(lower))
+    for first, second in itertools.permutations(rows):
+        merged = merge(first, second)
+        assert (merged["title"], merged["status"], merged["release_id"]) == (
+            "Lower",
+            "planned",
+            "tender-a",
+        )
+    in_page = compile_page([Release.model_validate(r) for r in (lower, upper)])
+    assert in_page == [merge(rows[0], rows[1])]
 
 
 def test_a_new_classification_resets_the_category() -> None:
