@@ -4,9 +4,11 @@ repository against PostgreSQL: page replays, page order, cursor, job logs."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -14,12 +16,18 @@ from sqlalchemy import event, select
 from jobmatch.db.models import JobLog, Tender
 from jobmatch.db.session import get_engine, session_scope
 from jobmatch.settings import Settings, get_settings
-from jobmatch.tenders import job_logs, repository
+from jobmatch.tenders import job_logs, repository, sync_steps
 from jobmatch.tenders.compile import MERGED_FIELDS, ORDER_COLLATION, compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PublisherUnavailableError
 from jobmatch.tenders.releases import Release
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
-from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher
+from tests.tenders_support import (
+    FIXTURE_INVALID_FIELDS,
+    FIXTURE_OCIDS,
+    FIXTURE_RELEASES,
+    fixture_publisher,
+    tender_settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,17 +52,18 @@ def settings_for(pub: OCDSPublisher, **overrides: object) -> Settings:
     )
 
 
-def read_all(client: OCDSClient) -> tuple[list[Release], int, int]:
+def read_all(client: OCDSClient) -> tuple[list[Release], int, int, Counter[str]]:
     releases: list[Release] = []
-    skipped, pages, ref = 0, 0, None
+    skipped, pages, ref, invalid = 0, 0, None, Counter[str]()
     while True:
         page = client.fetch_page(FROM, TO, ref)
         releases += page.releases
         skipped += page.skipped
+        invalid.update(page.invalid_fields)
         pages += 1
         ref = page.next_ref
         if ref is None:
-            return releases, skipped, pages
+            return releases, skipped, pages, invalid
 
 
 @pytest.mark.parametrize(
@@ -71,9 +80,10 @@ def test_client_reads_every_page_in_both_styles(
     with fixture_publisher(page_counts=counts) as pub:
         settings = settings_for(pub, ocds_pagination=style, ocds_releases_path=path)
         with OCDSClient(settings) as client:
-            releases, skipped, seen = read_all(client)
-    assert (len(releases), skipped, seen) == (11, 1, pages)
+            releases, skipped, seen, invalid = read_all(client)
+    assert (len(releases), skipped, seen) == (FIXTURE_RELEASES - 1, 1, pages)
     assert {r.ocid for r in releases} == FIXTURE_OCIDS
+    assert invalid == FIXTURE_INVALID_FIELDS
 
 
 def test_date_range_is_passed_to_the_publisher(publisher: OCDSPublisher) -> None:
@@ -250,9 +260,69 @@ def test_job_log_writes_are_idempotent_and_a_success_is_final(db: None) -> None:
         job_logs.set_counts(session, first, {"fetched": 4, "saved": 3})
         job_logs.finish_job_log(session, first, {"fetched": 4, "saved": 3})
         job_logs.fail_job_log(session, "tender-sync", "run-1", "late failure")
+        job_logs.set_counts(session, first, {"fetched": 0, "saved": 0})  # a late step
         late = job_logs.fail_job_log(session, "tender-sync", "run-2", "died before its log")
     with session_scope() as session:
         logs = {log.run_id: log for log in session.scalars(select(JobLog))}
     assert (logs["run-1"].status, logs["run-1"].counts) == ("SUCCESS", {"fetched": 4, "saved": 3})
     assert logs["run-1"].error is None
     assert (logs["run-2"].id, logs["run-2"].status) == (late, "FAILED")
+
+
+def page_steps(job: int, tries: int = 1) -> list[dict[str, Any]]:
+    """Every page of the recorded feed through the page step, each page `tries` times
+    (a step Inngest retried after a gateway timeout although its first try committed)."""
+    outputs, ref, page = [], None, 1
+    while True:
+        for _ in range(tries):
+            out = sync_steps.fetch_page(job, FROM.isoformat(), TO.isoformat(), ref, page)
+        outputs.append(out)
+        ref, page = out["next"], page + 1
+        if ref is None:
+            return outputs
+
+
+def job_log(job: int) -> JobLog:
+    with session_scope() as session:
+        return session.scalars(select(JobLog).where(JobLog.id == job)).one()
+
+
+def test_retried_and_late_page_steps_leave_the_job_log_true(
+    db: None, publisher: OCDSPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tender_settings(monkeypatch, publisher)
+    with session_scope() as session:
+        once = job_logs.create_job_log(session, "tender-sync", "run-once", "test", {})
+    reference = page_steps(once)
+    reference_counts = job_log(once).counts
+    clear_tenders()
+
+    with session_scope() as session:
+        job = job_logs.create_job_log(session, "tender-sync", "run-retried", "test", {})
+    retried = page_steps(job, tries=2)
+
+    # A retry's output is the page's counts as the log holds them, not "saved: 0".
+    assert retried == reference
+    counts = job_log(job).counts
+    assert {k: counts[k] for k in ("fetched", "saved", "new", "invalid_fields")} == {
+        k: reference_counts[k] for k in ("fetched", "saved", "new", "invalid_fields")
+    }
+    assert counts["saved"] == sum(page["saved"] for page in reference) > 0
+    assert counts["new"] == len(FIXTURE_OCIDS)
+    assert counts["fetched"] == FIXTURE_RELEASES
+    assert counts["invalid_fields"] == FIXTURE_INVALID_FIELDS
+
+    done = sync_steps.commit_sync(job, TO.isoformat(), {"pages": len(retried)})
+    assert (done["saved"], done["new"]) == (counts["saved"], len(FIXTURE_OCIDS))
+    closed = job_log(job)
+    assert closed.status == "SUCCESS"
+    assert "by_page" not in closed.counts
+    # The first try of page 1, slow, finishes after commit-sync: the log stays.
+    sync_steps.fetch_page(job, FROM.isoformat(), TO.isoformat(), None, 1)
+    late = job_log(job)
+    assert (late.status, late.counts, late.finished_at) == (
+        "SUCCESS",
+        closed.counts,
+        closed.finished_at,
+    )
+    assert sync_steps.commit_sync(job, TO.isoformat(), {"pages": len(retried)}) == done

@@ -116,7 +116,6 @@ def tender_sync(ctx: inngest.ContextSync) -> dict[str, Any]:
         {"maxEnrichment": request.max_enrichment},
     )
     window = ctx.step.run("determine-date-range", steps.determine_date_range, job)
-    totals: dict[str, int] = {}
     ref: int | str | None = None
     page = 1
     while True:
@@ -132,9 +131,8 @@ def tender_sync(ctx: inngest.ContextSync) -> dict[str, Any]:
             window["dateFrom"],
             window["dateTo"],
             ref,
-            totals,
+            page,
         )
-        totals = steps.add_counts(totals, out)
         ref = out["next"]
         if ref is None:
             break
@@ -145,13 +143,15 @@ def tender_sync(ctx: inngest.ContextSync) -> dict[str, Any]:
     queued = fan_out_enrichment(
         ctx, "release_date", window["dateFrom"], window["dateTo"], strategy["limit"]
     )
-    counts = {**totals, "pages": page, "enrichment_queued": queued}
+    counts = {"pages": page, "enrichment_queued": queued}
+    # The counts come back from the job log, where each page recorded itself in the
+    # transaction that saved it, however often its step ran.
     done = ctx.step.run("commit-sync", steps.commit_sync, job, window["dateTo"], counts)
     if done["new"]:
         ctx.step.send_event(
             "request-alerts", [inngest.Event(name=ALERTS_REQUESTED, data={"jobLogId": job})]
         )
-    return {"jobLogId": job, **counts, "new": done["new"], "cursor": done["cursor"]}
+    return {"jobLogId": job, **done}
 
 
 @inngest_client.create_function(
