@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench clean
+.PHONY: demo serve test lint bench sam-local clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ bench: $(STAMP)
 	$(BIN)/python bench/cold_import.py
 	$(BIN)/python bench/matching_bench.py
 	$(BIN)/python bench/tender_sync_bench.py
+
+## sam local: `sam build`, then migrate, seed and send every sample event of
+## tests/events/ through `sam local invoke` with infra/sam-local/env.json, checking
+## each status. Needs Docker, the SAM CLI and PostgreSQL 16 + pgvector on
+## 127.0.0.1:5432 (README, "sam local"). SAM_LOCAL_PYTHON is any interpreter with the
+## package installed (CI's arm64 runner has no wheel of the dev extras' pgserver).
+SAM_LOCAL_PYTHON ?= $(BIN)/python
+
+sam-local:
+	command -v "$(SAM_LOCAL_PYTHON)" > /dev/null || $(MAKE) $(STAMP)
+	sam build
+	$(SAM_LOCAL_PYTHON) -m jobmatch_devkit.samlocal
 
 clean:
 	rm -rf $(VENV) .data .aws-sam .pytest_cache .mypy_cache .ruff_cache

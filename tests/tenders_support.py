@@ -11,12 +11,22 @@ if TYPE_CHECKING:
     from jobmatch.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ocds"
-# The valid ocids of the recorded feed (100107's only release is malformed).
-FIXTURE_OCIDS = {f"ocds-9t57fa-1001{n:02d}" for n in range(1, 10)} - {"ocds-9t57fa-100107"}
+# Worked examples of the OCDS standard, 1.0 and 1.1 (provenance in its README.md).
+STANDARD_EXAMPLES = FIXTURES / "standard"
+# The ocids the recorded feed compiles to. 100107 (an amount of "about one
+# million"), 100108 (an empty endDate) and 100109 (currency "Rand") are dirty and
+# kept; 100110's only release has no date: malformed, skipped.
+FIXTURE_OCIDS = {f"ocds-9t57fa-1001{n:02d}" for n in range(1, 10)}
+FIXTURE_RELEASES = 13
+FIXTURE_INVALID_FIELDS = {
+    "tender.tenderPeriod.endDate": 1,
+    "tender.value.amount": 1,
+    "tender.value.currency": 1,
+}
 
 
 def fixture_publisher(*, page_counts: bool = True) -> OCDSPublisher:
-    """The recorded March 2025 feed (12 releases, 8 tenders, one malformed release)."""
+    """The recorded March 2025 feed (13 releases, 9 tenders, one malformed release)."""
     return OCDSPublisher(load_fixture_releases(FIXTURES), page_counts=page_counts)
 
 

@@ -11,7 +11,8 @@ styles, from recorded fixtures (or synthetic releases for the benchmark):
 Releases are served in recorded order (not sorted: real feeds are not), filtered
 by their `date` against the range; a release whose date does not parse is
 served anyway, as a publisher that does not validate its own output would.
-Faults are switchable: N x 5xx then recovery, 429 with `Retry-After`, or down.
+Faults are switchable: N x 5xx then recovery, 429 with `Retry-After`, down, or
+a 200 whose `releases` is not a list (an error object where the list should be).
 It never imports `jobmatch`.
 """
 
@@ -41,10 +42,12 @@ PACKAGE_META = {
 
 @dataclass(frozen=True)
 class Fault:
-    """One planned bad answer."""
+    """One planned bad answer: an error status, or (status 200) a page whose
+    `releases` is replaced by `releases`."""
 
     status: int
     retry_after: str | None = None
+    releases: Any = None
 
 
 def _parse_when(value: str | None, *, end: bool = False) -> datetime | None:
@@ -132,6 +135,11 @@ class OCDSPublisher:
         """After `after` good answers, answer 429 with `Retry-After` `count` times."""
         self._plan(after, [Fault(429, retry_after)] * count)
 
+    def corrupt_next(self, count: int, *, releases: Any, after: int = 0) -> None:
+        """After `after` good answers, answer `count` pages whose `releases` is
+        `releases` (for instance `{"error": "..."}`), with the page counts intact."""
+        self._plan(after, [Fault(200, releases=releases)] * count)
+
     def go_down(self, status: int = 503) -> None:
         """Answer `status` to everything until `come_back()`."""
         self._down = Fault(status)
@@ -165,7 +173,7 @@ class OCDSPublisher:
         if self.on_request is not None:
             self.on_request(request.path)
         fault = self._next_fault()
-        if fault is not None:
+        if fault is not None and fault.status != 200:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             self._send(request, fault.status, {"error": "unavailable"}, headers)
             return
@@ -174,6 +182,8 @@ class OCDSPublisher:
         except ValueError as exc:
             self._send(request, 400, {"error": str(exc)})
             return
+        if fault is not None:
+            body["releases"] = fault.releases
         with self._lock:
             self.served_pages += 1
         self._send(request, 200, body)

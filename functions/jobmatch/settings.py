@@ -23,7 +23,10 @@ SECRET_CACHE_SECONDS = 300
 class Settings(BaseSettings):
     """Everything the app reads from its environment, typed and validated once."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty variable counts as unset: `sam local` passes "" for template values it
+    # cannot resolve, and the template declares DATABASE_URL & co. empty so that
+    # `sam local --env-vars` may set them (SAM overrides declared variables only).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     env: Literal["local", "test", "dev", "staging", "prod"] = Field(
         default="local", validation_alias="JOBMATCH_ENV"

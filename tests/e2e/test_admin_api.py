@@ -16,7 +16,12 @@ from jobmatch.settings import Settings
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
 from tests.conftest import TEST_API_KEY
-from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher, tender_settings
+from tests.tenders_support import (
+    FIXTURE_OCIDS,
+    FIXTURE_RELEASES,
+    fixture_publisher,
+    tender_settings,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +90,7 @@ def test_sync_trigger_runs_a_sync_that_the_job_logs_show(
     [log] = page["items"]
     assert log["status"] == "SUCCESS"
     assert log["triggered_by"] == "admin:alice"
-    assert log["counts"]["fetched"] == 12
+    assert log["counts"]["fetched"] == FIXTURE_RELEASES
     assert log["counts"]["skipped_malformed"] == 1
     assert log["meta"]["maxEnrichment"] == 10
     assert api.get("/api/admin/job-logs", query={"status": "FAILED"}).json()["total"] == 0

@@ -3,6 +3,8 @@ publisher on 127.0.0.1 serving recorded release packages, the real database."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,12 +14,21 @@ import pytest
 from sqlalchemy import func, select, text
 
 from inngest_harness.driver import InngestDriver
+from inngest_harness.eventapi import EventAPI
 from jobmatch.db.models import JobLog, OutboxMessage, SyncState, Tender, TenderAlertSubscription
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
-from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher, tender_settings
+from tests.conftest import TEST_SIGNING_KEY
+from tests.tenders_support import (
+    FIXTURE_INVALID_FIELDS,
+    FIXTURE_OCIDS,
+    FIXTURE_RELEASES,
+    STANDARD_EXAMPLES,
+    fixture_publisher,
+    tender_settings,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -83,8 +94,9 @@ def test_sync_saves_compiled_tenders_and_moves_the_cursor_once(
         "fetch-page-3",
     ]
     assert step_ids.index("commit-sync") > step_ids.index("configure-enrichment-strategy")
-    assert sync.output["fetched"] == 12
+    assert sync.output["fetched"] == FIXTURE_RELEASES
     assert sync.output["skipped_malformed"] == 1
+    assert sync.output["invalid_fields"] == FIXTURE_INVALID_FIELDS
     assert sync.output["new"] == len(FIXTURE_OCIDS)
 
     saved = tenders()
@@ -113,7 +125,16 @@ def test_sync_saves_compiled_tenders_and_moves_the_cursor_once(
     assert sita.detailed_category == "computer-equipment"
     assert saved["ocds-9t57fa-100102"].detailed_category == "it-services"
     assert saved["ocds-9t57fa-100103"].detailed_category == "security-defence"
-    assert "ocds-9t57fa-100107" not in saved  # the malformed release
+    # Dirty optional fields are dropped, the rest of the release is kept.
+    furniture = saved["ocds-9t57fa-100107"]  # amount "about one million"
+    assert furniture.title == "Supply of school furniture"
+    assert (furniture.value_amount, furniture.value_currency) == (None, "ZAR")
+    dam = saved["ocds-9t57fa-100108"]  # endDate ""
+    assert dam.tender_start == datetime(2025, 3, 8, 10, tzinfo=UTC)
+    assert dam.tender_end is None
+    roads = saved["ocds-9t57fa-100109"]  # currency "Rand"
+    assert (roads.value_amount, roads.value_currency) == (Decimal(15000000), None)
+    assert "ocds-9t57fa-100110" not in saved  # no date: malformed
 
     # The one tender no rule can place was fanned out and fell back cleanly.
     enrich = [r for r in runs if r.function_id.endswith("enrich-tender")]
@@ -125,8 +146,10 @@ def test_sync_saves_compiled_tenders_and_moves_the_cursor_once(
     assert log.status == "SUCCESS"
     assert log.error is None
     assert log.run_id == sync.run_id
-    assert log.counts["fetched"] == 12
+    assert log.counts["fetched"] == FIXTURE_RELEASES
     assert log.counts["skipped_malformed"] == 1
+    assert log.counts["invalid_fields"] == FIXTURE_INVALID_FIELDS
+    assert "by_page" not in log.counts  # per-page entries go when the log closes
     assert log.counts["new"] == len(FIXTURE_OCIDS)
     assert log.counts["enrichment_queued"] == 1
     assert log.triggered_by == "test"
@@ -154,7 +177,7 @@ def test_second_run_changes_nothing(driver: InngestDriver, publisher: OCDSPublis
         r for r in driver.send(SYNC, {"triggeredBy": "test"}) if "tender-sync" in r.function_id
     ]
     assert third.status == "completed"
-    assert third.output["fetched"] == 12
+    assert third.output["fetched"] == FIXTURE_RELEASES
     assert third.output["saved"] == 0
     assert {ocid: (t.updated_at, t.release_id) for ocid, t in tenders().items()} == before
     assert [log.status for log in job_logs()] == ["SUCCESS"] * 3
@@ -195,7 +218,7 @@ def test_outage_mid_sync_recovers_without_gap_or_duplicate(
     assert sync.status == "completed", sync.error
     page2 = sync.step("fetch-page-2")
     assert page2.attempts == 2  # one Inngest retry of the step
-    assert sync.output["fetched"] == 12
+    assert sync.output["fetched"] == FIXTURE_RELEASES
     assert sync.output["skipped_malformed"] == 1
     assert set(tenders()) == FIXTURE_OCIDS  # no gap
     with session_scope() as session:
@@ -288,3 +311,115 @@ def test_cron_and_cleanup_of_stuck_jobs(driver: InngestDriver, publisher: OCDSPu
     assert by_run[sync.run_id].triggered_by == "cron"
     assert by_run["dead-run"].status == "FAILED"
     assert "stuck in RUNNING" in (by_run["dead-run"].error or "")
+
+
+GATEWAY_SECONDS = 1.5
+COMPARED = ("fetched", "skipped_malformed", "saved", "new", "invalid_fields")
+
+
+def test_a_page_retried_after_a_gateway_504_is_counted_once(
+    event_api: EventAPI, settings: Settings, publisher: OCDSPublisher
+) -> None:
+    from jobmatch.app import build_handler
+
+    stalled: list[str] = []
+
+    def stall(path: str) -> None:  # page 2's first try outlives the gateway, then commits
+        if "PageNumber=2" in path and not stalled:
+            stalled.append(path)
+            time.sleep(GATEWAY_SECONDS + 0.5)
+
+    publisher.on_request = stall
+    driver = InngestDriver(
+        build_handler(Dependencies(tender_settings(settings, publisher))),
+        signing_key=TEST_SIGNING_KEY,
+        event_api=event_api,
+        gateway_timeout_seconds=GATEWAY_SECONDS,
+    )
+    sync = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
+    assert sync.status == "completed", sync.error
+    assert stalled
+    assert any(e.gateway_timeout for e in sync.exchanges)  # Inngest saw a 504 ...
+    assert sync.step("fetch-page-2").attempts >= 2  # ... and ran the page step again
+    [retried] = job_logs()
+
+    # The same sync without the timeout: what the counts must say.
+    with session_scope() as session:
+        session.execute(text("TRUNCATE tenders, job_logs RESTART IDENTITY"))
+    set_cursor(START_CURSOR)
+    publisher.on_request = None
+    clean = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
+    assert clean.status == "completed", clean.error
+    [reference] = job_logs()
+
+    def counts(found: dict[str, Any]) -> dict[str, Any]:
+        return {k: found.get(k) for k in COMPARED}
+
+    assert counts(retried.counts) == counts(reference.counts)
+    assert retried.counts["saved"] >= len(FIXTURE_OCIDS)
+    assert counts(sync.output) == counts(clean.output)
+
+
+def test_real_ocds_1_0_and_1_1_releases_and_dirty_ones_sync(
+    driver_for: DriverFor, settings: Settings, db: None
+) -> None:
+    def example(name: str, suffix: str = "") -> dict[str, Any]:
+        [raw] = json.loads((STANDARD_EXAMPLES / name).read_text())["releases"]
+        assert isinstance(raw, dict)
+        return raw | {"ocid": raw["ocid"] + suffix, "id": raw["id"] + suffix}
+
+    def dirty(raw: dict[str, Any]) -> dict[str, Any]:
+        tender = raw["tender"]
+        tender["tenderPeriod"]["endDate"] = ""  # the dict is our own copy
+        tender["value"]["currency"] = "Pesos"
+        tender["items"][0]["quantity"] = "10 units"
+        return raw
+
+    feed = [  # two a page: a dirty release on each page
+        dirty(example("ocds-1.0-tender.json", "-dirty-1.0")),
+        example("ocds-1.0-tender.json"),
+        example("ocds-1.1-tenderAmendment.json"),  # amends the 1.0 tender (same ocid)
+        dirty(example("ocds-1.1-tender.json", "-dirty-1.1")),
+    ]
+    with OCDSPublisher(feed) as pub:
+        driver = driver_for(Dependencies(tender_settings(settings, pub, ocds_page_size=2)))
+        set_cursor(datetime(2010, 3, 1, tzinfo=UTC))
+        sync = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
+
+    assert sync.status == "completed", sync.error
+    [log] = job_logs()
+    assert log.status == "SUCCESS"
+    assert (log.counts["fetched"], log.counts["skipped_malformed"], log.counts["new"]) == (4, 0, 3)
+    assert log.counts["invalid_fields"] == {  # merged over both pages
+        "tender.items.quantity": 2,
+        "tender.tenderPeriod.endDate": 2,
+        "tender.value.currency": 2,
+    }
+    saved = tenders()
+    barnet = saved["ocds-213czf-000-00001"]
+    assert barnet.release_id == "ocds-213czf-000-00001-03-tenderAmendment"
+    assert (barnet.value_amount, barnet.value_currency) == (Decimal(1210000), "GBP")
+    assert (barnet.buyer_id, barnet.buyer_name) == ("GB-LAC-E09000003", "London Borough of Barnet")
+    for suffix in ("-dirty-1.0", "-dirty-1.1"):
+        kept = saved["ocds-213czf-000-00001" + suffix]
+        assert kept.title == "Planned cycle lane improvements"
+        assert (kept.value_amount, kept.value_currency) == (Decimal(1100000), None)
+        assert kept.tender_end is None
+        assert kept.buyer_id == "GB-LAC-E09000003"
+        assert kept.items is not None
+        assert kept.items[0]["quantity"] is None
+
+
+def test_a_page_without_a_releases_list_ends_the_feed_as_malformed(
+    driver: InngestDriver, publisher: OCDSPublisher
+) -> None:
+    publisher.corrupt_next(1, releases={"error": "internal error"}, after=1)
+    sync = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
+    assert sync.status == "completed", sync.error
+    assert [s.id for s in sync.steps if s.id.startswith("fetch-page-")] == [
+        "fetch-page-1",
+        "fetch-page-2",
+    ]
+    [log] = job_logs()
+    assert log.status == "SUCCESS"
+    assert (log.counts["malformed_pages"], log.counts["pages"], log.counts["fetched"]) == (1, 2, 4)

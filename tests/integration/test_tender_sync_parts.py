@@ -4,22 +4,30 @@ repository against PostgreSQL: page replays, page order, cursor, job logs."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from jobmatch.db.models import JobLog, Tender
-from jobmatch.db.session import session_scope
+from jobmatch.db.session import get_engine, session_scope
 from jobmatch.settings import Settings, get_settings
-from jobmatch.tenders import job_logs, repository
-from jobmatch.tenders.compile import compile_page
+from jobmatch.tenders import job_logs, repository, sync_steps
+from jobmatch.tenders.compile import MERGED_FIELDS, ORDER_COLLATION, compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PublisherUnavailableError
 from jobmatch.tenders.releases import Release
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
-from tests.tenders_support import FIXTURE_OCIDS, fixture_publisher
+from tests.tenders_support import (
+    FIXTURE_INVALID_FIELDS,
+    FIXTURE_OCIDS,
+    FIXTURE_RELEASES,
+    fixture_publisher,
+    tender_settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,17 +52,18 @@ def settings_for(pub: OCDSPublisher, **overrides: object) -> Settings:
     )
 
 
-def read_all(client: OCDSClient) -> tuple[list[Release], int, int]:
+def read_all(client: OCDSClient) -> tuple[list[Release], int, int, Counter[str]]:
     releases: list[Release] = []
-    skipped, pages, ref = 0, 0, None
+    skipped, pages, ref, invalid = 0, 0, None, Counter[str]()
     while True:
         page = client.fetch_page(FROM, TO, ref)
         releases += page.releases
         skipped += page.skipped
+        invalid.update(page.invalid_fields)
         pages += 1
         ref = page.next_ref
         if ref is None:
-            return releases, skipped, pages
+            return releases, skipped, pages, invalid
 
 
 @pytest.mark.parametrize(
@@ -71,9 +80,10 @@ def test_client_reads_every_page_in_both_styles(
     with fixture_publisher(page_counts=counts) as pub:
         settings = settings_for(pub, ocds_pagination=style, ocds_releases_path=path)
         with OCDSClient(settings) as client:
-            releases, skipped, seen = read_all(client)
-    assert (len(releases), skipped, seen) == (11, 1, pages)
+            releases, skipped, seen, invalid = read_all(client)
+    assert (len(releases), skipped, seen) == (FIXTURE_RELEASES - 1, 1, pages)
     assert {r.ocid for r in releases} == FIXTURE_OCIDS
+    assert invalid == FIXTURE_INVALID_FIELDS
 
 
 def test_date_range_is_passed_to_the_publisher(publisher: OCDSPublisher) -> None:
@@ -163,6 +173,47 @@ def test_upsert_is_newest_wins_whatever_the_page_order_and_replays_change_nothin
         assert dict(session.execute(select(Tender.ocid, Tender.updated_at)).all()) == stamps
 
 
+def test_ties_on_date_resolve_across_pages_as_within_a_page(db: None) -> None:
+    # Three releases of one ocid at the same instant (two time zones): the order of
+    # `compile.release_stamp` decides, byte by byte, whatever the page split.
+    when = ("2025-03-01T10:00:00Z", "2025-03-01T12:00:00+02:00", "2025-03-01T10:00:00Z")
+    ids, titles = ("tender-B", "tender-a", "tender-_"), ("Upper", "Lower", "Underscore")
+    releases = [
+        Release.model_validate(
+            {"ocid": "o-tie", "id": i, "date": d, "tender": {"title": t, "status": i}}
+        )
+        for i, d, t in zip(ids, when, titles, strict=True)
+    ]
+    [expected] = compile_page(releases)
+    assert (expected["release_id"], expected["title"]) == ("tender-a", "Lower")
+    statements: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TENDERS"):
+            statements.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", capture)
+    try:
+        for order in itertools.permutations(releases):
+            clear_tenders()
+            for one in order:  # one release per page: every tie is decided by the upsert
+                with session_scope() as session:
+                    repository.upsert_tenders(session, compile_page([one]), None)
+            with session_scope() as session:
+                row = session.scalars(select(Tender)).one()
+                assert (row.release_id, row.title, row.status) == ("tender-a", "Lower", "tender-a")
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", capture)
+    # Not left to the database's collation (RDS: en_US, where "tender-a" < "tender-B",
+    # which this test database, C.UTF-8, cannot show): every "newer than" in the
+    # upsert compares release ids and stamps in ORDER_COLLATION.
+    assert statements
+    for statement in statements:
+        newer_than = statement.split(" > ")[:-1]
+        assert len(newer_than) > len(MERGED_FIELDS)
+        assert all(left.endswith(f'COLLATE "{ORDER_COLLATION}")') for left in newer_than)
+
+
 def test_an_ai_category_survives_amendments_but_not_a_reclassification(db: None) -> None:
     def upsert(rid: str, day: int, code: str | None) -> None:
         tender = {
@@ -209,9 +260,69 @@ def test_job_log_writes_are_idempotent_and_a_success_is_final(db: None) -> None:
         job_logs.set_counts(session, first, {"fetched": 4, "saved": 3})
         job_logs.finish_job_log(session, first, {"fetched": 4, "saved": 3})
         job_logs.fail_job_log(session, "tender-sync", "run-1", "late failure")
+        job_logs.set_counts(session, first, {"fetched": 0, "saved": 0})  # a late step
         late = job_logs.fail_job_log(session, "tender-sync", "run-2", "died before its log")
     with session_scope() as session:
         logs = {log.run_id: log for log in session.scalars(select(JobLog))}
     assert (logs["run-1"].status, logs["run-1"].counts) == ("SUCCESS", {"fetched": 4, "saved": 3})
     assert logs["run-1"].error is None
     assert (logs["run-2"].id, logs["run-2"].status) == (late, "FAILED")
+
+
+def page_steps(job: int, settings: Settings, tries: int = 1) -> list[dict[str, Any]]:
+    """Every page of the recorded feed through the page step, each page `tries` times
+    (a step Inngest retried after a gateway timeout although its first try committed)."""
+    outputs, ref, page = [], None, 1
+    while True:
+        for _ in range(tries):
+            out = sync_steps.fetch_page(job, FROM.isoformat(), TO.isoformat(), ref, page, settings)
+        outputs.append(out)
+        ref, page = out["next"], page + 1
+        if ref is None:
+            return outputs
+
+
+def job_log(job: int) -> JobLog:
+    with session_scope() as session:
+        return session.scalars(select(JobLog).where(JobLog.id == job)).one()
+
+
+def test_retried_and_late_page_steps_leave_the_job_log_true(
+    db: None, publisher: OCDSPublisher
+) -> None:
+    settings = tender_settings(get_settings(), publisher)
+    with session_scope() as session:
+        once = job_logs.create_job_log(session, "tender-sync", "run-once", "test", {})
+    reference = page_steps(once, settings)
+    reference_counts = job_log(once).counts
+    clear_tenders()
+
+    with session_scope() as session:
+        job = job_logs.create_job_log(session, "tender-sync", "run-retried", "test", {})
+    retried = page_steps(job, settings, tries=2)
+
+    # A retry's output is the page's counts as the log holds them, not "saved: 0".
+    assert retried == reference
+    counts = job_log(job).counts
+    assert {k: counts[k] for k in ("fetched", "saved", "new", "invalid_fields")} == {
+        k: reference_counts[k] for k in ("fetched", "saved", "new", "invalid_fields")
+    }
+    assert counts["saved"] == sum(page["saved"] for page in reference) > 0
+    assert counts["new"] == len(FIXTURE_OCIDS)
+    assert counts["fetched"] == FIXTURE_RELEASES
+    assert counts["invalid_fields"] == FIXTURE_INVALID_FIELDS
+
+    done = sync_steps.commit_sync(job, TO.isoformat(), {"pages": len(retried)})
+    assert (done["saved"], done["new"]) == (counts["saved"], len(FIXTURE_OCIDS))
+    closed = job_log(job)
+    assert closed.status == "SUCCESS"
+    assert "by_page" not in closed.counts
+    # The first try of page 1, slow, finishes after commit-sync: the log stays.
+    sync_steps.fetch_page(job, FROM.isoformat(), TO.isoformat(), None, 1, settings)
+    late = job_log(job)
+    assert (late.status, late.counts, late.finished_at) == (
+        "SUCCESS",
+        closed.counts,
+        closed.finished_at,
+    )
+    assert sync_steps.commit_sync(job, TO.isoformat(), {"pages": len(retried)}) == done

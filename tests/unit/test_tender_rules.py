@@ -3,6 +3,7 @@ pagination parsing and the client's retry policy (over httpx.MockTransport)."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ import pytest
 from jobmatch.events.tenders import TenderBackfillRequested, TenderSyncRequested
 from jobmatch.settings import get_settings
 from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
-from jobmatch.tenders.compile import compile_page, compile_release, merge
+from jobmatch.tenders.compile import compile_page, compile_release, merge, stamp
 from jobmatch.tenders.ocds_client import (
     OCDSClient,
     PublisherRejectedError,
@@ -26,6 +27,7 @@ from jobmatch.tenders.ocds_client import (
     retry_after_seconds,
 )
 from jobmatch.tenders.releases import Release, parse_releases
+from tests.tenders_support import STANDARD_EXAMPLES
 
 
 def release(
@@ -66,7 +68,7 @@ def test_every_mapped_category_is_a_known_category() -> None:
 
 
 # ---------------------------------------------------------------- validation
-def test_releases_are_validated_and_malformed_ones_counted() -> None:
+def test_bad_optional_fields_are_dropped_and_counted_bad_required_ones_skip() -> None:
     raw = [
         release(
             value={"amount": "480000.00", "currency": "ZAR"},
@@ -75,18 +77,23 @@ def test_releases_are_validated_and_malformed_ones_counted() -> None:
         release(date="2025-03-01T10:00:00"),  # no zone: UTC
         {"id": "r3", "date": "2025-03-01T00:00:00Z"},  # no ocid
         release(date="yesterday"),
-        release(value={"amount": "about a million"}),
+        release(rid="", title="no release id"),
+        release(title="Hall", value={"amount": "about a million", "currency": "ZAR"}),
         "not an object",
     ]
-    good, skipped = parse_releases(raw)
-    assert skipped == 4
+    parsed = parse_releases(raw)
+    assert parsed.malformed == 4
+    good = parsed.releases
     assert good[0].tender is not None
     assert good[0].tender.value is not None
     assert good[0].tender.value.amount == Decimal("480000.00")
     assert good[0].tender.items[0].classification is not None
     assert good[0].tender.items[0].classification.id == "72267000"
     assert good[1].date == datetime(2025, 3, 1, 10, tzinfo=UTC)
-    assert parse_releases({"releases": []}) == ([], 0)
+    kept = compile_release(good[2])  # the amount went, the title and currency stayed
+    assert (kept["title"], kept["value_amount"], kept["value_currency"]) == ("Hall", None, "ZAR")
+    assert parsed.invalid_fields == {"tender.value.amount": 1}
+    assert raw[5]["tender"]["value"]["amount"] == "about a million"  # input left as sent
 
 
 def test_buyer_falls_back_to_the_party_with_the_buyer_role() -> None:
@@ -104,6 +111,83 @@ def test_buyer_falls_back_to_the_party_with_the_buyer_role() -> None:
         {**release(), "buyer": {"id": "B"}, "parties": [{"id": "B", "name": "Named"}]}
     )
     assert compile_release(named)["buyer_name"] == "Named"
+
+
+# ---------------------------------------------------------------- real feeds
+def standard_release(name: str) -> dict[str, Any]:
+    """The one release of a worked example of the OCDS standard (see its README)."""
+    package = json.loads((STANDARD_EXAMPLES / name).read_text())
+    [raw] = package["releases"]
+    assert isinstance(raw, dict)
+    return raw
+
+
+def test_ocds_1_0_and_1_1_examples_compile_to_the_same_tender() -> None:
+    v10 = standard_release("ocds-1.0-tender.json")
+    v11 = standard_release("ocds-1.1-tender.json")
+    assert "parties" not in v10  # the 1.0 shape: no parties, the buyer by identifier
+    assert "id" not in v10["buyer"]
+    rows = [compile_release(Release.model_validate(r)) for r in (v10, v11)]
+    for row in rows:
+        assert row["buyer_id"] == "GB-LAC-E09000003"  # 1.0: identifier scheme + id
+        assert row["buyer_name"] == "London Borough of Barnet"
+        assert row["title"] == "Planned cycle lane improvements"
+        assert (row["value_amount"], row["value_currency"]) == (Decimal(1100000), "GBP")
+        assert row["tender_end"] == datetime(2011, 4, 1, 18, tzinfo=UTC)
+        assert row["classification_id"] == "45233130"  # from the item (core OCDS)
+        assert row["detailed_category"] == "construction"
+        assert row["items"][0]["quantity"] == "8"
+
+
+def test_ocds_1_1_amendment_overrides_the_tender_field_by_field() -> None:
+    releases = [
+        Release.model_validate(standard_release(n))
+        for n in ("ocds-1.1-tenderAmendment.json", "ocds-1.1-tender.json")
+    ]
+    [row] = compile_page(releases)
+    assert row["release_id"] == "ocds-213czf-000-00001-03-tenderAmendment"
+    assert row["value_amount"] == Decimal(1210000)
+    assert row["published_at"] == datetime(2010, 3, 15, 9, 30, tzinfo=UTC)
+
+
+def test_ocds_1_0_buyer_falls_back_to_the_procuring_entity_without_parties() -> None:
+    raw = standard_release("ocds-1.0-tender.json")
+    del raw["buyer"]
+    assert compile_release(Release.model_validate(raw))["buyer_id"] == "GB-LAC-E09000003"
+    # With parties (1.1), a procuring entity is not taken for the buyer.
+    raw["parties"] = [{"id": "P", "name": "Payer", "roles": ["payer"]}]
+    assert compile_release(Release.model_validate(raw))["buyer_id"] is None
+
+
+def dirty(raw: dict[str, Any]) -> dict[str, Any]:
+    """A real release as dirty feeds publish it: an empty endDate, a currency name,
+    a quantity with its unit, and an item that is not an object."""
+    out = copy.deepcopy(raw)
+    tender = out["tender"]
+    tender["tenderPeriod"]["endDate"] = ""
+    tender["value"]["currency"] = "Pesos"
+    tender["items"][0]["quantity"] = "10 units"
+    tender["items"].append("see annex")
+    return out
+
+
+@pytest.mark.parametrize("name", ["ocds-1.0-tender.json", "ocds-1.1-tender.json"])
+def test_a_dirty_real_release_keeps_everything_but_the_bad_fields(name: str) -> None:
+    parsed = parse_releases([dirty(standard_release(name))])
+    assert parsed.malformed == 0
+    assert parsed.invalid_fields == {
+        "tender.tenderPeriod.endDate": 1,
+        "tender.value.currency": 1,
+        "tender.items.quantity": 1,
+        "tender.items": 1,
+    }
+    row = compile_release(parsed.releases[0])
+    assert row["title"] == "Planned cycle lane improvements"
+    assert (row["value_amount"], row["value_currency"]) == (Decimal(1100000), None)
+    assert row["tender_start"] == datetime(2010, 3, 1, 9, tzinfo=UTC)
+    assert row["tender_end"] is None
+    assert [(i["id"], i["quantity"]) for i in row["items"]] == [("0001", None)]
+    assert row["buyer_id"] == "GB-LAC-E09000003"
 
 
 # ---------------------------------------------------------------- compiling
@@ -134,6 +218,24 @@ def test_newest_release_wins_field_by_field_in_any_order() -> None:
     assert row["release_id"] == "c"
     assert row["published_at"] == datetime(2025, 3, 1, tzinfo=UTC)
     assert row["detailed_category"] == "construction"
+
+
+def test_ties_on_date_are_broken_by_release_id_in_code_point_order() -> None:
+    # Same date: "tender-a" is newer than "tender-B" (code points: "B" < "a"),
+    # whatever order they come in, one page or two.
+    upper = release(rid="tender-B", title="Upper", status="planned")
+    lower = release(rid="tender-a", title="Lower")
+    rows = [compile_release(Release.model_validate(r)) for r in (upper, lower)]
+    assert stamp(Release.model_validate(upper)) < stamp(Release.model_validate(lower))
+    for first, second in itertools.permutations(rows):
+        merged = merge(first, second)
+        assert (merged["title"], merged["status"], merged["release_id"]) == (
+            "Lower",
+            "planned",
+            "tender-a",
+        )
+    in_page = compile_page([Release.model_validate(r) for r in (lower, upper)])
+    assert in_page == [merge(rows[0], rows[1])]
 
 
 def test_a_new_classification_resets_the_category() -> None:
@@ -218,6 +320,7 @@ def client(script: Script, sleeps: list[float], **overrides: Any) -> OCDSClient:
 
 
 FROM, TO = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 31, tzinfo=UTC)
+RELEASE_OK = release()
 
 
 def test_page_style_uses_the_reported_page_count() -> None:
@@ -252,6 +355,21 @@ def test_links_style_follows_next_and_sends_dates_only_first() -> None:
     assert script.requests[0].url.params["dateFrom"] == "2025-03-01"
     assert c.fetch_page(FROM, TO, first.next_ref).next_ref is None
     assert str(script.requests[1].url) == "https://pub.example/pkgs?cursor=abc"
+
+
+@pytest.mark.parametrize("releases", [{"release": [RELEASE_OK]}, "none", 0])
+def test_a_page_whose_releases_is_not_a_list_is_malformed_and_ends_the_feed(
+    releases: object,
+) -> None:
+    # Page style without page counts: only an empty page would end the feed, and a
+    # truthy non-list is not empty; the next page would be asked for, and the next.
+    script = Script(httpx.Response(200, json={"releases": releases}))
+    page = client(script, []).fetch_page(FROM, TO, 2)
+    assert (page.malformed_page, page.next_ref, page.fetched) == (True, None, 0)
+    links = Script(
+        httpx.Response(200, json={"releases": releases, "links": {"next": "/p?cursor=2"}})
+    )
+    assert client(links, [], ocds_pagination="links").fetch_page(FROM, TO, None).next_ref is None
 
 
 def test_5xx_and_429_are_retried_with_backoff_and_retry_after() -> None:

@@ -1,13 +1,14 @@
 """From OCDS releases to the compiled state of a tender (one row per ocid).
 
 The compiled state follows OCDS merge semantics for the fields we keep: each field
-takes its value from the newest release (by `date`, ties broken by release id)
-that carries it, so an amendment that only changes the status does not erase the
-title, and the result never depends on the order in which releases or pages
-arrive. To make that exact in the database too, every row keeps `field_dates`:
-for each field, the stamp (date|id) of the release that supplied its value; the
-upsert (`repository.upsert_tenders`) compares stamps field by field, as `merge`
-does here. `published_at` is the date of the first release seen.
+takes its value from the newest release that carries it, so an amendment that
+only changes the status does not erase the title, and the result never depends
+on the order in which releases or pages arrive. "Newest" is one order, defined
+here by `stamp` and nowhere else (see there). To make that exact in the database
+too, every row keeps `field_dates`: for each field, the stamp of the release that
+supplied its value; the upsert (`repository.upsert_tenders`) compares stamps
+field by field, as `merge` does here, with `ORDER_COLLATION`.
+`published_at` is the date of the first release seen.
 """
 
 from __future__ import annotations
@@ -70,9 +71,25 @@ def _items(release: Release) -> list[dict[str, Any]] | None:
     ]
 
 
+# Stamps are compared byte by byte (code point order, as Python compares str).
+# PostgreSQL compares text with the database's collation, which on RDS is a
+# linguistic one (en_US.UTF-8: "tender-a" < "tender-B", where Python says the
+# opposite), so every comparison of stamps or release ids in SQL names this one.
+ORDER_COLLATION = "C"
+
+
+def release_stamp(date: datetime, release_id: str) -> str:
+    """THE order of releases, as text: by date (the instant, in UTC to the
+    microsecond, fixed width), then, for releases of the same date, by release
+    id in code point order; the newest release has the largest stamp. Within a
+    page (`compile_page`, `merge`) and across pages (the upsert) ties are
+    decided by this and nothing else."""
+    return f"{date.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}Z|{release_id}"
+
+
 def stamp(release: Release) -> str:
-    """A fixed-width text that sorts like (date, id): newest release = largest stamp."""
-    return f"{release.date.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}Z|{release.id}"
+    """The release's place in the order (`release_stamp`)."""
+    return release_stamp(release.date, release.id)
 
 
 def compile_release(release: Release) -> CompiledTender:
@@ -116,8 +133,8 @@ def compile_release(release: Release) -> CompiledTender:
     return row
 
 
-def _order(row: CompiledTender) -> tuple[datetime, str]:
-    return (row["release_date"], row["release_id"])
+def _order(row: CompiledTender) -> str:
+    return release_stamp(row["release_date"], row["release_id"])
 
 
 def merge(current: CompiledTender, incoming: CompiledTender) -> CompiledTender:
@@ -148,7 +165,7 @@ def compile_page(releases: Iterable[Release]) -> list[CompiledTender]:
     rows: dict[str, CompiledTender] = {}
     # Oldest first: folding in date order makes the page's merge exact for any
     # number of releases per ocid.
-    for release in sorted(releases, key=lambda r: (r.date, r.id)):
+    for release in sorted(releases, key=stamp):
         row = compile_release(release)
         rows[release.ocid] = merge(rows[release.ocid], row) if release.ocid in rows else row
     return [rows[ocid] for ocid in sorted(rows)]

@@ -9,6 +9,11 @@ Two pagination styles exist in the wild and both are supported:
 * `links.next` (OCDS release packages with the pagination extension, e.g. the UK's
   Find a Tender): follow the URL until it is absent.
 
+A page whose `releases` is there but not a list is counted as a malformed page
+and ends the feed: with nothing to read on it, neither "an empty page ends it"
+nor a cursor in it can be trusted, and guessing on would ask for up to
+`tender_sync_max_pages` more pages of the same.
+
 One page fetch must fit in a step's budget (API Gateway cuts a step at 30 s), so
 retries on 5xx, 429 and network errors use exponential backoff that honours
 `Retry-After` but stop at `ocds_page_budget_seconds`; then `PublisherUnavailableError`
@@ -20,7 +25,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -30,7 +35,7 @@ import httpx
 
 from jobmatch.observability import logger
 from jobmatch.settings import Settings
-from jobmatch.tenders.releases import Release, parse_releases
+from jobmatch.tenders.releases import ParsedReleases, Release, parse_releases
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 PAGE_COUNT_KEYS = ("totalPages", "pageCount", "TotalPages", "PageCount")
@@ -50,12 +55,16 @@ class PublisherRejectedError(Exception):
 
 @dataclass(frozen=True)
 class ReleasePage:
-    """One page: the valid releases, how many were malformed, and where to go next."""
+    """One page: the releases kept, how many were malformed, which optional fields
+    were dropped (by path), whether the page itself was malformed, and where to go
+    next."""
 
     releases: list[Release]
     skipped: int
     next_ref: PageRef | None
     total_pages: int | None = None
+    invalid_fields: dict[str, int] = field(default_factory=dict)
+    malformed_page: bool = False
 
     @property
     def fetched(self) -> int:
@@ -156,20 +165,35 @@ class OCDSClient:
             else:
                 params["limit"] = s.ocds_page_size
             body, url = self._get_json(s.ocds_releases_path, params)
-        raw = body.get("releases")
-        if raw is None:
+        if "releases" not in body:
             raise PublisherRejectedError("the response is not a release package (no releases)")
-        releases, skipped = parse_releases(raw)
+        raw = body["releases"]
         total = page_count(body)
+        if not isinstance(raw, list):
+            logger.warning(
+                "OCDS page without a releases list: the feed ends here",
+                extra={"page": ref, "releases_type": type(raw).__name__},
+            )
+            return ReleasePage([], 0, None, total, malformed_page=True)
+        parsed: ParsedReleases = parse_releases(raw)
         if s.ocds_pagination == "links":
             nxt: PageRef | None = next_link(body, url)
         else:
             number = int(ref or 1)
             more = number < total if total is not None else bool(raw)
             nxt = number + 1 if more else None
-        if skipped:
-            logger.warning("malformed OCDS releases skipped", extra={"skipped": skipped})
-        return ReleasePage(releases=releases, skipped=skipped, next_ref=nxt, total_pages=total)
+        if parsed.malformed or parsed.invalid_fields:
+            logger.warning(
+                "dirty OCDS releases",
+                extra={"skipped": parsed.malformed, "invalid_fields": dict(parsed.invalid_fields)},
+            )
+        return ReleasePage(
+            releases=parsed.releases,
+            skipped=parsed.malformed,
+            next_ref=nxt,
+            total_pages=total,
+            invalid_fields=dict(parsed.invalid_fields),
+        )
 
     def _get_json(self, url: str, params: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
         """GET with bounded retries; returns the JSON object and the final URL."""

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import SyncState, Tender
-from jobmatch.tenders.compile import MERGED_FIELDS, CompiledTender
+from jobmatch.tenders.compile import MERGED_FIELDS, ORDER_COLLATION, CompiledTender
 
 TENDER_CURSOR = "tender-sync"
 
@@ -40,15 +40,21 @@ def upsert_tenders(
         return 0, 0
     stmt = insert(Tender).values([{**row, "first_job_log_id": job_log_id} for row in rows])
     new, columns, dates = stmt.excluded, Tender.__table__.c, Tender.field_dates
-    newer = tuple_(new.release_date, new.release_id) > tuple_(
-        Tender.release_date, Tender.release_id
+    # The order of `compile.release_stamp`: (date, release id) with ids, and the
+    # stamps below, compared in ORDER_COLLATION, never in the database's collation.
+    newer = tuple_(new.release_date, new.release_id.collate(ORDER_COLLATION)) > tuple_(
+        Tender.release_date, Tender.release_id.collate(ORDER_COLLATION)
     )
     # A field takes the incoming value when the incoming release carrying it is
     # newer than the one that supplied the stored value (see `compile.merge`).
     wins: dict[str, ColumnElement[bool]] = {
         name: and_(
             new[name].is_not(None),
-            or_(dates[name].astext.is_(None), new.field_dates[name].astext > dates[name].astext),
+            or_(
+                dates[name].astext.is_(None),
+                new.field_dates[name].astext.collate(ORDER_COLLATION)
+                > dates[name].astext.collate(ORDER_COLLATION),
+            ),
         )
         for name in MERGED_FIELDS
     }

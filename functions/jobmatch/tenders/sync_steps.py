@@ -14,6 +14,12 @@ is advanced only after the last page is saved, so a failed run leaves no gap.
 
 Besides their JSON arguments, steps take what they use (the settings, the LLM,
 the mailer): the workflow hands them over from its `Dependencies`.
+
+Counts come from the job log, not from step outputs: a page step retried after a
+gateway timeout, whose first try did commit, saves nothing the second time, and
+its memoized output says so. Each page records itself on the log in the
+transaction that saved it (`job_logs.record_page`), and `commit_sync` reports the
+log's totals.
 """
 
 from __future__ import annotations
@@ -31,8 +37,6 @@ from jobmatch.settings import Settings
 from jobmatch.tenders import alerts, job_logs, repository
 from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef
-
-COUNT_KEYS = ("fetched", "skipped_malformed", "saved", "new")
 
 
 def create_job_log(job_type: str, run_id: str, triggered_by: str, meta: dict[str, Any]) -> int:
@@ -63,30 +67,31 @@ def fetch_page(
     date_from: str,
     date_to: str,
     ref: PageRef | None,
-    before: dict[str, int],
+    page: int,
     settings: Settings,
 ) -> dict[str, Any]:
-    """Fetch one page, compile it into `tenders`, record running totals on the job log."""
+    """Fetch page number `page`, compile it into `tenders`, record it on the job log;
+    the page's counts (as the log has them) and where the next page is."""
     with OCDSClient(settings) as client:  # the HTTP work happens before any connection is taken
-        page = client.fetch_page(
+        got = client.fetch_page(
             datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref
         )
-    rows = compile_page(page.releases)
+    rows = compile_page(got.releases)
+    seen = {
+        "fetched": got.fetched,
+        "skipped_malformed": got.skipped,
+        "malformed_pages": int(got.malformed_page),
+        job_logs.INVALID_FIELDS: got.invalid_fields,
+    }
     with session_scope() as session:
         inserted, updated = repository.upsert_tenders(session, rows, job_log_id)
-        result = {
-            "fetched": page.fetched,
-            "skipped_malformed": page.skipped,
-            "saved": inserted + updated,
-            "new": inserted,
-        }
-        job_logs.set_counts(session, job_log_id, add_counts(before, result))
-    return {**result, "next": page.next_ref, "totalPages": page.total_pages}
-
-
-def add_counts(a: dict[str, int], b: dict[str, Any]) -> dict[str, int]:
-    """Running totals of the page counts."""
-    return {k: int(a.get(k, 0)) + int(b.get(k, 0)) for k in COUNT_KEYS}
+        written = {"saved": inserted + updated, "new": inserted}
+        recorded = job_logs.record_page(session, job_log_id, page, seen, written)
+    return {
+        **(recorded or {**seen, **written}),
+        "next": got.next_ref,
+        "totalPages": got.total_pages,
+    }
 
 
 def configure_enrichment(
@@ -119,14 +124,16 @@ def select_enrichment_batch(
 
 def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[str, Any]:
     """Advance the cursor and close the job log SUCCESS in one transaction: the cursor
-    has moved exactly when the log says the sync succeeded."""
+    has moved exactly when the log says the sync succeeded. Returns the cursor and
+    the log's final counts (page totals, plus `counts`, plus the new tenders
+    counted in the database)."""
     with session_scope() as session:
         new = session.scalar(
             select(func.count()).select_from(Tender).where(Tender.first_job_log_id == job_log_id)
         )
         cursor = repository.advance_cursor(session, datetime.fromisoformat(date_to))
-        job_logs.finish_job_log(session, job_log_id, {**counts, "new": new or 0})
-    return {"cursor": cursor.isoformat(), "new": new or 0}
+        final = job_logs.finish_job_log(session, job_log_id, {**counts, "new": new or 0})
+    return {**final, "cursor": cursor.isoformat()}
 
 
 def finish_job(job_log_id: int, counts: dict[str, Any]) -> None:

@@ -17,3 +17,11 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *tenders.create_functions(deps),
         *notifications.create_functions(deps),
     ]
+
+
+def function_ids(deps: Dependencies) -> list[str]:
+    """The ids Inngest knows the served functions by (`<app id>-<fn id>`, and
+    `<...>-failure` for on-failure handlers): what a sync must register, exactly.
+    The deploy workflow checks the deployed app against this list."""
+    functions = create_all_functions(deps)
+    return sorted(fid for fn in functions for fid in (fn.id, fn.on_failure_fn_id) if fid)

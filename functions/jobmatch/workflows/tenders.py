@@ -138,7 +138,6 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             {"maxEnrichment": request.max_enrichment},
         )
         window = ctx.step.run("determine-date-range", steps.determine_date_range, job, settings)
-        totals: dict[str, int] = {}
         ref: int | str | None = None
         page = 1
         while True:
@@ -154,10 +153,9 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 window["dateFrom"],
                 window["dateTo"],
                 ref,
-                totals,
+                page,
                 settings,
             )
-            totals = steps.add_counts(totals, out)
             ref = out["next"]
             if ref is None:
                 break
@@ -172,13 +170,15 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         queued = fan_out_enrichment(
             ctx, settings, "release_date", window["dateFrom"], window["dateTo"], strategy["limit"]
         )
-        counts = {**totals, "pages": page, "enrichment_queued": queued}
+        counts = {"pages": page, "enrichment_queued": queued}
+        # The counts come back from the job log, where each page recorded itself in
+        # the transaction that saved it, however often its step ran.
         done = ctx.step.run("commit-sync", steps.commit_sync, job, window["dateTo"], counts)
         if done["new"]:
             ctx.step.send_event(
                 "request-alerts", [TenderAlertsRequested(job_log_id=job).to_event()]
             )
-        return {"jobLogId": job, **counts, "new": done["new"], "cursor": done["cursor"]}
+        return {"jobLogId": job, **done}
 
     @deps.inngest.create_function(
         fn_id="enrich-tender",
