@@ -10,14 +10,14 @@ from __future__ import annotations
 from mangum import Mangum
 
 from jobmatch.app import create_app
-from jobmatch.observability import logger, metrics, tracer
+from jobmatch.observability import logger, metrics, trace_lambda_handler
 
 app = create_app()
 _asgi_handler = Mangum(app, lifespan="off", api_gateway_base_path="/")
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, object], context: object) -> dict[str, object]:
     """Serve one API Gateway (HTTP API v2) event."""

@@ -26,7 +26,10 @@ TEMPLATES = [ROOT / "template.yaml", ROOT / "infra" / "github-oidc.yaml"]
 # and informational finding is fixed in the templates.
 ALLOWED_FINDINGS: dict[str, str] = {}
 # Variables read by libraries rather than by Settings.
-LIBRARY_ENV_VARS = {"POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics"}
+LIBRARY_ENV_VARS = {
+    "POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics",
+    "POWERTOOLS_TRACE_DISABLED": "read by jobmatch.observability (and Powertools Tracer)",
+}
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
@@ -100,6 +103,20 @@ def test_api_environment_is_cloud_mode_on_rds_with_aws_secrets(template: dict[st
     assert env["MAIL_BACKEND"] == "ses"
     assert {"APP_SECRET_ID", "API_KEY_HASHES_PARAM", "DB_HOST", "DB_SECRET_ARN"} <= set(env)
     assert env["DB_HOST"] == {"Fn::GetAtt": ["DbProxy", "Endpoint"]}
+
+
+def test_xray_sdk_is_off_unless_enabled_while_active_tracing_stays(
+    template: dict[str, Any],
+) -> None:
+    """Importing the X-Ray SDK is a cold-start cost: the default template leaves it out."""
+    glob = template["Globals"]["Function"]
+    assert glob["Tracing"] == "Active"
+    assert template["Parameters"]["EnableXRaySdk"]["Default"] == "false"
+    assert template["Conditions"]["UseXRaySdk"] == {
+        "Fn::Equals": [{"Ref": "EnableXRaySdk"}, "true"]
+    }
+    disabled = glob["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]
+    assert disabled == {"Fn::If": ["UseXRaySdk", "false", "true"]}
 
 
 def test_database_is_private_encrypted_and_reached_through_a_tls_proxy(
