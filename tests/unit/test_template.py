@@ -119,6 +119,31 @@ def test_xray_sdk_is_off_unless_enabled_while_active_tracing_stays(
     assert disabled == {"Fn::If": ["UseXRaySdk", "false", "true"]}
 
 
+def test_snapstart_is_on_in_prod_and_the_api_invokes_the_published_alias(
+    template: dict[str, Any],
+) -> None:
+    """SnapStart snapshots published versions only: SAM publishes one per deploy and
+    points the HTTP API integration at the alias (AutoPublishAlias). Every property
+    counts, or a changed environment variable would not reach the alias."""
+    api = template["Resources"]["Api"]["Properties"]
+    assert api["AutoPublishAlias"] == "live"
+    assert api["AutoPublishAliasAllProperties"] is True
+    assert api["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    assert template["Conditions"]["UseSnapStart"] == {
+        "Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]
+    }
+    assert template["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    configs = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    enabled = {
+        env
+        for env in ENVIRONMENTS
+        if "EnableSnapStart=true" in configs[env]["deploy"]["parameters"]["parameter_overrides"]
+    }
+    assert enabled == {"prod"}
+
+
 def test_database_is_private_encrypted_and_reached_through_a_tls_proxy(
     template: dict[str, Any],
 ) -> None:
