@@ -85,9 +85,9 @@ def slices(items: list[T], size: int) -> list[list[T]]:
 # ---------------------------------------------------------------- jobs -> candidates
 
 
-def ensure_job_embeddings(ctx: inngest.ContextSync, job_ids: list[int]) -> int:
-    """Embed the jobs lacking one, `embedding_batch_size` jobs per step."""
-    parts = slices(job_ids, get_settings().embedding_batch_size)
+def ensure_job_embeddings(ctx: inngest.ContextSync, parts: list[list[int]]) -> int:
+    """Embed the jobs of `parts` lacking one, one part (`embedding_batch_size` jobs)
+    per step."""
     generated = 0
     for i, part in enumerate(parts):
         generated += ctx.step.run(
@@ -160,7 +160,11 @@ def match_jobs_to_candidates(ctx: inngest.ContextSync) -> dict[str, Any]:
     if not event.job_ids:
         return summary | {"jobs_processed": 0, "matches_created": 0}
 
+    # The lookup also embeds the first part: one step (one request) less per import.
+    first, *rest = slices(event.job_ids, get_settings().embedding_batch_size)
+
     def get_jobs(session: Session) -> dict[str, Any]:
+        generated = embed_jobs(session, first)
         rows = session.execute(
             select(Job.id, Job.normalized_role_id, Job.embedding.is_(None)).where(
                 Job.id.in_(event.job_ids)
@@ -170,11 +174,14 @@ def match_jobs_to_candidates(ctx: inngest.ContextSync) -> dict[str, Any]:
             "found": len(rows),
             "missing": len(event.job_ids) - len(rows),
             "role_ids": sorted({r[1] for r in rows if r[1] is not None}),
+            "embedded": generated,
             "without_embedding": sum(1 for r in rows if r[2]),
         }
 
     jobs = ctx.step.run("get-jobs-with-roles", in_session(get_jobs))
-    embedded = ensure_job_embeddings(ctx, event.job_ids) if jobs["without_embedding"] else 0
+    embedded = jobs["embedded"]
+    if jobs["without_embedding"]:
+        embedded += ensure_job_embeddings(ctx, rest)
     totals = run_job_matching(ctx, event.job_ids, batch_id=event.batch_id)
     return summary | {"jobs_processed": jobs["found"], "embeddings_generated": embedded} | totals
 
@@ -342,28 +349,30 @@ def backfill_embeddings(ctx: inngest.ContextSync) -> dict[str, Any]:
     priority=PREMIUM_PRIORITY,
 )
 def perform_ai_matching(ctx: inngest.ContextSync) -> dict[str, Any]:
-    """Seed 000: initialize, match with AI and a rule-based fallback, save
-    (upsert on user_email + job_hash), then announce `matching/completed`."""
+    """Match with AI and a rule-based fallback, save (upsert on user_email + job_hash),
+    then announce `matching/completed` when someone is to be notified.
+
+    Finding the user (once an `initialize` step of its own) is part of
+    `match-with-fallback`, and the announcement is sent only when `context.notify`
+    asks for one: every step and every run is a paid request, and neither carried
+    work of its own."""
     event = parse_event(PerformMatching, ctx.event.data)
     hashes = event.wanted_hashes
 
-    def initialize(session: Session) -> dict[str, Any]:
+    def who(session: Session) -> tuple[int | None, str]:
         if event.user_id is not None:
             user = session.get(User, event.user_id)
             if user is None:
                 raise inngest.NonRetriableError(f"user {event.user_id} not found")
-        else:
-            email = str((event.user_prefs or {})["email"]).strip().lower()
-            user = session.scalars(select(User).where(User.email == email)).one_or_none()
-            if user is None:  # seed 000's inline preferences for someone not stored
-                return {"user_id": None, "email": email, "jobs": len(hashes)}
-        return {"user_id": user.id, "email": user.email, "jobs": len(hashes)}
-
-    init = ctx.step.run("initialize", in_session(initialize))
+            return user.id, user.email
+        email = str((event.user_prefs or {})["email"]).strip().lower()
+        user = session.scalars(select(User).where(User.email == email)).one_or_none()
+        # None: seed 000's inline preferences for someone not stored.
+        return (user.id if user else None), email
 
     def match() -> dict[str, Any]:
-        user_id = init["user_id"]
         with session_scope() as session:
+            user_id, email = who(session)
             if user_id is not None:
                 results = service.match_user(
                     session, user_id, job_hashes=hashes, time_budget=MATCH_TIME_BUDGET_SECONDS
@@ -383,21 +392,26 @@ def perform_ai_matching(ctx: inngest.ContextSync) -> dict[str, Any]:
         # The LLM call happens with the connection back in the pool: a slow model
         # must not hold one of RDS Proxy's connections for its whole timeout.
         ranked, method = service.ai_rerank(results, profile, jobs)
-        return {"method": method, "results": [r.to_dict() for r in ranked]}
+        return {
+            "user_id": user_id,
+            "email": email,
+            "method": method,
+            "results": [r.to_dict() for r in ranked],
+        }
 
     matched = ctx.step.run("match-with-fallback", match)
     results = [MatchResult.from_dict(r) for r in matched["results"]]
     saved = ctx.step.run(
-        "save", in_session(lambda s: service.save_user_matches(s, init["email"], results))
+        "save", in_session(lambda s: service.save_user_matches(s, matched["email"], results))
     )
-    if init["user_id"] is not None:
+    if matched["user_id"] is not None and event.context.notify:
         ctx.step.send_event(
             "announce-completed",
             inngest.Event(
                 name=MATCHING_COMPLETED,
                 id=f"matching-completed-{ctx.run_id}",
                 data={
-                    "userId": str(init["user_id"]),
+                    "userId": str(matched["user_id"]),
                     "matchesSaved": saved,
                     "method": matched["method"],
                     "context": event.context.model_dump(by_alias=True),
@@ -405,7 +419,7 @@ def perform_ai_matching(ctx: inngest.ContextSync) -> dict[str, Any]:
             ),
         )
     logger.info("matching saved", extra={"matches": saved, "method": matched["method"]})
-    return {"user_id": init["user_id"], "method": matched["method"], "matches_saved": saved}
+    return {"user_id": matched["user_id"], "method": matched["method"], "matches_saved": saved}
 
 
 @inngest_client.create_function(
