@@ -29,6 +29,7 @@ ALLOWED_FINDINGS: dict[str, str] = {}
 LIBRARY_ENV_VARS = {
     "POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics",
     "POWERTOOLS_SERVICE_NAME": "read by Powertools Logger, Metrics and Tracer",
+    "POWERTOOLS_TRACE_DISABLED": "read by jobmatch.observability (and Powertools Tracer)",
 }
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -103,6 +104,45 @@ def test_api_environment_is_cloud_mode_on_rds_with_aws_secrets(template: dict[st
     assert env["MAIL_BACKEND"] == "ses"
     assert {"APP_SECRET_ID", "API_KEY_HASHES_PARAM", "DB_HOST", "DB_SECRET_ARN"} <= set(env)
     assert env["DB_HOST"] == {"Fn::GetAtt": ["DbProxy", "Endpoint"]}
+
+
+def test_xray_sdk_is_off_unless_enabled_while_active_tracing_stays(
+    template: dict[str, Any],
+) -> None:
+    """Importing the X-Ray SDK is a cold-start cost: the default template leaves it out."""
+    glob = template["Globals"]["Function"]
+    assert glob["Tracing"] == "Active"
+    assert template["Parameters"]["EnableXRaySdk"]["Default"] == "false"
+    assert template["Conditions"]["UseXRaySdk"] == {
+        "Fn::Equals": [{"Ref": "EnableXRaySdk"}, "true"]
+    }
+    disabled = glob["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]
+    assert disabled == {"Fn::If": ["UseXRaySdk", "false", "true"]}
+
+
+def test_snapstart_is_on_in_prod_and_the_api_invokes_the_published_alias(
+    template: dict[str, Any],
+) -> None:
+    """SnapStart snapshots published versions only: SAM publishes one per deploy and
+    points the HTTP API integration at the alias (AutoPublishAlias). Every property
+    counts, or a changed environment variable would not reach the alias."""
+    api = template["Resources"]["Api"]["Properties"]
+    assert api["AutoPublishAlias"] == "live"
+    assert api["AutoPublishAliasAllProperties"] is True
+    assert api["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    assert template["Conditions"]["UseSnapStart"] == {
+        "Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]
+    }
+    assert template["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    configs = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    enabled = {
+        env
+        for env in ENVIRONMENTS
+        if "EnableSnapStart=true" in configs[env]["deploy"]["parameters"]["parameter_overrides"]
+    }
+    assert enabled == {"prod"}
 
 
 def test_database_is_private_encrypted_and_reached_through_a_tls_proxy(

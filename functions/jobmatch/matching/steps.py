@@ -15,6 +15,7 @@ from typing import Any
 
 import inngest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.ai.llm import LLM
@@ -35,9 +36,14 @@ MATCH_TIME_BUDGET_SECONDS = 10.0
 # ---------------------------------------------------------------- jobs -> candidates
 
 
-def job_overview(job_ids: list[int]) -> dict[str, Any]:
-    """How many of the jobs exist, their roles, and how many lack an embedding."""
+def job_overview(
+    job_ids: list[int], embed_first: list[int], embedder: EmbeddingProvider
+) -> dict[str, Any]:
+    """Embed the jobs of `embed_first` lacking one (an import's first batch: done
+    here, it costs no step of its own), then how many of the jobs exist, their roles,
+    and how many still lack an embedding."""
     with session_scope() as session:
+        embedded = embed_jobs(session, embed_first, embedder)
         rows = session.execute(
             select(Job.id, Job.normalized_role_id, Job.embedding.is_(None)).where(
                 Job.id.in_(job_ids)
@@ -47,6 +53,7 @@ def job_overview(job_ids: list[int]) -> dict[str, Any]:
         "found": len(rows),
         "missing": len(job_ids) - len(rows),
         "role_ids": sorted({r[1] for r in rows if r[1] is not None}),
+        "embedded": embedded,
         "without_embedding": sum(1 for r in rows if r[2]),
     }
 
@@ -143,20 +150,19 @@ def backfill_batch(entity_type: EntityType, batch_size: int, embedder: Embedding
 # ---------------------------------------------------------------- free-signup users
 
 
-def initialize_user(user_id: int | None, inline_email: str | None, jobs: int) -> dict[str, Any]:
-    """Who is matched: a stored user by id (unknown is final), or by the email of
-    preferences sent inline (then possibly someone not stored: `user_id` None)."""
-    with session_scope() as session:
-        if user_id is not None:
-            user = session.get(User, user_id)
-            if user is None:
-                raise inngest.NonRetriableError(f"user {user_id} not found")
-        else:
-            email = str(inline_email).strip().lower()
-            user = session.scalars(select(User).where(User.email == email)).one_or_none()
-            if user is None:
-                return {"user_id": None, "email": email, "jobs": jobs}
-        return {"user_id": user.id, "email": user.email, "jobs": jobs}
+def find_user(
+    session: Session, user_id: int | None, inline_email: str | None
+) -> tuple[int | None, str]:
+    """Who is matched, as (id, email): a stored user by id (unknown is final), or by
+    the email of preferences sent inline (then possibly someone not stored: id None)."""
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise inngest.NonRetriableError(f"user {user_id} not found")
+        return user.id, user.email
+    email = str(inline_email).strip().lower()
+    user = session.scalars(select(User).where(User.email == email)).one_or_none()
+    return (None if user is None else user.id), email
 
 
 def match_with_fallback(
@@ -167,10 +173,13 @@ def match_with_fallback(
     embedder: EmbeddingProvider,
     llm: LLM | None,
 ) -> dict[str, Any]:
-    """The rule-based engine's best matches, then an LLM re-rank of the top ones
-    (any AI failure, or AI off, keeps the rule-based result). The profile is built
-    once and serves both."""
+    """Who is matched (`find_user`: a lookup too small for a step and a request of
+    its own), the rule-based engine's best matches, then an LLM re-rank of the top
+    ones (any AI failure, or AI off, keeps the rule-based result). The profile is
+    built once and serves both."""
     with session_scope() as session:
+        inline_email = None if user_id is not None else (inline_prefs or {})["email"]
+        user_id, email = find_user(session, user_id, inline_email)
         if user_id is not None:
             profile, embedding = service.user_profile(session, user_id, embedder)
         else:
@@ -191,7 +200,12 @@ def match_with_fallback(
     ranked, method = service.ai_rerank(
         results, profile, jobs, llm=llm, top_n=settings.ai_rerank_top_n
     )
-    return {"method": method, "results": [r.to_dict() for r in ranked]}
+    return {
+        "user_id": user_id,
+        "email": email,
+        "method": method,
+        "results": [r.to_dict() for r in ranked],
+    }
 
 
 def save_user_matches(email: str, results: list[dict[str, Any]]) -> int:
