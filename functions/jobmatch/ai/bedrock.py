@@ -1,11 +1,13 @@
-"""The Bedrock runtime client, built one way for the embedder and the LLM."""
+"""The Bedrock runtime client, built one way for the embedder and the LLM.
+
+boto3 is imported when the first client is built, not with this module: only the
+steps that call a model need it, and a cold start should not pay ~100 ms of
+botocore for a request that never does.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 
 def bedrock_runtime_client(
@@ -13,6 +15,9 @@ def bedrock_runtime_client(
 ) -> Any:
     """A bedrock-runtime client with hard connect/read timeouts: a step must finish
     inside its budget, so SDK retries are few (Inngest retries the step)."""
+    import boto3
+    from botocore.config import Config
+
     return boto3.client(
         "bedrock-runtime",
         region_name=region,
