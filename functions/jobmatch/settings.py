@@ -1,10 +1,13 @@
 """One settings model for the whole application.
 
 Locally every value comes from the environment or `.env`. In Lambda
-(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved once per container from
-Secrets Manager / SSM through Powertools parameters, which cache them, so a cold
-start pays for the lookup and warm invocations do not. Secret values are
-`SecretStr`: they never show in a repr, a log line or a traceback.
+(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved through Powertools
+parameters, which cache them: the app secret (Inngest keys, webhook secret) when
+the settings are first built, by the handler's first request, and the API-key
+hashes in SSM when a request first checks a key. A cold start pays for the
+lookups it needs, warm invocations for none, and the import for none (no network
+call in the init phase). Secret values are `SecretStr`: they never show in a repr,
+a log line or a traceback.
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ class Settings(BaseSettings):
     app_secret_id: str | None = None
 
     # Machine API keys: only SHA-256 hashes are held (comma-separated hex), read
-    # from SSM in Lambda (`api_key_hashes_param`). The keys live in Secrets Manager.
+    # from SSM in Lambda (`api_key_hashes_param`) by the first request that checks a
+    # key. The keys live in Secrets Manager.
     api_key_hashes: str = ""
     api_key_hashes_param: str | None = None
 
@@ -127,12 +131,21 @@ class Settings(BaseSettings):
         return not self.inngest_dev if self.inngest_dev is not None else self.in_lambda
 
     def api_key_hash_set(self) -> frozenset[str]:
-        """The accepted API key hashes, lower-case hex."""
-        return frozenset(h.strip().lower() for h in self.api_key_hashes.split(",") if h.strip())
+        """The accepted API key hashes, lower-case hex. In Lambda they come from SSM,
+        looked up when a request first checks a key (most cold starts serve Inngest,
+        which never does) and then cached by Powertools for SECRET_CACHE_SECONDS, so
+        a revoked key stops working within that on warm containers too."""
+        raw = self.api_key_hashes
+        if self.in_lambda and self.api_key_hashes_param:
+            from aws_lambda_powertools.utilities import parameters
+
+            raw = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
+        return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
-def _resolve_aws_secrets(settings: Settings) -> Settings:
-    """Fill secret fields from Secrets Manager / SSM (cached by Powertools)."""
+def _resolve_app_secret(settings: Settings) -> Settings:
+    """Fill the secret fields from the app secret in Secrets Manager (cached by
+    Powertools)."""
     from aws_lambda_powertools.utilities import parameters
 
     updates: dict[str, object] = {}
@@ -147,10 +160,6 @@ def _resolve_aws_secrets(settings: Settings) -> Settings:
         ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
-    if settings.api_key_hashes_param:
-        updates["api_key_hashes"] = parameters.get_parameter(
-            settings.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS
-        )
     return settings.model_copy(update=updates)
 
 
@@ -161,5 +170,5 @@ def get_settings() -> Settings:
     everything else is handed them through `Dependencies`."""
     settings = Settings()
     if settings.in_lambda:
-        settings = _resolve_aws_secrets(settings)
+        settings = _resolve_app_secret(settings)
     return settings

@@ -95,6 +95,21 @@ def test_lambda_settings_come_from_secrets_manager_and_ssm(
         assert "whsec-abc" not in text
 
 
+def test_the_api_key_hashes_are_read_from_ssm_only_when_a_key_is_checked(
+    in_lambda: None,
+) -> None:
+    # Most cold starts serve Inngest, which checks no API key: building the
+    # settings must not wait for SSM. Without the parameter they still build...
+    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/jobmatch/dev/api-key-sha256")
+    settings = get_settings()
+    assert settings.inngest_signing_key is not None
+    # ...and the first key check is what looks it up.
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    with pytest.raises(GetParameterError, match="ParameterNotFound"):
+        settings.api_key_hash_set()
+
+
 def test_secret_lookups_are_cached_per_container(in_lambda: None) -> None:
     first = get_settings()
     # Rotating the secret in AWS does not cost a lookup per invocation: the cached
