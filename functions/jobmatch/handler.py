@@ -1,13 +1,18 @@
 """The Lambda entry point: `jobmatch.handler.handler`.
 
-The settings (with their secrets), the `Dependencies`, the FastAPI app and the
-function registry are built here, at import: once per container, in Lambda's
-init phase (or once per published version with SnapStart: `jobmatch.snapstart`
-re-creates what a restored container must not share, then calls `rebuild`). The
-clients inside `Dependencies` are created on first use and the database engine on
-first query; all are then reused. This module is the edge: nothing below it reads
-settings for itself. Tests and local tools that want other settings or fakes call
-`jobmatch.app.build_handler` with their own `Dependencies`.
+Importing this module (Lambda's init phase) loads every module the app runs on:
+FastAPI, the routes, the workflows, the models. The app itself (the settings with
+their secrets, the `Dependencies`, the Inngest client and serve endpoint, the
+function registry) is built by the first request, once per container, and reused.
+The serve endpoint holds the signing key, so it cannot exist before the secret is
+read, and reading it at import would put a network call (and, with SnapStart, a
+secret in the snapshot) into the init. Building takes milliseconds once the
+modules are loaded; the secret lookup is what the first request adds, and it
+would have paid it at import before.
+
+This module is the edge: nothing below it reads settings for itself. Tests and
+local tools that want other settings or fakes call `jobmatch.app.build_handler`
+with their own `Dependencies`.
 """
 
 from __future__ import annotations
@@ -24,19 +29,22 @@ from jobmatch.app import LambdaHandler, build_handler  # noqa: E402
 from jobmatch.dependencies import Dependencies  # noqa: E402
 from jobmatch.settings import get_settings  # noqa: E402
 
-_handle: LambdaHandler = build_handler(Dependencies(get_settings()))
+_handle: LambdaHandler | None = None
 
 
-def rebuild() -> None:
-    """A new app on fresh settings (after a SnapStart restore): the settings hold
-    the secrets, and the Inngest client and serve endpoint copy the keys when built."""
+def reset() -> None:
+    """Forget the app: the next request builds it on fresh settings (after a
+    SnapStart restore, whose secrets may have rotated since the snapshot)."""
     global _handle
-    _handle = build_handler(Dependencies(get_settings()))
+    _handle = None
 
 
 def handler(event: dict[str, object], context: object) -> dict[str, object]:
     """Serve one API Gateway (HTTP API v2) event. Lambda looks this function up once,
-    at init, so it stays the same object and delegates to whatever `rebuild` made."""
+    at init, so it stays the same object and delegates to the app of this container."""
+    global _handle
+    if _handle is None:
+        _handle = build_handler(Dependencies(get_settings()))
     return _handle(event, context)
 
 
