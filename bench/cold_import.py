@@ -1,19 +1,25 @@
 """Cold import time of the Lambda handler next to a bare FastAPI + Mangum + inngest app.
 
-A Lambda cold start pays for `import jobmatch.handler` (settings and secrets, the
-Inngest client, the FastAPI app with every router and function, Powertools). The
-baseline is the least any app on this stack can pay: one FastAPI app serving one
-Inngest function through Mangum. Both are timed the same way in the same run:
-`import <module>` in a fresh interpreter, timed inside it with perf_counter
-(interpreter start-up excluded), N runs each, interleaved, after one discarded
-warm-up run each so bytecode caches are written. Medians are reported.
+A Lambda cold start pays for `import jobmatch.handler` (every module the app runs
+on, Powertools) and then for what its first request builds. The baseline is the
+least any app on this stack can pay: one FastAPI app serving one Inngest function
+through Mangum. Both are timed the same way in the same run: `import <module>` in
+a fresh interpreter, timed inside it with perf_counter (interpreter start-up
+excluded), then, in the same interpreter, the first request: GET /api/inngest,
+the serve endpoint every Inngest call goes to. N runs each, interleaved, after
+one discarded warm-up run each so bytecode caches are written. Medians are
+reported.
+
+The goal (<= 1.5x) is on the import. The second column keeps it honest: work
+moved out of the import into the first request shows up there, so only work no
+request needs (or only some requests need) is a saving.
 
 Both run with the environment the deployed function gets: the Api function's
 variables from template.yaml (resolved for `--env`, prod by default) plus those
 the Lambda runtime sets (AWS_LAMBDA_FUNCTION_NAME among them, so the app takes
 its Lambda paths). Secrets Manager and SSM are answered by a stand-in on
-127.0.0.1 (AWS_ENDPOINT_URL) that counts the calls: every call made at import is
-a network round trip a real cold start pays.
+127.0.0.1 (AWS_ENDPOINT_URL) that counts the calls: every call is a network round
+trip a real cold start pays, here almost free.
 
 Then one `python -X importtime` run of the handler, grouped by top-level package,
 shows where the time goes (own = sum of the package's modules' self times;
@@ -62,10 +68,55 @@ inngest.fast_api.serve(app, client, [noop], serve_path="/api/inngest")
 handler = Mangum(app, lifespan="off")
 """
 
-PROBE = (
-    "import time, importlib; t = time.perf_counter(); importlib.import_module({module!r}); "
-    "print(time.perf_counter() - t)"
-)
+# Import, then one request through the module's `handler`, as Lambda runs them.
+PROBE = """
+import importlib, json, sys, time
+class Context:
+    function_name = "jobmatch-bench-Api"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:Api"
+    aws_request_id = "bench"
+    log_group_name = "/aws/lambda/Api"
+    log_stream_name = "bench"
+event = json.loads(sys.argv[1])
+started = time.perf_counter()
+module = importlib.import_module({module!r})
+imported = time.perf_counter()
+response = module.handler(event, Context())
+served = time.perf_counter()
+# Unsigned, so cloud mode answers 401; either way the SDK's endpoint served it.
+assert response["headers"].get("x-inngest-sdk-handled") == "true", response
+print(imported - started, served - started)
+"""
+
+
+def first_request_event() -> dict[str, Any]:
+    """GET /api/inngest as API Gateway (HTTP API v2) delivers it."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/api/inngest",
+        "rawQueryString": "",
+        "headers": {"host": "api.example.com", "x-forwarded-proto": "https"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "api.example.com",
+            "http": {
+                "method": "GET",
+                "path": "/api/inngest",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "bench",
+            },
+            "requestId": "bench",
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 0,
+        },
+        "isBase64Encoded": False,
+    }
 
 
 class FakeAwsHandler(BaseHTTPRequestHandler):
@@ -113,17 +164,21 @@ def bench_env(extra_path: str, endpoint: str, deploy_env: str) -> dict[str, str]
     return env
 
 
-def time_import(module: str, env: dict[str, str], cwd: str) -> float:
-    """Seconds `import module` takes in a fresh interpreter."""
+def time_cold_start(module: str, env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Seconds of `import module`, and of the import plus the first request, in a
+    fresh interpreter."""
     out = subprocess.run(  # noqa: S603 - fixed interpreter and probe
-        [sys.executable, "-c", PROBE.format(module=module)],
+        [sys.executable, "-c", PROBE.format(module=module), json.dumps(first_request_event())],
         env=env,
         cwd=cwd,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    if out.returncode:
+        raise RuntimeError(f"{module} failed its cold start:\n{out.stderr[-2000:]}")
+    imported, served = out.stdout.strip().splitlines()[-1].split()
+    return float(imported), float(served)
 
 
 def importtime_rows(module: str, env: dict[str, str], cwd: str) -> list[list[str]]:
@@ -218,29 +273,39 @@ def main(argv: list[str] | None = None) -> None:
             "bare FastAPI + Mangum + inngest": ("bare_handler", tmp, env),
         }
         for module, cwd, subject_env in subjects.values():
-            time_import(module, subject_env, cwd)  # warm-up: write bytecode caches
+            time_cold_start(module, subject_env, cwd)  # warm-up: write bytecode caches
         FakeAwsHandler.calls.clear()
-        samples: dict[str, list[float]] = {label: [] for label in subjects}
+        samples: dict[str, list[tuple[float, float]]] = {label: [] for label in subjects}
         for _ in range(args.runs):
             for label, (module, cwd, subject_env) in subjects.items():
-                samples[label].append(time_import(module, subject_env, cwd))
+                samples[label].append(time_cold_start(module, subject_env, cwd))
         aws_calls = list(FakeAwsHandler.calls)
         packages, modules = import_breakdown("jobmatch.handler", env, str(ROOT), runs=3)
     server.shutdown()
 
-    ours = statistics.median(samples["jobmatch.handler"])
-    bare = statistics.median(samples["bare FastAPI + Mangum + inngest"])
+    def median_ms(label: str, column: int) -> float:
+        return statistics.median(sample[column] for sample in samples[label]) * 1000
+
+    ours, bare = "jobmatch.handler", "bare FastAPI + Mangum + inngest"
     print(
-        f"cold import with the template's Api environment ({args.env}), "
-        f"median of {args.runs} fresh interpreters (min in brackets):"
+        f"cold start with the template's Api environment ({args.env}), "
+        f"median of {args.runs} fresh interpreters (min in brackets), ms:"
     )
+    print(f"  {'':<33}{'import':>16}{'+ first GET /api/inngest':>28}")
     for label, times in samples.items():
-        print(f"  {label:<33}{statistics.median(times) * 1000:8.1f} ms [{min(times) * 1000:.1f}]")
-    verdict = "OK" if ours / bare <= GOAL_RATIO else "OVER"
-    print(f"  {'ratio':<33}{ours / bare:8.2f}x (goal <= {GOAL_RATIO}x: {verdict})")
-    per_import = len(aws_calls) / args.runs / 2  # two handler subjects
+        fastest = min(t[0] for t in times) * 1000
+        print(
+            f"  {label:<33}{median_ms(label, 0):8.1f} [{fastest:5.1f}]{median_ms(label, 1):20.1f}"
+        )
+    ratio, served_ratio = (median_ms(ours, c) / median_ms(bare, c) for c in (0, 1))
+    verdict = "OK" if ratio <= GOAL_RATIO else "OVER"
+    print(
+        f"  {'ratio':<33}{ratio:8.2f}x (goal <= {GOAL_RATIO}x: {verdict})"
+        f"{served_ratio:12.2f}x with the first request"
+    )
+    per_start = len(aws_calls) / args.runs / 2  # two handler subjects
     kinds = sorted({c.split(".")[-1] for c in aws_calls})
-    print(f"  AWS calls at import: {per_import:.0f} per cold start {kinds or ''}")
+    print(f"  AWS calls per cold start (import + first request): {per_start:.0f} {kinds or ''}")
     print(f"  -X importtime of jobmatch.handler (median of 3), top {args.top} packages:")
     print(f"    {'package':<28}{'own ms':>9}{'cumulative ms':>15}")
     ranked = sorted(packages.items(), key=lambda kv: kv[1][0], reverse=True)
