@@ -3,8 +3,9 @@
 60 roles with ~15 core skills each out of a 300-skill vocabulary, candidates
 preferring 1-3 roles (half by name, half by id), 85% matchable; embeddings come
 from the offline provider over each row's text (real vectors of related texts,
-not random ones), computed in bulk and loaded with COPY. Import it after the
-benchmark has set its environment (`use_local_environment`): it imports jobmatch.
+not random ones), computed in bulk and loaded with COPY. Importing it reads no
+environment (settings and the engine are read on first use), so a benchmark may
+import it before `use_local_environment` runs.
 """
 
 from __future__ import annotations
