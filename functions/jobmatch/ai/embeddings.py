@@ -159,7 +159,7 @@ def build_embedder(settings: Settings, dimension: int) -> EmbeddingProvider:
     if settings.ai_enabled:
         return BedrockTitanEmbeddings(
             settings.bedrock_embedding_model_id,
-            settings.aws_region,
+            settings.bedrock_region_name,
             dimension,
             settings.ai_timeout_seconds,
             settings.embedding_concurrency,

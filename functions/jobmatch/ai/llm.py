@@ -73,5 +73,5 @@ def build_llm(settings: Settings) -> LLM | None:
     if not settings.ai_enabled:
         return None
     return BedrockLLM(
-        settings.bedrock_llm_model_id, settings.aws_region, settings.ai_timeout_seconds
+        settings.bedrock_llm_model_id, settings.bedrock_region_name, settings.ai_timeout_seconds
     )
