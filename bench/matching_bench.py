@@ -53,6 +53,7 @@ from jobmatch.db.embedded import embedded_database_url  # noqa: E402
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job  # noqa: E402
 from jobmatch.db.models.matching import EMBEDDING_DIM  # noqa: E402
 from jobmatch.db.session import get_engine, session_scope  # noqa: E402
+from jobmatch.deadline import Deadline  # noqa: E402
 from jobmatch.matching import repository as repo  # noqa: E402
 from jobmatch.matching import service  # noqa: E402
 from jobmatch.matching.embedding_store import embed_jobs  # noqa: E402
@@ -438,7 +439,9 @@ def user_step_output() -> int:
         )
         s.flush()
         embedder = OfflineEmbeddings(EMBEDDING_DIM)
-        results = service.match_user(s, user.id, get_settings(), embedder, time_budget=10.0)
+        results = service.match_user(
+            s, user.id, get_settings(), embedder, deadline=Deadline.after(10.0)
+        )
         out = {"method": "rules", "results": [r.to_dict() for r in results]}
     return len(json.dumps(out))
 

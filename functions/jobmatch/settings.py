@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     tender_alert_max_items: int = 25
     tender_stuck_job_hours: int = 6
 
+    # ---------------------------------------------------------------- step deadlines
+    # Each step that does slow work (scoring, Bedrock, embeddings, a publisher's
+    # page) has one deadline of this many seconds from its start, which every call
+    # inside it respects (`jobmatch.deadline`): API Gateway cuts a call at 30 s.
+    step_budget_seconds: float = Field(default=20.0, gt=0, le=25)
+
     # ---------------------------------------------------------------- deployment
     # The defaults above suit a laptop: a publisher on 127.0.0.1, mail into the
     # outbox table, a sender at example.com. Deployed, each would run silently and

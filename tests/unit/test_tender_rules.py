@@ -14,6 +14,7 @@ import httpx
 import inngest
 import pytest
 
+from jobmatch.deadline import Deadline
 from jobmatch.events.tenders import TenderBackfillRequested, TenderSyncRequested
 from jobmatch.settings import get_settings
 from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
@@ -441,6 +442,19 @@ def test_retries_stop_at_the_attempt_limit_and_the_page_budget() -> None:
     with pytest.raises(PublisherUnavailableError):
         client(slow, sleeps).fetch_page(FROM, TO, None)
     assert sleeps == []  # would overrun the step budget: fail now, Inngest retries later
+
+
+def test_the_step_deadline_ends_retries_and_bounds_each_request() -> None:
+    # 1.5 s left in the step: the page budget (15 s) and the attempt limit (4) would
+    # allow three backoffs; the step's deadline allows one (0.5 s, then 1 s is too
+    # long), and no request may wait longer than what is left.
+    sleeps: list[float] = []
+    script = Script(*[httpx.Response(503)] * 4)
+    c = client(script, sleeps)
+    with pytest.raises(PublisherUnavailableError, match="2 attempts"):
+        c.fetch_page(FROM, TO, None, Deadline.after(1.5, c._clock))
+    assert len(sleeps) == 1
+    assert [r.extensions["timeout"]["read"] for r in script.requests] == [1.5, 1.5 - sleeps[0]]
 
 
 def test_4xx_and_non_packages_are_rejected_without_retry() -> None:

@@ -16,10 +16,11 @@ from typing import Any
 import inngest
 from sqlalchemy import select
 
-from jobmatch.ai.embeddings import EmbeddingProvider
+from jobmatch.ai.embeddings import DeadlineBoundEmbeddings, EmbeddingProvider
 from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Job, User
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.approval import tenant_candidate
@@ -29,8 +30,16 @@ from jobmatch.matching.repository import JobChunk
 from jobmatch.matching.scoring import MatchResult
 from jobmatch.settings import Settings
 
-# The rule-based part of match-with-fallback; the LLM re-rank has its own timeout.
-MATCH_TIME_BUDGET_SECONDS = 10.0
+# match-with-fallback: rule-based scoring gets at most this share of the step's
+# budget; the LLM re-rank gets what is left, less a margin to return the result.
+RULES_SHARE = 0.5
+RESULT_MARGIN_SECONDS = 0.5
+
+
+def bound(embedder: EmbeddingProvider, step_budget: float) -> EmbeddingProvider:
+    """`embedder` held to a deadline `step_budget` seconds from now (a step's start)."""
+    return DeadlineBoundEmbeddings(embedder, Deadline.after(step_budget))
+
 
 # ---------------------------------------------------------------- jobs -> candidates
 
@@ -51,8 +60,9 @@ def job_overview(job_ids: list[int]) -> dict[str, Any]:
     }
 
 
-def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider) -> int:
+def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider, step_budget: float) -> int:
     """Embed those of the jobs that have no embedding yet; how many were embedded."""
+    embedder = bound(embedder, step_budget)
     with session_scope() as session:
         return embed_jobs(session, job_ids, embedder)
 
@@ -95,10 +105,15 @@ def validate_candidate(candidate_id: int, tenant_id: int) -> dict[str, Any]:
 
 
 def ensure_candidate_embedding(
-    candidate_id: int, tenant_id: int, reembed: bool, embedder: EmbeddingProvider
+    candidate_id: int,
+    tenant_id: int,
+    reembed: bool,
+    embedder: EmbeddingProvider,
+    step_budget: float,
 ) -> dict[str, bool]:
     """Resolve the candidate's preferred roles and give it an embedding (a new one
     when `reembed`, after a profile update)."""
+    embedder = bound(embedder, step_budget)
     with session_scope() as session:
         c = tenant_candidate(session, candidate_id, tenant_id)
         c.preferred_role_ids = repo.resolve_preferred_roles(session, c.preferred_roles or [])
@@ -124,8 +139,11 @@ def promote_approved(candidate_id: int, tenant_id: int) -> dict[str, str]:
 # ---------------------------------------------------------------- embeddings
 
 
-def regenerate_job_embedding(job_id: int, embedder: EmbeddingProvider) -> dict[str, bool]:
+def regenerate_job_embedding(
+    job_id: int, embedder: EmbeddingProvider, step_budget: float
+) -> dict[str, bool]:
     """A new embedding for a job whose content changed; an unknown job is final."""
+    embedder = bound(embedder, step_budget)
     with session_scope() as session:
         if session.get(Job, job_id) is None:
             raise inngest.NonRetriableError(f"job {job_id} not found")
@@ -134,8 +152,11 @@ def regenerate_job_embedding(job_id: int, embedder: EmbeddingProvider) -> dict[s
         }
 
 
-def backfill_batch(entity_type: EntityType, batch_size: int, embedder: EmbeddingProvider) -> int:
+def backfill_batch(
+    entity_type: EntityType, batch_size: int, embedder: EmbeddingProvider, step_budget: float
+) -> int:
     """Embed up to `batch_size` rows lacking one; how many were embedded."""
+    embedder = bound(embedder, step_budget)
     with session_scope() as session:
         return backfill(session, entity_type, batch_size, embedder)
 
@@ -168,8 +189,11 @@ def match_with_fallback(
     llm: LLM | None,
 ) -> dict[str, Any]:
     """The rule-based engine's best matches, then an LLM re-rank of the top ones
-    (any AI failure, or AI off, keeps the rule-based result). The profile is built
-    once and serves both."""
+    (any AI failure, AI off, or no time left keeps the rule-based result). The
+    profile is built once and serves both. One deadline for the whole step: the
+    profile's embedding and the scoring get part of it, the LLM what is left."""
+    deadline = Deadline.after(settings.step_budget_seconds)
+    embedder = DeadlineBoundEmbeddings(embedder, deadline)
     with session_scope() as session:
         if user_id is not None:
             profile, embedding = service.user_profile(session, user_id, embedder)
@@ -183,13 +207,18 @@ def match_with_fallback(
             embedding,
             settings,
             job_hashes=job_hashes,
-            time_budget=MATCH_TIME_BUDGET_SECONDS,
+            deadline=deadline.part(settings.step_budget_seconds * RULES_SHARE),
         )
         jobs = repo.load_jobs(session, [r.job_id for r in results])
     # The LLM call happens with the connection back in the pool: a slow model
     # must not hold one of RDS Proxy's connections for its whole timeout.
     ranked, method = service.ai_rerank(
-        results, profile, jobs, llm=llm, top_n=settings.ai_rerank_top_n
+        results,
+        profile,
+        jobs,
+        llm=llm,
+        top_n=settings.ai_rerank_top_n,
+        deadline=deadline.part(keep=RESULT_MARGIN_SECONDS),
     )
     return {"method": method, "results": [r.to_dict() for r in ranked]}
 

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Tender
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
 from jobmatch.mail import Mailer
 from jobmatch.settings import Settings
 from jobmatch.tenders import alerts, job_logs, repository
@@ -71,10 +72,12 @@ def fetch_page(
     settings: Settings,
 ) -> dict[str, Any]:
     """Fetch page number `page`, compile it into `tenders`, record it on the job log;
-    the page's counts (as the log has them) and where the next page is."""
+    the page's counts (as the log has them) and where the next page is. The fetch,
+    retries included, ends by the step's deadline, leaving the rest for the save."""
+    deadline = Deadline.after(settings.step_budget_seconds)
     with OCDSClient(settings) as client:  # the HTTP work happens before any connection is taken
         got = client.fetch_page(
-            datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref
+            datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref, deadline
         )
     rows = compile_page(got.releases)
     seen = {

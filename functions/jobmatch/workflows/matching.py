@@ -59,6 +59,7 @@ def ensure_job_embeddings(ctx: inngest.ContextSync, deps: Dependencies, job_ids:
             steps.embed_missing_jobs,
             part,
             deps.embedder,
+            deps.settings.step_budget_seconds,
         )
     return generated
 
@@ -127,6 +128,7 @@ def candidate_steps(
         tenant_id,
         reembed,
         deps.embedder,
+        deps.settings.step_budget_seconds,
     )
     counts = ctx.step.run(
         "generate-matches", steps.match_one_candidate, candidate_id, tenant_id, deps.settings
@@ -231,7 +233,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         if not event.content_changed:
             return {"job_id": event.job_id, "skipped": True, "reason": "No content fields changed"}
         result = ctx.step.run(
-            "regenerate-embedding", steps.regenerate_job_embedding, event.job_id, deps.embedder
+            "regenerate-embedding",
+            steps.regenerate_job_embedding,
+            event.job_id,
+            deps.embedder,
+            settings.step_budget_seconds,
         )
         totals = run_job_matching(ctx, deps, [event.job_id])
         return {"job_id": event.job_id, "changed_fields": event.changed_fields} | result | totals
@@ -254,6 +260,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 event.entity_type,
                 batch,
                 deps.embedder,
+                settings.step_budget_seconds,
             )
             processed += done
             more = done == batch
