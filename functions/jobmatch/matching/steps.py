@@ -1,7 +1,9 @@
 """The bodies of the matching functions' steps: plain functions, JSON in, small JSON out.
 
-Each opens its own session (`session_scope`) and closes it before returning, so no
-connection is held between steps, and each is safe to run twice: upserts on
+Each is a `step_body` (a `PermanentError`, such as a user or candidate that is not
+there, ends the run without retries), opens its own session (`session_scope`) and
+closes it before returning, so no connection is held between steps, and each is
+safe to run twice: upserts on
 natural keys, "embed if missing", stale matches removed in the same transaction
 that writes the fresh ones. Outputs are counts and ids (the user matching step's
 results are capped by `user_match_limit`): Inngest sends every memoized output
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import inngest
 from sqlalchemy import select
 
 from jobmatch.ai.embeddings import DeadlineBoundEmbeddings, EmbeddingProvider
@@ -21,11 +22,12 @@ from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Job, User
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
+from jobmatch.failures import step_body
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.approval import tenant_candidate
 from jobmatch.matching.embedding_store import EntityType, backfill, embed_candidate, embed_jobs
-from jobmatch.matching.errors import CandidateNotFoundError
+from jobmatch.matching.errors import JobNotFoundError, UserNotFoundError
 from jobmatch.matching.repository import JobChunk
 from jobmatch.matching.scoring import MatchResult
 from jobmatch.settings import Settings
@@ -44,6 +46,7 @@ def bound(embedder: EmbeddingProvider, step_budget: float) -> EmbeddingProvider:
 # ---------------------------------------------------------------- jobs -> candidates
 
 
+@step_body
 def job_overview(job_ids: list[int]) -> dict[str, Any]:
     """How many of the jobs exist, their roles, and how many lack an embedding."""
     with session_scope() as session:
@@ -60,6 +63,7 @@ def job_overview(job_ids: list[int]) -> dict[str, Any]:
     }
 
 
+@step_body
 def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider, step_budget: float) -> int:
     """Embed those of the jobs that have no embedding yet; how many were embedded."""
     embedder = bound(embedder, step_budget)
@@ -67,6 +71,7 @@ def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider, step_bud
         return embed_jobs(session, job_ids, embedder)
 
 
+@step_body
 def plan_matching(job_ids: list[int], tenant_id: int | None, pair_budget: int) -> dict[str, Any]:
     """The chunks (JSON) matching these jobs takes, and how many candidates qualify."""
     with session_scope() as session:
@@ -82,6 +87,7 @@ def plan_matching(job_ids: list[int], tenant_id: int | None, pair_budget: int) -
     return {"candidates_found": found, "chunks": [c.to_dict() for c in chunks]}
 
 
+@step_body
 def match_chunk(chunk: dict[str, Any], tenant_id: int | None, upsert_batch: int) -> dict[str, int]:
     """Score one planned chunk and store its matches (counts)."""
     with session_scope() as session:
@@ -93,17 +99,16 @@ def match_chunk(chunk: dict[str, Any], tenant_id: int | None, upsert_batch: int)
 # ---------------------------------------------------------------- one candidate
 
 
+@step_body
 def validate_candidate(candidate_id: int, tenant_id: int) -> dict[str, Any]:
     """The tenant's candidate (id, name, status); another tenant's is not found, which
     no retry can change."""
     with session_scope() as session:
-        try:
-            c = tenant_candidate(session, candidate_id, tenant_id)
-        except CandidateNotFoundError as exc:
-            raise inngest.NonRetriableError(str(exc)) from exc
+        c = tenant_candidate(session, candidate_id, tenant_id)
         return {"id": c.id, "name": f"{c.first_name} {c.last_name}", "status": c.status}
 
 
+@step_body
 def ensure_candidate_embedding(
     candidate_id: int,
     tenant_id: int,
@@ -120,12 +125,14 @@ def ensure_candidate_embedding(
         return {"generated": embed_candidate(session, c, embedder, force=reembed)}
 
 
+@step_body
 def match_one_candidate(candidate_id: int, tenant_id: int, settings: Settings) -> dict[str, int]:
     """Recompute one candidate's matches (counts)."""
     with session_scope() as session:
         return service.match_candidate(session, candidate_id, tenant_id, settings)
 
 
+@step_body
 def promote_approved(candidate_id: int, tenant_id: int) -> dict[str, str]:
     """approved -> ready_for_assignment; any other status is left as it is, so a
     re-run never moves a candidate back (e.g. from assigned)."""
@@ -139,6 +146,7 @@ def promote_approved(candidate_id: int, tenant_id: int) -> dict[str, str]:
 # ---------------------------------------------------------------- embeddings
 
 
+@step_body
 def regenerate_job_embedding(
     job_id: int, embedder: EmbeddingProvider, step_budget: float
 ) -> dict[str, bool]:
@@ -146,12 +154,13 @@ def regenerate_job_embedding(
     embedder = bound(embedder, step_budget)
     with session_scope() as session:
         if session.get(Job, job_id) is None:
-            raise inngest.NonRetriableError(f"job {job_id} not found")
+            raise JobNotFoundError(f"job {job_id} not found")
         return {
             "embedding_updated": embed_jobs(session, [job_id], embedder, only_missing=False) == 1
         }
 
 
+@step_body
 def backfill_batch(
     entity_type: EntityType, batch_size: int, embedder: EmbeddingProvider, step_budget: float
 ) -> int:
@@ -164,6 +173,7 @@ def backfill_batch(
 # ---------------------------------------------------------------- free-signup users
 
 
+@step_body
 def initialize_user(user_id: int | None, inline_email: str | None, jobs: int) -> dict[str, Any]:
     """Who is matched: a stored user by id (unknown is final), or by the email of
     preferences sent inline (then possibly someone not stored: `user_id` None)."""
@@ -171,7 +181,7 @@ def initialize_user(user_id: int | None, inline_email: str | None, jobs: int) ->
         if user_id is not None:
             user = session.get(User, user_id)
             if user is None:
-                raise inngest.NonRetriableError(f"user {user_id} not found")
+                raise UserNotFoundError(f"user {user_id} not found")
         else:
             email = str(inline_email).strip().lower()
             user = session.scalars(select(User).where(User.email == email)).one_or_none()
@@ -180,6 +190,7 @@ def initialize_user(user_id: int | None, inline_email: str | None, jobs: int) ->
         return {"user_id": user.id, "email": user.email, "jobs": jobs}
 
 
+@step_body
 def match_with_fallback(
     user_id: int | None,
     inline_prefs: dict[str, Any] | None,
@@ -223,6 +234,7 @@ def match_with_fallback(
     return {"method": method, "results": [r.to_dict() for r in ranked]}
 
 
+@step_body
 def save_user_matches(email: str, results: list[dict[str, Any]]) -> int:
     """Upsert a user's matches (on user_email, job_hash); how many were written."""
     with session_scope() as session:
@@ -231,6 +243,7 @@ def save_user_matches(email: str, results: list[dict[str, Any]]) -> int:
         )
 
 
+@step_body
 def load_users(user_ids: list[int]) -> list[list[Any]]:
     """[id, is_premium] of those of the users that exist, by id."""
     with session_scope() as session:

@@ -36,11 +36,12 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from jobmatch.deadline import Deadline
+from jobmatch.failures import PermanentError
 from jobmatch.observability import logger
 from jobmatch.settings import Settings
 from jobmatch.tenders.releases import ParsedReleases, Release, parse_releases
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 PAGE_COUNT_KEYS = ("totalPages", "pageCount", "TotalPages", "PageCount")
 
 # A page reference: a page number (page style) or the URL of the next page (links style).
@@ -51,9 +52,9 @@ class PublisherUnavailableError(Exception):
     """The publisher kept failing for the whole page budget: retry the step later."""
 
 
-class PublisherRejectedError(Exception):
-    """The publisher answered 4xx (not 429) or something that is not a release package:
-    retrying the same request cannot help."""
+class PublisherRejectedError(PermanentError):
+    """The publisher answered 4xx (not 408 or 429) or something that is not a release
+    package: retrying the same request cannot help."""
 
 
 @dataclass(frozen=True)

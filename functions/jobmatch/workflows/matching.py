@@ -292,7 +292,8 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         user_email + job_hash), then announce `matching/completed`."""
         event = PerformMatching.parse(ctx.event.data)
         hashes = event.wanted_hashes
-        inline_email = None if event.user_id is not None else (event.user_prefs or {})["email"]
+        prefs = event.user_prefs.model_dump() if event.user_prefs is not None else None
+        inline_email = None if event.user_id is not None or prefs is None else prefs["email"]
         init = ctx.step.run(
             "initialize", steps.initialize_user, event.user_id, inline_email, len(hashes)
         )
@@ -300,7 +301,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             "match-with-fallback",
             steps.match_with_fallback,
             init["user_id"],
-            event.user_prefs,
+            prefs,
             hashes,
             settings,
             deps.embedder,
