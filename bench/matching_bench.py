@@ -32,34 +32,23 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
+from jobmatch.ai.embeddings import OfflineEmbeddings, candidate_embedding_text, cosine
+from jobmatch.db import migrate
+from jobmatch.db.embedded import embedded_database_url
+from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserPreferences
+from jobmatch.db.models.matching import EMBEDDING_DIM
+from jobmatch.db.session import get_engine, session_scope
+from jobmatch.deadline import Deadline
+from jobmatch.matching import repository as repo
+from jobmatch.matching import service
+from jobmatch.matching.embedding_store import embed_jobs
+from jobmatch.matching.scoring import score, stored_fields
+from jobmatch.settings import get_settings
 from jobmatch_devkit.localenv import use_local_environment
 
-use_local_environment(
-    env="test",
-    db_name="jobmatch_bench",
-    signing_key=None,
-    event_key="bench-event-key",
-    extra={"POWERTOOLS_LOG_LEVEL": "WARNING"},
-)
-
-# After the environment: Powertools reads its part when jobmatch is imported.
-from jobmatch.ai.embeddings import (  # noqa: E402
-    OfflineEmbeddings,
-    candidate_embedding_text,
-    cosine,
-)
-from jobmatch.db import migrate  # noqa: E402
-from jobmatch.db.embedded import embedded_database_url  # noqa: E402
-from jobmatch.db.models import Candidate, CandidateJobMatch, Job  # noqa: E402
-from jobmatch.db.models.matching import EMBEDDING_DIM  # noqa: E402
-from jobmatch.db.session import get_engine, session_scope  # noqa: E402
-from jobmatch.deadline import Deadline  # noqa: E402
-from jobmatch.matching import repository as repo  # noqa: E402
-from jobmatch.matching import service  # noqa: E402
-from jobmatch.matching.embedding_store import embed_jobs  # noqa: E402
-from jobmatch.matching.scoring import score, stored_fields  # noqa: E402
-from jobmatch.settings import get_settings  # noqa: E402
-
+# None of these modules reads the environment when imported (settings and the
+# engine are read on first use; none creates a Powertools logger), so `main()`
+# can set it before anything runs.
 BUDGET_SECONDS = 20.0
 ROLE_WORDS = [
     "backend engineer",
@@ -412,8 +401,6 @@ def per_pair_loop(job_ids: list[int], sample: int) -> dict[str, float]:
 
 def user_step_output() -> int:
     """Bytes of `match-with-fallback`'s output for a user with broad preferences."""
-    from jobmatch.db.models import User, UserPreferences
-
     with session_scope() as s:
         user = User(email="bench@bench.test")
         s.add(user)
@@ -454,6 +441,13 @@ def main() -> None:
         "--sample", type=int, default=20, help="candidates timed in the per-pair loop"
     )
     args = parser.parse_args()
+    use_local_environment(
+        env="test",
+        db_name="jobmatch_bench",
+        signing_key=None,
+        event_key="bench-event-key",
+        extra={"POWERTOOLS_LOG_LEVEL": "WARNING"},
+    )
     settings = get_settings()
 
     t0 = time.perf_counter()

@@ -17,6 +17,7 @@ from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
+from jobmatch.matching.embedding_store import preferences_dict
 from jobmatch.matching.scoring import MatchResult
 from jobmatch.settings import Settings
 from tests import matching_data as make
@@ -34,7 +35,7 @@ def rule_results(db: None, settings: Settings) -> tuple[list[MatchResult], Any, 
         results = service.match_user(s, user.id, settings, make.EMBEDDER)
         prefs = s.get(UserPreferences, user.id)
         assert prefs is not None
-        profile = service.preferences_profile(s, user.id, service.preferences_dict(prefs))
+        profile = service.preferences_profile(s, user.id, preferences_dict(prefs))
         jobs = repo.load_jobs(s, [r.job_id for r in results])
     assert len(results) == 3
     return results, profile, jobs

@@ -10,13 +10,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch
+from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch, UserPreferences
 from jobmatch.db.session import session_scope
 from jobmatch.matching import match_reads, service
-from jobmatch.matching.embedding_store import backfill, embed_jobs
+from jobmatch.matching.embedding_store import (
+    backfill,
+    embed_jobs,
+    embed_preferences,
+    preferences_vector,
+)
 from jobmatch.matching.errors import CandidateNotFoundError
 from jobmatch.matching.repository import resolve_preferred_roles, upsert_candidate_matches
 from jobmatch.matching.scoring import stored_fields
+from jobmatch.matching.signup import SignupInput, upsert_signup
 from jobmatch.settings import get_settings
 from tests import matching_data as make
 from tests.matching_data import EMBEDDER
@@ -247,3 +253,31 @@ def test_backfill_embeds_in_bounded_batches(db: None) -> None:
         assert backfill(s, "jobs", 10, EMBEDDER) == 0
         embedded = s.scalar(select(func.count()).where(Job.id.in_(ids), Job.embedding.is_not(None)))
     assert embedded == 5
+
+
+def test_preferences_embed_alike_signed_up_stored_or_inline(db: None) -> None:
+    """A signup, a stored row that lacks its vector and preferences an event carries
+    inline are matched against the same job vectors, so they must embed alike."""
+    wish: dict[str, Any] = {
+        "roles": ["Sr. Backend Dev"],
+        "skills": ["python", "sql"],
+        "locations": ["Berlin"],
+        "countries": ["DE"],
+        "remote_ok": True,
+        "salary_min": 60_000,
+        "experience_years": 5,
+    }
+    inline = preferences_vector(wish, EMBEDDER)
+    with session_scope() as s:
+        user = upsert_signup(s, SignupInput(email="ann@example.com", name=None, **wish), EMBEDDER)
+        row = s.get(UserPreferences, user.id)
+        assert row is not None
+        signed_up = list(row.embedding)
+        row.embedding = None
+        embed_preferences(s, row, EMBEDDER)
+        stored = list(row.embedding)
+    assert signed_up == pytest.approx(inline, abs=1e-6)
+    assert stored == pytest.approx(inline, abs=1e-6)
+    assert preferences_vector({**wish, "skills": ["triage"]}, EMBEDDER) != pytest.approx(
+        inline, abs=1e-6
+    )

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,7 +23,7 @@ from jobmatch.deadline import Deadline
 from jobmatch.settings import Settings
 
 if TYPE_CHECKING:
-    from jobmatch.db.models.matching import Candidate, Job, UserPreferences
+    from jobmatch.db.models.matching import Candidate, Job
 
 TITAN_V2_DIMENSIONS = (256, 512, 1024)
 # Titan v2 takes up to 8,192 tokens / 50,000 characters; job ads rarely need more
@@ -240,13 +240,14 @@ def candidate_embedding_text(candidate: Candidate) -> str:
     )
 
 
-def preferences_embedding_text(preferences: UserPreferences) -> str:
-    """What a free-signup user is looking for."""
+def preferences_embedding_text(preferences: Mapping[str, Any]) -> str:
+    """What a free-signup user is looking for. Preferences come as the mapping an
+    event's inline `userPrefs` carries, because that is the one form all their
+    sources share: a stored row, a signup not yet written, an inline event."""
+    experience = preferences.get("experience_years")
     return _join(
-        _listed("Roles", preferences.roles or []),
-        _listed("Skills", preferences.skills or []),
-        _listed("Locations", preferences.locations or []),
-        f"{preferences.experience_years} years experience"
-        if preferences.experience_years is not None
-        else "",
+        _listed("Roles", preferences.get("roles") or []),
+        _listed("Skills", preferences.get("skills") or []),
+        _listed("Locations", preferences.get("locations") or []),
+        f"{experience} years experience" if experience is not None else "",
     )

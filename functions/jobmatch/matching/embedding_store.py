@@ -9,7 +9,7 @@ provider of the container.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -66,9 +66,24 @@ def embed_candidate(
     return True
 
 
-def preferences_vector(preferences: UserPreferences, embedder: EmbeddingProvider) -> list[float]:
-    """The one way a user's preferences become a vector, whether the row is stored,
-    about to be (signup), or never will be (preferences sent inline in an event)."""
+def preferences_dict(preferences: UserPreferences) -> dict[str, Any]:
+    """A preferences row in the shape of an event's inline `userPrefs`: what the
+    embedding text and the scoring profile (`service.preferences_profile`) read."""
+    return {
+        "roles": list(preferences.roles or []),
+        "skills": list(preferences.skills or []),
+        "locations": list(preferences.locations or []),
+        "countries": list(preferences.countries or []),
+        "remote_ok": preferences.remote_ok,
+        "salary_min": preferences.salary_min,
+        "experience_years": preferences.experience_years,
+    }
+
+
+def preferences_vector(preferences: Mapping[str, Any], embedder: EmbeddingProvider) -> list[float]:
+    """The one way a user's preferences become a vector, whether they are stored
+    (`embed_preferences`), about to be (signup) or never will be (preferences an
+    event carried inline), so all three compare alike against the jobs."""
     [vector] = embedder.embed([preferences_embedding_text(preferences)])
     return vector
 
@@ -79,7 +94,7 @@ def embed_preferences(
     """Give a stored user's preferences an embedding if they have none."""
     if preferences.embedding is not None:
         return False
-    preferences.embedding = preferences_vector(preferences, embedder)
+    preferences.embedding = preferences_vector(preferences_dict(preferences), embedder)
     session.flush()
     return True
 

@@ -25,7 +25,7 @@ from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.deadline import Deadline
 from jobmatch.matching import repository as repo
 from jobmatch.matching.approval import tenant_candidate
-from jobmatch.matching.embedding_store import embed_preferences, preferences_vector
+from jobmatch.matching.embedding_store import embed_preferences, preferences_dict
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.repository import JobChunk
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch
@@ -167,20 +167,6 @@ def match_candidate(
 # ---------------------------------------------------------------- free-signup users
 
 
-def preferences_dict(prefs: UserPreferences) -> dict[str, Any]:
-    """A preferences row as a dict, in the shape of an event's inline `userPrefs`
-    (what `preferences_profile` reads)."""
-    return {
-        "roles": list(prefs.roles or []),
-        "skills": list(prefs.skills or []),
-        "locations": list(prefs.locations or []),
-        "countries": list(prefs.countries or []),
-        "remote_ok": prefs.remote_ok,
-        "salary_min": prefs.salary_min,
-        "experience_years": prefs.experience_years,
-    }
-
-
 def preferences_profile(
     session: Session, profile_id: int | None, prefs: Mapping[str, Any]
 ) -> ProfileFeatures:
@@ -280,20 +266,6 @@ def match_user(
         limit=limit,
         deadline=deadline,
     )
-
-
-def inline_preferences_embedding(
-    prefs: Mapping[str, Any], embedder: EmbeddingProvider
-) -> list[float]:
-    """Embedding of preferences an event carried inline (never stored: no row to
-    hold it), computed exactly as a stored user's."""
-    row = UserPreferences(
-        roles=list(prefs.get("roles") or []),
-        skills=list(prefs.get("skills") or []),
-        locations=list(prefs.get("locations") or []),
-        experience_years=prefs.get("experience_years"),
-    )
-    return preferences_vector(row, embedder)
 
 
 def save_user_matches(session: Session, user_email: str, results: Sequence[MatchResult]) -> int:

@@ -57,16 +57,16 @@ def upsert_signup(
 
     The embedding is computed first: the session takes its connection only at
     the first statement, so a slow embedding call holds no database connection."""
-    preferences = UserPreferences(
-        roles=signup.roles,
-        skills=signup.skills,
-        locations=signup.locations,
-        countries=signup.countries,
-        remote_ok=signup.remote_ok,
-        salary_min=signup.salary_min,
-        experience_years=signup.experience_years,
-    )
-    preferences.embedding = preferences_vector(preferences, embedder)
+    preferences: dict[str, Any] = {
+        "roles": signup.roles,
+        "skills": signup.skills,
+        "locations": signup.locations,
+        "countries": signup.countries,
+        "remote_ok": signup.remote_ok,
+        "salary_min": signup.salary_min,
+        "experience_years": signup.experience_years,
+    }
+    values = {**preferences, "embedding": preferences_vector(preferences, embedder)}
     user_values = {"name": signup.name, "webhook_url": signup.webhook_url}
     # `xmax = 0` is true only for a row this statement inserted (not updated).
     row: Any = session.execute(
@@ -75,16 +75,6 @@ def upsert_signup(
         .on_conflict_do_update(index_elements=["email"], set_=user_values)
         .returning(User.id, User.is_premium, literal_column("(xmax = 0)").label("created"))
     ).one()
-    values = {
-        "roles": preferences.roles,
-        "skills": preferences.skills,
-        "locations": preferences.locations,
-        "countries": preferences.countries,
-        "remote_ok": preferences.remote_ok,
-        "salary_min": preferences.salary_min,
-        "experience_years": preferences.experience_years,
-        "embedding": preferences.embedding,
-    }
     session.execute(
         insert(UserPreferences)
         .values(user_id=row.id, **values)

@@ -26,7 +26,13 @@ from jobmatch.failures import step_body
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.approval import tenant_candidate
-from jobmatch.matching.embedding_store import EntityType, backfill, embed_candidate, embed_jobs
+from jobmatch.matching.embedding_store import (
+    EntityType,
+    backfill,
+    embed_candidate,
+    embed_jobs,
+    preferences_vector,
+)
 from jobmatch.matching.errors import JobNotFoundError, UserNotFoundError
 from jobmatch.matching.repository import JobChunk
 from jobmatch.matching.scoring import MatchResult
@@ -211,7 +217,7 @@ def match_with_fallback(
         else:
             prefs = inline_prefs or {}
             profile = service.preferences_profile(session, None, prefs)
-            embedding = service.inline_preferences_embedding(prefs, embedder)
+            embedding = preferences_vector(prefs, embedder)
         results = service.match_profile(
             session,
             profile,
