@@ -35,6 +35,7 @@ from jobmatch.ai.embeddings import OfflineEmbeddings, cosine
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import get_engine, session_scope
+from jobmatch.deadline import Deadline
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.embedding_store import embed_jobs
@@ -188,7 +189,9 @@ def user_step_output() -> int:
         )
         s.flush()
         embedder = OfflineEmbeddings(EMBEDDING_DIM)
-        results = service.match_user(s, user.id, get_settings(), embedder, time_budget=10.0)
+        results = service.match_user(
+            s, user.id, get_settings(), embedder, deadline=Deadline.after(10.0)
+        )
         out = {"method": "rules", "results": [r.to_dict() for r in results]}
     return len(json.dumps(out))
 

@@ -13,6 +13,11 @@ would have paid it at import before.
 This module is the edge: nothing below it reads settings for itself. Tests and
 local tools that want other settings or fakes call `jobmatch.app.build_handler`
 with their own `Dependencies`.
+
+A deployment that lacks a setting only it can give still fails at init: the
+import validates the settings from the environment (no network), and one error
+names every missing setting; it is logged as a structured line too, so it can be
+found by its `missing_settings` key and not only in the runtime's report.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ gc.disable()
 from jobmatch import snapstart  # noqa: E402, F401 - registers the SnapStart runtime hooks
 from jobmatch.app import LambdaHandler, build_handler  # noqa: E402
 from jobmatch.dependencies import Dependencies  # noqa: E402
-from jobmatch.settings import get_settings  # noqa: E402
+from jobmatch.observability import logger  # noqa: E402
+from jobmatch.settings import MissingSettingsError, Settings, get_settings  # noqa: E402
+
+try:
+    Settings()  # what only a deployment can give is checked here, at init
+except MissingSettingsError as exc:
+    logger.critical(str(exc), extra={"missing_settings": exc.missing})
+    raise
 
 _handle: LambdaHandler | None = None
 

@@ -15,12 +15,29 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_CACHE_SECONDS = 300
+
+
+class MissingSettingsError(RuntimeError):
+    """A Lambda container started without settings only a deployment can give.
+
+    Not a ValueError on purpose: pydantic would wrap that in a ValidationError whose
+    text repeats the whole input; this one says only which names are missing."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            f"jobmatch cannot start in Lambda: no value for {', '.join(missing)}. "
+            "These settings differ per deployment and have no default in Lambda: give "
+            "them as template parameters per environment (samconfig.toml). DATABASE_URL "
+            "may replace DB_HOST and DB_SECRET_ARN; API_KEY_HASHES may replace "
+            "API_KEY_HASHES_PARAM."
+        )
 
 
 class Settings(BaseSettings):
@@ -120,6 +137,72 @@ class Settings(BaseSettings):
     tender_alert_max_items: int = 25
     tender_stuck_job_hours: int = 6
 
+    # ---------------------------------------------------------------- step deadlines
+    # Each step that does slow work (scoring, Bedrock, embeddings, a publisher's
+    # page) has one deadline of this many seconds from its start, which every call
+    # inside it respects (`jobmatch.deadline`): API Gateway cuts a call at 30 s.
+    step_budget_seconds: float = Field(default=20.0, gt=0, le=25)
+
+    # ---------------------------------------------------------------- deployment
+    # The defaults above suit a laptop: a publisher on 127.0.0.1, mail into the
+    # outbox table, a sender at example.com. Deployed, each would run silently and
+    # do the wrong thing, so in Lambda the settings `deployment_settings` names must
+    # be given (`_deployment_settings_given`). `component` says which Lambda this is:
+    # the Migrate function needs the database and nothing else.
+    component: Literal["api", "migrate"] = Field(
+        default="api", validation_alias="JOBMATCH_COMPONENT"
+    )
+    # Bedrock's region, when it is not the function's (not every region has every model).
+    bedrock_region: str | None = None
+
+    @property
+    def bedrock_region_name(self) -> str:
+        """Where Bedrock is called: `bedrock_region`, else the function's region."""
+        return self.bedrock_region or self.aws_region
+
+    def deployment_settings(self) -> list[str]:
+        """The variables a Lambda deployment of this component must set, given the
+        choices it made (a database URL or host and secret, cloud-mode Inngest, API
+        key hashes given directly or by parameter, AI on or off)."""
+        names = ["JOBMATCH_ENV"]
+        if self.database_url is None:
+            names += ["DB_HOST", "DB_SECRET_ARN"]
+        if self.component == "migrate":
+            return names
+        if self.inngest_cloud_mode:
+            names.append("APP_SECRET_ID")
+        if not self.api_key_hashes:
+            names.append("API_KEY_HASHES_PARAM")
+        names += [
+            "OCDS_BASE_URL",
+            "OCDS_PAGINATION",
+            "OCDS_RELEASES_PATH",
+            "OCDS_DATE_FORMAT",
+            "OCDS_PAGE_SIZE",
+            "MAIL_BACKEND",
+            "MAIL_FROM",
+            "AI_ENABLED",
+        ]
+        if self.ai_enabled:
+            names += ["BEDROCK_REGION", "BEDROCK_EMBEDDING_MODEL_ID", "BEDROCK_LLM_MODEL_ID"]
+        return names
+
+    def missing_deployment_settings(self) -> list[str]:
+        """Those of `deployment_settings` this process was not given (a default or
+        an empty variable does not count)."""
+        given = {env_name(name) for name in self.model_fields_set}
+        return [name for name in self.deployment_settings() if name not in given]
+
+    @model_validator(mode="after")
+    def _deployment_settings_given(self) -> Self:
+        """In Lambda, refuse to start without every deployment setting, naming all
+        the missing ones at once (names only: no value is ever in the message)."""
+        if self.in_lambda:
+            missing = self.missing_deployment_settings()
+            if missing:
+                raise MissingSettingsError(missing)
+        return self
+
     @property
     def in_lambda(self) -> bool:
         """True inside AWS Lambda, where secrets come from AWS services."""
@@ -141,6 +224,12 @@ class Settings(BaseSettings):
 
             raw = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
         return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable a settings field is read from."""
+    field = Settings.model_fields[field_name]
+    return str(field.validation_alias or field_name).upper()
 
 
 def _resolve_app_secret(settings: Settings) -> Settings:

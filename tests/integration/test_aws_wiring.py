@@ -24,6 +24,7 @@ from jobmatch.db.session import database_url
 from jobmatch.dependencies import Dependencies
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.settings import Settings, get_settings
+from tests.lambda_support import DEPLOYMENT_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +61,8 @@ def in_lambda(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[None]:
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name="/jobmatch/dev/api-key-sha256", Value="ab" * 32 + "," + "cd" * 32, Type="String"
     )
+    for name, value in DEPLOYMENT_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "jobmatch-dev-Api")
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("APP_SECRET_ID", app_secret["ARN"])

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from inngest_harness.apigw import LambdaContext, http_event
 from inngest_harness.driver import InngestDriver
 from inngest_harness.records import HandlerResponse
+from tests.lambda_support import DEPLOYMENT_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -126,7 +127,9 @@ Rotate = Callable[[str, str], None]
 
 
 @pytest.fixture
-def restored_in_lambda(monkeypatch: pytest.MonkeyPatch, db: None) -> Iterator[Rotate]:
+def restored_in_lambda(
+    monkeypatch: pytest.MonkeyPatch, database: str, db: None
+) -> Iterator[Rotate]:
     """A Lambda container whose secrets live in (moto's) Secrets Manager and SSM,
     restored once; yields a function that rotates the signing key and API key."""
     from aws_lambda_powertools.utilities import parameters
@@ -147,6 +150,11 @@ def restored_in_lambda(monkeypatch: pytest.MonkeyPatch, db: None) -> Iterator[Ro
         ssm.put_parameter(
             Name="/jobmatch/prod/api-key-sha256", Value=api_key_hash(OLD_API_KEY), Type="String"
         )
+        # What the template gives every deployment, on the test database and outbox.
+        for name, value in DEPLOYMENT_ENV.items():
+            if name not in ("DB_HOST", "DB_SECRET_ARN", "MAIL_BACKEND", "JOBMATCH_ENV"):
+                monkeypatch.setenv(name, value)
+        monkeypatch.setenv("DATABASE_URL", database)
         monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "jobmatch-prod-Api")
         monkeypatch.setenv("AWS_REGION", REGION)
         monkeypatch.setenv("APP_SECRET_ID", "jobmatch/prod/app")

@@ -61,6 +61,7 @@ def ensure_job_embeddings(
             steps.embed_missing_jobs,
             part,
             deps.embedder,
+            deps.settings.step_budget_seconds,
         )
     return generated
 
@@ -129,6 +130,7 @@ def candidate_steps(
         tenant_id,
         reembed,
         deps.embedder,
+        deps.settings.step_budget_seconds,
     )
     counts = ctx.step.run(
         "generate-matches", steps.match_one_candidate, candidate_id, tenant_id, deps.settings
@@ -237,7 +239,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         if not event.content_changed:
             return {"job_id": event.job_id, "skipped": True, "reason": "No content fields changed"}
         result = ctx.step.run(
-            "regenerate-embedding", steps.regenerate_job_embedding, event.job_id, deps.embedder
+            "regenerate-embedding",
+            steps.regenerate_job_embedding,
+            event.job_id,
+            deps.embedder,
+            settings.step_budget_seconds,
         )
         totals = run_job_matching(ctx, deps, [event.job_id])
         return {"job_id": event.job_id, "changed_fields": event.changed_fields} | result | totals
@@ -260,6 +266,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 event.entity_type,
                 batch,
                 deps.embedder,
+                settings.step_budget_seconds,
             )
             processed += done
             more = done == batch
@@ -292,11 +299,12 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         notification is asked for: otherwise that run would be a request paid for
         nothing."""
         event = PerformMatching.parse(ctx.event.data)
+        prefs = event.user_prefs.model_dump() if event.user_prefs is not None else None
         matched = ctx.step.run(
             "match-with-fallback",
             steps.match_with_fallback,
             event.user_id,
-            event.user_prefs,
+            prefs,
             event.wanted_hashes,
             settings,
             deps.embedder,
