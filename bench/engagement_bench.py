@@ -245,7 +245,7 @@ def main() -> None:
     chunks = new_jobs.plan_chunks(run.output["batch_id"], settings.alert_users_per_chunk)
     sends = [
         timed("send-new-job-alerts/send-alerts", new_jobs.send_alert_chunk,
-              run.output["batch_id"], a, b, mailer)
+              run.output["batch_id"], a, b, mailer, settings.step_budget_seconds)
         for a, b in chunks[:5]
     ]  # fmt: skip
     rows += sends

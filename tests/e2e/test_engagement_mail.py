@@ -221,6 +221,27 @@ def test_a_new_batch_alerts_each_fitting_user_once(small_chunks: InngestDriver) 
     assert len(outbox("new_jobs")) == 6
 
 
+def test_a_chunk_that_runs_out_of_time_goes_on_in_a_next_step(
+    settings: Settings, driver_for: Callable[[Dependencies], InngestDriver]
+) -> None:
+    """With a step budget no longer than the margin kept for the last send, every
+    step sends one email and hands over: the chunk still alerts each user once."""
+    update = {"step_budget_seconds": 3.0, "alert_users_per_chunk": 5}
+    driver = driver_for(Dependencies(settings.model_copy(update=update)))
+    with session_scope() as s:
+        role = make.role(s, "backend engineer")
+        job = make.job(s, role).id
+        for i in range(3):
+            make.user(s, f"dev{i}@example.com", ["backend engineer"])
+    runs = driver.send("jobs/new-batch", {"jobIds": [job], "source": "ashby"})
+    [chunk] = of(runs, "send-new-job-alerts")
+    assert [s.id for s in chunk.steps] == ["send-alerts", "send-alerts-2", "send-alerts-3"]
+    assert chunk.output == {"users": 3, "sent": 3, "steps": 3}
+    assert sorted(m.to_address for m in outbox("new_jobs")) == [
+        f"dev{i}@example.com" for i in range(3)
+    ]
+
+
 # ---------------------------------------------------------------- daily digest
 
 

@@ -17,7 +17,7 @@ restarted or triggered by hand; a user with nothing new gets none.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select, text
@@ -28,6 +28,7 @@ from jobmatch.alerts.emails import compose, match_lines
 from jobmatch.alerts.ranges import id_ranges
 from jobmatch.db.models import DigestLog, User
 from jobmatch.db.session import session_scope
+from jobmatch.failures import step_body
 from jobmatch.mail import Mailer
 from jobmatch.matching.match_reads import user_matches
 from jobmatch.runs.progress import RunRef, advance
@@ -57,10 +58,19 @@ _DUE = """
 """
 
 
+@step_body
+def moment(requested: str | None) -> str:
+    """The moment a digest run decides who is due at: the one requested, else now
+    (a step, so that a retried or resumed run decides at the same moment)."""
+    at = datetime.fromisoformat(requested) if requested else datetime.now(UTC)
+    return at.astimezone(UTC).isoformat()
+
+
 def _params(as_of: str, hour: int, after: int = 0, upto: int | None = None) -> dict[str, Any]:
     return {"as_of": datetime.fromisoformat(as_of), "hour": hour, "after": after, "upto": upto}
 
 
+@step_body
 def plan_digest(ref: dict[str, Any], as_of: str, hour: int, users_per_chunk: int) -> dict[str, Any]:
     """How many users are due, and the id ranges ([after, upto]) of chunks of them."""
     with session_scope() as session:
@@ -69,6 +79,7 @@ def plan_digest(ref: dict[str, Any], as_of: str, hour: int, users_per_chunk: int
     return {"due": due, "chunks": chunks}
 
 
+@step_body
 def due_users(as_of: str, hour: int, after: int, upto: int | None) -> list[list[Any]]:
     """[user id, premium, local date] of the users of one chunk still due."""
     with session_scope() as session:
@@ -83,6 +94,7 @@ def digest_key(user_id: int, digest_date: str) -> str:
     return f"digest:{user_id}:{digest_date}"
 
 
+@step_body
 def send_user_digest(
     user_id: int, digest_date: str, max_jobs: int, mailer: Mailer
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ are not filtered here (the jobs are new: the user sees them and judges).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -24,9 +24,13 @@ from jobmatch.alerts.emails import compose
 from jobmatch.alerts.ranges import id_ranges
 from jobmatch.db.models import Job, NewJobAlert, User
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
+from jobmatch.failures import step_body
 from jobmatch.mail import Mailer
 from jobmatch.mail.templates import JobLine
 from jobmatch.runs.progress import RunRef, advance
+
+SEND_MARGIN_SECONDS = 3.0  # left of a step's budget for the last send and the commit
 
 
 def alert_key(batch_id: str, user_id: int) -> str:
@@ -34,6 +38,7 @@ def alert_key(batch_id: str, user_id: int) -> str:
     return f"new-batch:{batch_id}:{user_id}"
 
 
+@step_body
 def find_recipients(
     ref: dict[str, Any], batch_id: str, job_ids: list[int], max_jobs: int
 ) -> dict[str, int]:
@@ -81,6 +86,7 @@ def find_recipients(
     return {"recipients": total}
 
 
+@step_body
 def plan_chunks(batch_id: str, users_per_chunk: int) -> list[list[int | None]]:
     """Id ranges ([after, upto]) of the batch's recipients, `users_per_chunk` each."""
     with session_scope() as session:
@@ -93,8 +99,15 @@ def plan_chunks(batch_id: str, users_per_chunk: int) -> list[list[int | None]]:
     return chunks
 
 
-def send_alert_chunk(batch_id: str, after: int, upto: int | None, mailer: Mailer) -> dict[str, int]:
-    """Send the alerts of the recipients `after < user_id <= upto` (jobs read once)."""
+@step_body
+def send_alert_chunk(
+    batch_id: str, after: int, upto: int | None, mailer: Mailer, budget_seconds: float
+) -> dict[str, Any]:
+    """Send the alerts of the recipients `after < user_id <= upto` (jobs read once).
+    A slow mail service cannot push the step past its budget: when the time is up,
+    what was sent is committed (and keyed in the outbox) and `resume_after` names the
+    last user done, for the next step to go on from."""
+    deadline = Deadline.after(budget_seconds).part(keep=SEND_MARGIN_SECONDS)
     with session_scope() as session:
         query = (
             select(NewJobAlert.job_ids, User)
@@ -114,18 +127,23 @@ def send_alert_chunk(batch_id: str, after: int, upto: int | None, mailer: Mailer
                 )
             )
         }
-        sent = 0
+        sent, done, resume_after = 0, 0, None
         for row in rows:
+            if done and deadline.expired:  # at least one per step: always progress
+                resume_after = rows[done - 1].User.id
+                break
             lines = [jobs[j] for j in row.job_ids if j in jobs]
             if lines:
                 message = compose(row.User, "new_jobs", lines, alert_key(batch_id, row.User.id))
                 sent += mailer.send(session, message)
-    return {"users": len(rows), "sent": sent}
+            done += 1
+    return {"users": done, "sent": sent, "resume_after": resume_after}
 
 
-def prune_alerts(now: str, keep_days: int) -> int:
-    """Forget who was alerted about batches older than `keep_days` before `now` (ISO)."""
-    cutoff = datetime.fromisoformat(now) - timedelta(days=keep_days)
+@step_body
+def prune_alerts(keep_days: int) -> int:
+    """Forget who was alerted about batches older than `keep_days`; how many rows."""
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
     with session_scope() as session:
         result = session.execute(delete(NewJobAlert).where(NewJobAlert.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

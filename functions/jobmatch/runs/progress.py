@@ -15,7 +15,7 @@ function's on-failure handler (`fail`). Old records are pruned (`prune`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import RunProgress
 from jobmatch.db.session import session_scope
+from jobmatch.failures import step_body
 
 MAX_MESSAGE = 500
 
@@ -83,6 +84,7 @@ def advance(
     return session.execute(stmt.returning(RunProgress.run_id)).first() is not None
 
 
+@step_body
 def fail(ref: dict[str, Any], message: str) -> None:
     """A run failed for good (its on-failure handler): say so, and why."""
     run = RunRef.from_dict(ref)
@@ -134,15 +136,17 @@ def find(session: Session, run_or_event_id: str) -> dict[str, Any] | None:
     }
 
 
+@step_body
 def finish(ref: dict[str, Any], step: int, detail: dict[str, Any]) -> bool:
     """The run's last step (`step`): mark it completed with `detail` (a step body)."""
     with session_scope() as session:
         return advance(session, RunRef.from_dict(ref), step, done=True, detail=detail)
 
 
-def prune(now: str, keep_days: int) -> int:
-    """Forget records not updated for `keep_days` before `now` (ISO); how many."""
-    cutoff = datetime.fromisoformat(now) - timedelta(days=keep_days)
+@step_body
+def prune(keep_days: int) -> int:
+    """Forget records not updated for `keep_days`; how many."""
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
     with session_scope() as session:
         result = session.execute(delete(RunProgress).where(RunProgress.updated_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import inngest
@@ -40,6 +40,7 @@ from jobmatch.workflows.matching import EVENTS_PER_SEND, PREMIUM_PRIORITY, numbe
 
 DIGEST_CRON = "0 * * * *"  # hourly: each hour is 9 AM somewhere (see alerts.digest)
 PRUNE_CRON = "45 4 * * *"
+MAX_SEND_STEPS = 20  # per alert chunk: far more than a chunk of 100 emails needs
 
 
 def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -126,16 +127,29 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         retries=3,
     )
     def send_new_job_alerts(ctx: inngest.ContextSync) -> dict[str, Any]:
-        """One chunk of a batch's alerts, one email per user, keyed per (batch, user)."""
+        """One chunk of a batch's alerts, one email per user, keyed per (batch, user);
+        a further step goes on where one ran out of time."""
         event = NewJobsChunk.parse(ctx.event.data)
-        return ctx.step.run(
-            "send-alerts",
-            new_jobs.send_alert_chunk,
-            event.batch_id,
-            event.after,
-            event.upto,
-            deps.mailer,
-        )
+        totals, after = {"users": 0, "sent": 0, "steps": 0}, event.after
+        for i in range(MAX_SEND_STEPS):
+            part = ctx.step.run(
+                "send-alerts" if i == 0 else f"send-alerts-{i + 1}",
+                new_jobs.send_alert_chunk,
+                event.batch_id,
+                after,
+                event.upto,
+                deps.mailer,
+                settings.step_budget_seconds,
+            )
+            totals = {
+                "users": totals["users"] + part["users"],
+                "sent": totals["sent"] + part["sent"],
+                "steps": i + 1,
+            }
+            if part["resume_after"] is None:
+                break
+            after = part["resume_after"]
+        return totals
 
     @deps.inngest.create_function(
         fn_id="daily-digest",
@@ -151,10 +165,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             if ctx.event.name == DigestRunRequested.NAME
             else None
         )
-        # Memoised: a retried or resumed run decides who is due at the same moment.
-        as_of = ctx.step.run(
-            "as-of", lambda: (requested or datetime.now(UTC)).astimezone(UTC).isoformat()
-        )
+        as_of = ctx.step.run("as-of", digest.moment, requested.isoformat() if requested else None)
         ref = run_ref(ctx, "daily-digest")
         plan = ctx.step.run(
             "plan",
@@ -238,10 +249,9 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def prune_engagement_records(ctx: inngest.ContextSync) -> dict[str, int]:
         """Run progress and new-job alert records older than the retention."""
         keep = settings.progress_retention_days
-        now = ctx.step.run("now", lambda: datetime.now(UTC).isoformat())
         return {
-            "progress": ctx.step.run("prune-progress", progress.prune, now, keep),
-            "alerts": ctx.step.run("prune-alerts", new_jobs.prune_alerts, now, keep),
+            "progress": ctx.step.run("prune-progress", progress.prune, keep),
+            "alerts": ctx.step.run("prune-alerts", new_jobs.prune_alerts, keep),
         }
 
     return [
