@@ -77,6 +77,10 @@ SAMPLES = (
     Sample("admin-tenders-sync-post.json", 202),
     Sample("admin-enrich-today-post.json", 202),
     Sample("admin-job-logs-get.json", 200),
+    Sample("admin-roles-post.json", 201),
+    Sample("admin-role-alias-post.json", 200),
+    Sample("admin-roles-re-resolve-post.json", 202),
+    Sample("admin-roles-unresolved-get.json", 200),
 )
 
 

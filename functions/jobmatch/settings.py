@@ -114,6 +114,18 @@ class Settings(BaseSettings):
     tender_alert_max_items: int = 25
     tender_stuck_job_hours: int = 6
 
+    # Roles by meaning: how a job title resolves to roles (measured by
+    # bench/role_quality_bench.py), and the bounded steps around it.
+    role_similarity_floor: float = 0.5  # below it a title is unresolved
+    role_margin: float = 0.10  # roles this close to the best are kept too
+    role_max_per_job: int = 3
+    role_family_max: int = 12  # parent / children / siblings offered at a lower score
+    role_resolve_batch: int = 500  # titles resolved per step
+    role_embed_batch: int = 500  # roles and terms embedded per step
+    role_re_resolve_below: float = 0.6  # re-resolve jobs resolved by meaning below this
+    unresolved_match_k: int = 20  # nearest candidates / jobs of an unresolved job
+    reembed_batch: int = 500  # rows re-embedded per step when switching model
+
     @property
     def in_lambda(self) -> bool:
         """True inside AWS Lambda, where secrets come from AWS services."""

@@ -8,6 +8,14 @@ recommended.
 Candidates (tenants) and free-signup users are both a `ProfileFeatures`, so every
 matching path scores the same way.
 
+A job reaches candidates through its roles (`job_roles`): the few roles its title
+resolved to, and the best one's family. The role fit scales the total: 1 for a
+candidate preferring the job's best role, the ratio of similarities for one of its
+close seconds, `FAMILY_FACTOR` for a candidate who prefers only a related role
+(parent, child or sibling occupation), so near roles meet but rank lower and need
+a strong fit elsewhere to be stored. Pairs found by similarity alone (an unresolved
+title, a profile without roles) are not scaled.
+
 Features are built once per row (sets, lower-cased strings), so scoring a batch
 is a tight loop over pairs with no per-pair parsing or allocation beyond the result.
 
@@ -27,6 +35,7 @@ RECOMMEND_THRESHOLD = 70.0
 WEIGHTS = {"skill": 0.35, "experience": 0.15, "location": 0.15, "salary": 0.10, "semantic": 0.25}
 MAX_LISTED_SKILLS = 10
 NEUTRAL = 50.0  # a component nobody stated anything about neither helps nor sinks a pair
+FAMILY_FACTOR = 0.7  # a related occupation: stored only when the rest fits well (>= 72)
 
 
 def _norm_set(values: Iterable[str] | None) -> frozenset[str]:
@@ -49,6 +58,8 @@ class JobFeatures:
     salary_max: int | None
     experience_min: int | None
     role_id: int | None = None
+    roles: tuple[tuple[int, float], ...] = ()  # the title's roles and their similarity
+    family: frozenset[int] = frozenset()  # the best role's related occupations
     skill_set: frozenset[str] = field(init=False)
     location_key: str = field(init=False)
 
@@ -262,6 +273,23 @@ def salary_component(profile: ProfileFeatures, job: JobFeatures) -> float:
     return max(0.0, 100.0 - 200.0 * shortfall)
 
 
+def role_fit(profile: ProfileFeatures, job: JobFeatures) -> tuple[float, str | None]:
+    """How well the profile's preferred roles fit the job's roles (0-1), and why."""
+    preferred = profile.role_ids
+    if not preferred or not (job.roles or job.family):
+        return 1.0, None
+    best = job.roles[0][1] if job.roles else 0.0  # stored best first
+    fit = max((s for r, s in job.roles if r in preferred), default=None)
+    if fit is not None:
+        if fit >= best or best <= 0:
+            return 1.0, None
+        ratio = fit / best
+        return ratio, f"Preferred role is a close second for this title ({ratio:.2f})"
+    if any(r in job.family for r in preferred):
+        return FAMILY_FACTOR, "Related occupation: same family as the job's role (scored lower)"
+    return 1.0, None
+
+
 def _reasons(
     job: JobFeatures,
     parts: Mapping[str, float],
@@ -310,7 +338,8 @@ def _components(
         "salary": salary_component(profile, job),
         "semantic": 100.0 * max(0.0, similarity),
     }
-    total = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+    fit, _ = role_fit(profile, job)
+    total = round(fit * sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
     return total, parts, matched, missing, similarity
 
 
@@ -333,7 +362,8 @@ def _result(
         semantic_score=round(parts["semantic"], 1),
         matched_skills=tuple(matched),
         missing_skills=tuple(missing[:MAX_LISTED_SKILLS]),
-        reasons=_reasons(job, parts, matched, missing, similarity),
+        reasons=_reasons(job, parts, matched, missing, similarity)
+        + tuple(r for r in [role_fit(profile, job)[1]] if r),
     )
 
 

@@ -12,16 +12,20 @@ from jobmatch.db.models.matching import (
     UserMatch,
     UserPreferences,
 )
+from jobmatch.db.models.roles import EmbeddingState, JobRole, RoleTerm
 from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
     "Base",
     "Candidate",
     "CandidateJobMatch",
+    "EmbeddingState",
     "GlobalRole",
     "Job",
     "JobLog",
+    "JobRole",
     "OutboxMessage",
+    "RoleTerm",
     "SyncState",
     "Tenant",
     "Tender",
