@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     role_resolve_batch: int = 500  # titles resolved per step
     role_embed_batch: int = 500  # roles and terms embedded per step
     role_re_resolve_below: float = 0.6  # re-resolve jobs resolved by meaning below this
-    unresolved_match_k: int = 20  # nearest candidates / jobs of an unresolved job
+    unresolved_match_k: int = 10  # nearest candidates / jobs of an unresolved job
     reembed_batch: int = 500  # rows re-embedded per step when switching model
 
     @property

@@ -10,14 +10,18 @@ from sqlalchemy import func, select
 
 from jobmatch.ai.embeddings import OfflineEmbeddings
 from jobmatch.db import migrate
-from jobmatch.db.models import EmbeddingState, GlobalRole, Job, RoleTerm
+from jobmatch.db.models import CandidateJobMatch, EmbeddingState, GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import session_scope
+from jobmatch.matching.embedding_store import embed_jobs
 from jobmatch.matching.job_import import JobInput, import_jobs
 from jobmatch.matching.repository import resolve_preferred_roles
+from jobmatch.matching.scoring import FAMILY_FACTOR
+from jobmatch.matching.service import match_jobs_inline
 from jobmatch.roles import repository
 from jobmatch.roles.embedding_state import EmbeddingModelMismatchError, require_model
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles
+from jobmatch.settings import Settings
 from tests import matching_data as make
 
 pytestmark = pytest.mark.integration
@@ -124,7 +128,9 @@ def test_the_packaged_taxonomy_loads_once_links_families_and_resolves_real_title
     assert best[0] == "registered nurse"
     # A developer role: software developer or one of its ESCO children, with the
     # rest of that family offered at a lower score.
-    offered = {names[h.role_id] for h in results[1].roles} | {names[r] for r in results[1].family}
+    offered = {names[h.role_id] for h in results[1].roles} | {
+        names[r] for r, _ in results[1].family
+    }
     assert "developer" in str(best[1])
     assert "software developer" in offered
     # Not the generic "project management specialist" the phrase would pick.
@@ -190,3 +196,59 @@ def test_a_second_model_is_refused_and_writes_nothing(db: None) -> None:
         assert role.embedding is None  # nothing was written
         require_model(s, EMBEDDER)  # the recorded model is still accepted
         assert repository.embed_missing(s, EMBEDDER, 10) == 2  # the role and its new term
+
+
+def test_a_sibling_occupation_is_offered_the_job_at_a_lower_score(
+    db: None, settings: Settings
+) -> None:
+    with session_scope() as s:
+        parent = make.role(s, "software developer", description="Develops software.")
+        mobile = make.role(
+            s,
+            "mobile application developer",
+            "app developer",
+            parent=parent,
+            description="Develops applications for mobile devices.",
+        )
+        web = make.role(
+            s,
+            "web developer",
+            "web programmer",
+            parent=parent,
+            description="Develops web applications and websites.",
+        )
+        tenant = make.tenant(s, "T")
+        skills = ["kotlin", "swift", "rest"]
+        fits = make.candidate(s, tenant, [mobile], skills=skills).id
+        sibling = make.candidate(s, tenant, [web], skills=skills).id
+        result = import_jobs(
+            s,
+            [
+                JobInput(
+                    source="t",
+                    title="Mobile Application Developer (m/f/d)",
+                    company="C",
+                    location="Berlin",
+                    external_id="1",
+                    skills=tuple(skills),
+                    salary_min=60_000,
+                    salary_max=80_000,
+                )
+            ],
+        )
+        [job_id] = result.created_ids
+        family = dict(
+            s.execute(select(JobRole.role_id, JobRole.method).where(JobRole.job_id == job_id)).all()
+        )
+        assert family == {mobile: "exact", parent: "family", web: "family"}
+        embed_jobs(s, [job_id], EMBEDDER)
+        match_jobs_inline(s, [job_id], settings)
+        scores = dict(
+            s.execute(select(CandidateJobMatch.candidate_id, CandidateJobMatch.score)).all()
+        )
+        reasons = s.scalar(
+            select(CandidateJobMatch.reasons).where(CandidateJobMatch.candidate_id == sibling)
+        )
+    assert set(scores) == {fits, sibling}
+    assert scores[sibling] == pytest.approx(scores[fits] * FAMILY_FACTOR, abs=0.1)
+    assert any("Related occupation" in r for r in reasons or [])

@@ -303,7 +303,7 @@ def jobs_for_profile(
     *,
     max_jobs: int,
     top_k: int,
-    unresolved_k: int = 20,
+    unresolved_k: int = 10,
 ) -> list[tuple[int, float]]:
     """(job_id, similarity) of the active jobs a profile is matched against."""
     params: dict[str, Any] = {"q": list(embedding)}

@@ -35,7 +35,7 @@ RECOMMEND_THRESHOLD = 70.0
 WEIGHTS = {"skill": 0.35, "experience": 0.15, "location": 0.15, "salary": 0.10, "semantic": 0.25}
 MAX_LISTED_SKILLS = 10
 NEUTRAL = 50.0  # a component nobody stated anything about neither helps nor sinks a pair
-FAMILY_FACTOR = 0.7  # a related occupation: stored only when the rest fits well (>= 72)
+FAMILY_FACTOR = 0.65  # a related occupation: stored only when the rest fits well (>= 77)
 
 
 def _norm_set(values: Iterable[str] | None) -> frozenset[str]:
@@ -278,6 +278,8 @@ def role_fit(profile: ProfileFeatures, job: JobFeatures) -> tuple[float, str | N
     preferred = profile.role_ids
     if not preferred or not (job.roles or job.family):
         return 1.0, None
+    if job.roles and job.roles[0][0] in preferred:  # the best role: most pairs
+        return 1.0, None
     best = job.roles[0][1] if job.roles else 0.0  # stored best first
     fit = max((s for r, s in job.roles if r in preferred), default=None)
     if fit is not None:
@@ -325,10 +327,12 @@ def _reasons(
     return tuple(out)
 
 
-def _components(
-    profile: ProfileFeatures, job: JobFeatures, semantic: float
-) -> tuple[float, dict[str, float], list[str], list[str], float]:
-    """Total, components, matched and missing skills, clamped similarity."""
+Scored = tuple[float, dict[str, float], list[str], list[str], float, str | None]
+
+
+def _components(profile: ProfileFeatures, job: JobFeatures, semantic: float) -> Scored:
+    """Total, components, matched and missing skills, clamped similarity, and why
+    the role fit scaled the total (if it did)."""
     skill, matched, missing = skill_component(profile, job)
     similarity = max(-1.0, min(1.0, float(semantic)))
     parts = {
@@ -338,17 +342,17 @@ def _components(
         "salary": salary_component(profile, job),
         "semantic": 100.0 * max(0.0, similarity),
     }
-    fit, _ = role_fit(profile, job)
+    fit, role_reason = role_fit(profile, job)
     total = round(fit * sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
-    return total, parts, matched, missing, similarity
+    return total, parts, matched, missing, similarity, role_reason
 
 
 def _result(
     profile: ProfileFeatures,
     job: JobFeatures,
-    scored: tuple[float, dict[str, float], list[str], list[str], float],
+    scored: Scored,
 ) -> MatchResult:
-    total, parts, matched, missing, similarity = scored
+    total, parts, matched, missing, similarity, role_reason = scored
     # The raw cosine only speaks through the reasons; the result keeps its 0-100 form.
     return MatchResult(
         profile_id=profile.profile_id,
@@ -363,7 +367,7 @@ def _result(
         matched_skills=tuple(matched),
         missing_skills=tuple(missing[:MAX_LISTED_SKILLS]),
         reasons=_reasons(job, parts, matched, missing, similarity)
-        + tuple(r for r in [role_fit(profile, job)[1]] if r),
+        + ((role_reason,) if role_reason else ()),
     )
 
 

@@ -42,7 +42,7 @@ def plan_job_chunks(
     job_ids: Iterable[int],
     *,
     pair_budget: int,
-    unresolved_k: int = 20,
+    unresolved_k: int = 10,
     tenant_id: int | None = None,
 ) -> list[JobChunk]:
     """Split matching these jobs into chunks of at most `pair_budget` pairs each.
@@ -95,7 +95,7 @@ def match_job_chunk(
     chunk: JobChunk,
     *,
     upsert_batch: int,
-    unresolved_k: int = 20,
+    unresolved_k: int = 10,
     tenant_id: int | None = None,
 ) -> dict[str, int]:
     """Score one chunk's pairs, upsert the kept ones (`upsert_batch` rows a statement),

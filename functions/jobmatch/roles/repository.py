@@ -203,9 +203,9 @@ def store_resolutions(
                     "method": hit.method,
                 }
             )
-        for k, role_id in enumerate(res.family, start=len(res.roles) + 1):
+        for k, (role_id, similarity) in enumerate(res.family, start=len(res.roles) + 1):
             rows.append(
-                {"job_id": job_id, "role_id": role_id, "similarity": 0.0, "rank": k}
+                {"job_id": job_id, "role_id": role_id, "similarity": similarity, "rank": k}
                 | {"method": "family"}
             )
         updates.append(

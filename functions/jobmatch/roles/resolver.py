@@ -12,8 +12,8 @@
 3. The best role must reach `floor`; the roles within `margin` of it (at most
    `max_roles`) are all kept with their similarity, so candidate generation offers
    the job to each of their candidates and the score, not the resolver, decides a
-   close call. The best role's family (parent, children, siblings) is kept apart:
-   their candidates are offered the job at a lower score.
+   close call. The best role's family (parent, children, siblings) that is near
+   too is kept apart: their candidates are offered the job at a lower score.
 4. A title with no role above the floor is `unresolved`: it is still matched by
    similarity alone, and counted and listed for operators.
 
@@ -88,7 +88,12 @@ class Resolution:
     cleaned: str
     status: str
     roles: tuple[RoleHit, ...] = ()
-    family: tuple[int, ...] = field(default=())
+    family: tuple[tuple[int, float], ...] = field(default=())  # (role id, similarity)
+
+    @property
+    def role_ids(self) -> set[int]:
+        """The ids of the title's roles (not its family)."""
+        return {h.role_id for h in self.roles}
 
     @property
     def best_role_id(self) -> int | None:
@@ -155,10 +160,15 @@ def _vector_literal(vector: Sequence[float]) -> list[float]:
 
 
 def vector_scores(
-    session: Session, vectors: Sequence[Sequence[float]], extra: dict[int, list[int]]
+    session: Session,
+    vectors: Sequence[Sequence[float]],
+    extra: dict[int, list[int]],
+    *,
+    nearest: bool = True,
 ) -> list[dict[int, float]]:
-    """For each vector: role id -> blended similarity, over its nearest roles, the
-    roles of its nearest terms, and the `extra` roles named for it (one query)."""
+    """For each vector: role id -> blended similarity, over its nearest roles and the
+    roles of its nearest terms (unless `nearest` is off), and the `extra` roles named
+    for it (one query)."""
     if not vectors:
         return []
     session.execute(text(f"SET LOCAL hnsw.ef_search = {max(KNN_TERMS, 40)}"))
@@ -188,8 +198,8 @@ def vector_scores(
         {
             "vecs": json.dumps([_vector_literal(v) for v in vectors]),
             "extra": json.dumps([[i, r] for i, roles in extra.items() for r in roles]),
-            "k_roles": KNN_ROLES,
-            "k_terms": KNN_TERMS,
+            "k_roles": KNN_ROLES if nearest else 0,
+            "k_terms": KNN_TERMS if nearest else 0,
         },
     ).all()
     scores: list[dict[int, float]] = [{} for _ in vectors]
@@ -212,14 +222,15 @@ def pick(scores: dict[int, float], limits: ResolverLimits) -> tuple[RoleHit, ...
     )
 
 
-def families(session: Session, role_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Each role's family: its parent, its children and its parent's other children."""
+def families(session: Session, role_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
+    """Each role's family (its parent, its children and its parent's other children)
+    with how near each relative's vector is to the role's own."""
     ids = sorted(set(role_ids))
     if not ids:
         return {}
     rows = session.execute(
         text("""
-            SELECT b.id, r.id FROM global_roles b
+            SELECT b.id, r.id, COALESCE(1 - (r.embedding <=> b.embedding), 0) FROM global_roles b
             JOIN global_roles r ON r.id <> b.id AND (
                 r.id = b.parent_id OR r.parent_id = b.id
                 OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id))
@@ -228,9 +239,9 @@ def families(session: Session, role_ids: Iterable[int]) -> dict[int, list[int]]:
         """),
         {"ids": ids},
     ).all()
-    out: dict[int, list[int]] = defaultdict(list)
-    for best, member in rows:
-        out[int(best)].append(int(member))
+    out: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for best, member, similarity in rows:
+        out[int(best)].append((int(member), float(similarity)))
     return out
 
 
@@ -255,32 +266,55 @@ def resolve_titles(
         else:
             out.append(None)
             pending.append(i)
+    vectors: dict[int, list[float]] = {}
     if pending and embedder is not None:
         require_model(session, embedder)
-        vectors = embedder.embed([cleaned[i] for i in pending])
+        embedded = embedder.embed([cleaned[i] for i in pending])
+        vectors = dict(zip(pending, embedded, strict=True))
         extra = {k: index.contained(cleaned[i]) for k, i in enumerate(pending)}
-        for i, scores in zip(pending, vector_scores(session, vectors, extra), strict=True):
+        for i, scores in zip(pending, vector_scores(session, embedded, extra), strict=True):
             hits = pick(scores, limits)
             status = "vector" if hits else "unresolved"
             out[i] = Resolution(titles[i], cleaned[i], status, hits)
     results = [
         r or Resolution(t, c, "pending") for r, t, c in zip(out, titles, cleaned, strict=True)
     ]
+    return _with_families(session, results, vectors, limits)
+
+
+def _with_families(
+    session: Session,
+    results: list[Resolution],
+    vectors: dict[int, list[float]],
+    limits: ResolverLimits,
+) -> list[Resolution]:
+    """Add each resolved title's family: the best role's relatives that are near too
+    (at the floor or above, by similarity, at most `family_max`). Near the title's
+    vector when the title was resolved by meaning; near the role's own vector when
+    the title is the role's name or alias (no title vector is needed then)."""
     family_of = families(session, (r.best_role_id for r in results if r.best_role_id))
-    return [_with_family(r, family_of, limits) for r in results]
-
-
-def _with_family(
-    resolution: Resolution, family_of: dict[int, list[int]], limits: ResolverLimits
-) -> Resolution:
-    best = resolution.best_role_id
-    if best is None:
-        return resolution
-    direct = {h.role_id for h in resolution.roles}
-    members = [r for r in family_of.get(best, []) if r not in direct][: limits.family_max]
-    return Resolution(
-        resolution.title, resolution.cleaned, resolution.status, resolution.roles, tuple(members)
+    relatives = {
+        k: [(m, sim) for m, sim in family_of.get(r.best_role_id or 0, []) if m not in r.role_ids]
+        for k, r in enumerate(results)
+        if r.roles
+    }
+    keys = [k for k, members in relatives.items() if members and k in vectors]
+    by_title = vector_scores(
+        session,
+        [vectors[k] for k in keys],
+        {n: [m for m, _ in relatives[k]] for n, k in enumerate(keys)},
+        nearest=False,
     )
+    measured = {k: list(found.items()) for k, found in zip(keys, by_title, strict=True)}
+    out = list(results)
+    for k, members in relatives.items():
+        near = sorted(
+            ((m, round(sim, 6)) for m, sim in measured.get(k, members) if sim >= limits.floor),
+            key=lambda item: (-item[1], item[0]),
+        )[: limits.family_max]
+        r = results[k]
+        out[k] = Resolution(r.title, r.cleaned, r.status, r.roles, tuple(near))
+    return out
 
 
 def resolve_role_names(
