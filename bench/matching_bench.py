@@ -4,7 +4,8 @@ PostgreSQL in its own database (`jobmatch_bench`).
     .venv/bin/python bench/matching_bench.py [--candidates 20000] [--jobs 1000]
 
 Prints, from one run on the same data:
- (a) our engine: `plan_job_chunks` + one `match_job_chunk` per chunk, each in its
+ (a) our engine: titles resolved to roles (`resolve-roles`), embeddings, then
+     `plan_job_chunks` + one `match_job_chunk` per chunk, each in its
      own session exactly as the `match-jobs-to-candidates` steps run them;
  (b) the per-pair loop it replaces (load every approved candidate, filter roles in
      Python, then for each candidate and each job: get the job, query for an
@@ -42,6 +43,10 @@ from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.embedding_store import embed_jobs
 from jobmatch.matching.scoring import score, stored_fields
+from jobmatch.roles import repository as roles_repo
+from jobmatch.roles import steps as role_steps
+from jobmatch.roles.resolver import ResolverLimits
+from jobmatch.roles.taxonomy import RoleSpec
 from jobmatch.settings import get_settings
 from jobmatch_devkit.localenv import use_local_environment
 
@@ -180,11 +185,21 @@ def generate(n_candidates: int, n_jobs: int, seed: int = 7) -> tuple[list[int], 
     clusters = {i + 1: rng.sample(vocab, 15) for i in range(len(ROLE_WORDS))}
     provider = OfflineEmbeddings(EMBEDDING_DIM)
     with session_scope() as s:
-        for i, name in enumerate(ROLE_WORDS):
-            s.execute(
-                text("INSERT INTO global_roles (id, name, aliases) VALUES (:i, :n, :a)"),
-                {"i": i + 1, "n": name, "a": [name.replace("engineer", "developer")]},
+        specs = [
+            RoleSpec(
+                code=f"bench:{i + 1}",
+                name=name,
+                aliases=(name.replace("engineer", "developer"),),
+                description="",
+                group_code=None,
+                group_name=None,
+                parent_code=None,
+                source="bench",
             )
+            for i, name in enumerate(ROLE_WORDS)
+        ]
+        roles_repo.load_taxonomy(s, specs)  # ids 1..60 in order, as before
+        roles_repo.embed_missing(s, provider, 10_000)
         for t in range(1, 5):
             s.execute(
                 text("INSERT INTO tenants (id, name) VALUES (:i, :n)"), {"i": t, "n": f"Tenant {t}"}
@@ -248,7 +263,7 @@ def generate(n_candidates: int, n_jobs: int, seed: int = 7) -> tuple[list[int], 
                     )
                 )
         jcols = (
-            "id, job_hash, title, company, normalized_role_id, skills, location, country, "
+            "id, job_hash, title, company, skills, location, country, "
             "remote, salary_min, salary_max, currency, experience_min, description, source, "
             "status"
         )
@@ -265,7 +280,6 @@ def generate(n_candidates: int, n_jobs: int, seed: int = 7) -> tuple[list[int], 
                         f"{j + 1:064x}",
                         title,
                         f"Company {j % 400}",
-                        role,
                         skills,
                         city,
                         country,
@@ -301,6 +315,14 @@ def engine_run(job_ids: list[int]) -> tuple[list[dict[str, Any]], dict[str, int]
     embedder = OfflineEmbeddings(EMBEDDING_DIM)  # what the app builds with AI off
     budget, upsert_batch = settings.matching_pair_budget, settings.matching_score_batch
     steps: list[dict[str, Any]] = []
+    limits = ResolverLimits.from_settings(settings)
+    for i in range(0, len(job_ids), settings.role_resolve_batch):
+        part = job_ids[i : i + settings.role_resolve_batch]
+        timed(
+            f"resolve-roles-{i // settings.role_resolve_batch + 1}",
+            steps,
+            lambda s, part=part: role_steps.resolve_jobs(part, embedder, limits, True),
+        )
     for i in range(0, len(job_ids), settings.embedding_batch_size):
         part = job_ids[i : i + settings.embedding_batch_size]
         timed(
@@ -312,7 +334,12 @@ def engine_run(job_ids: list[int]) -> tuple[list[dict[str, Any]], dict[str, int]
         "find-matching-candidates",
         steps,
         lambda s: {
-            "chunks": [c.to_dict() for c in service.plan_job_chunks(s, job_ids, pair_budget=budget)]
+            "chunks": [
+                c.to_dict()
+                for c in service.plan_job_chunks(
+                    s, job_ids, pair_budget=budget, unresolved_k=settings.unresolved_match_k
+                )
+            ]
         },
     )
     totals: dict[str, int] = {"pairs": 0, "stored": 0, "recommended": 0, "chunks": 0}
