@@ -120,11 +120,12 @@ class Settings(BaseSettings):
     role_margin: float = 0.10  # roles this close to the best are kept too
     role_max_per_job: int = 3
     role_family_max: int = 12  # parent / children / siblings offered at a lower score
-    role_resolve_batch: int = 500  # titles resolved per step
-    role_embed_batch: int = 500  # roles and terms embedded per step
+    # Per step, sized for Titan (one call per text, 8 at a time, ~0.1 s each).
+    role_resolve_batch: int = 250  # titles resolved
+    role_embed_batch: int = 200  # roles and terms embedded
     role_re_resolve_below: float = 0.6  # re-resolve jobs resolved by meaning below this
     unresolved_match_k: int = 10  # nearest candidates / jobs of an unresolved job
-    reembed_batch: int = 500  # rows re-embedded per step when switching model
+    reembed_batch: int = 100  # rows re-embedded per step when switching model
 
     @property
     def in_lambda(self) -> bool:

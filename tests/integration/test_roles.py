@@ -13,6 +13,7 @@ from jobmatch.db import migrate
 from jobmatch.db.models import CandidateJobMatch, EmbeddingState, GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import session_scope
+from jobmatch.matching import repository as repo
 from jobmatch.matching.embedding_store import embed_jobs
 from jobmatch.matching.job_import import JobInput, import_jobs
 from jobmatch.matching.repository import resolve_preferred_roles
@@ -20,7 +21,7 @@ from jobmatch.matching.scoring import FAMILY_FACTOR
 from jobmatch.matching.service import match_jobs_inline
 from jobmatch.roles import repository
 from jobmatch.roles.embedding_state import EmbeddingModelMismatchError, require_model
-from jobmatch.roles.resolver import ResolverLimits, resolve_titles
+from jobmatch.roles.resolver import Resolution, ResolverLimits, resolve_titles
 from jobmatch.settings import Settings
 from tests import matching_data as make
 
@@ -252,3 +253,21 @@ def test_a_sibling_occupation_is_offered_the_job_at_a_lower_score(
     assert set(scores) == {fits, sibling}
     assert scores[sibling] == pytest.approx(scores[fits] * FAMILY_FACTOR, abs=0.1)
     assert any("Related occupation" in r for r in reasons or [])
+
+
+def test_a_profile_with_roles_also_sees_the_unresolved_jobs_nearest_it(db: None) -> None:
+    with session_scope() as s:
+        ids = _social_work(s)
+        tenant = make.tenant(s, "T")
+        worker = make.candidate(s, tenant, [ids["general"]])
+        own = make.job(s, ids["general"], title="Social Worker").id
+        other = make.job(s, ids["assistant"], title="Social Work Assistant").id
+        lost = make.job(s, None, title="Caseworker for families (m/f/d)").id
+        repository.store_resolutions(
+            s, [lost], [Resolution("Caseworker for families", "caseworker", "unresolved")]
+        )
+        found = repo.jobs_for_profile(
+            s, worker.embedding, [ids["general"]], max_jobs=100, top_k=100, unresolved_k=5
+        )
+    assert {j for j, _ in found} == {own, lost}
+    assert other not in {j for j, _ in found}

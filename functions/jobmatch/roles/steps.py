@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import inngest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from jobmatch.ai.embeddings import (
     EmbeddingProvider,
@@ -128,12 +128,9 @@ def reembed_batch(
         rows = session.scalars(select(model).where(key > after_id).order_by(key).limit(batch)).all()
         if not rows:
             return {"last_id": after_id, "count": 0}
-        texts = [_text_of(entity, row) for row in rows]
-        vectors = embedder.embed(texts)
+        vectors = embedder.embed([_text_of(entity, row) for row in rows])
         for row, vector in zip(rows, vectors, strict=True):
-            session.execute(
-                update(model).where(key == getattr(row, key.key)).values(embedding=vector)
-            )
+            row.embedding = vector
         return {"last_id": int(getattr(rows[-1], key.key)), "count": len(rows)}
 
 
