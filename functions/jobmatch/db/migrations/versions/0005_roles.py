@@ -6,9 +6,9 @@ Revises: 0004_match_columns
 `global_roles` gains where a role sits in its taxonomy (code, group, parent) and a
 vector; `role_terms` holds a vector per name and alias; `job_roles` the few roles a
 job resolved to (the candidate query joins them); `jobs.role_resolution` says how
-(pending until resolved by meaning). Existing jobs keep their role as an `alias`
-row and stay `pending`, so re-resolving them (`roles/re-resolve.requested`) gives
-them the rest. `embedding_state` records which model wrote the vectors: the vectors
+(pending until resolved by meaning). Existing jobs keep the role the phrase rule
+gave them (an `alias` row, so they are matched as before); those it gave none are
+`pending`, and `roles/re-resolve.requested` resolves them by meaning. `embedding_state` records which model wrote the vectors: the vectors
 already stored were written by the model of the container that migrates, which the
 first embedding step records (no row = not known yet).
 """
@@ -113,6 +113,7 @@ def upgrade() -> None:
         SELECT id, normalized_role_id, 1.0, 1, 'alias' FROM jobs
         WHERE normalized_role_id IS NOT NULL
     """)
+    op.execute("UPDATE jobs SET role_resolution = 'alias' WHERE normalized_role_id IS NOT NULL")
 
     op.create_table(
         "embedding_state",
