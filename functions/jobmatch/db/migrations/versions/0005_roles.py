@@ -8,9 +8,10 @@ vector; `role_terms` holds a vector per name and alias; `job_roles` the few role
 job resolved to (the candidate query joins them); `jobs.role_resolution` says how
 (pending until resolved by meaning). Existing jobs keep the role the phrase rule
 gave them (an `alias` row, so they are matched as before); those it gave none are
-`pending`, and `roles/re-resolve.requested` resolves them by meaning. `embedding_state` records which model wrote the vectors: the vectors
-already stored were written by the model of the container that migrates, which the
-first embedding step records (no row = not known yet).
+`pending`, and `roles/re-resolve.requested` resolves them by meaning.
+`embedding_state` records which model wrote the vectors; it starts empty, and the
+first step that embeds records its provider (the one that wrote the existing rows,
+unless AI was switched in the same deploy: then send `system/reembed`).
 """
 
 from __future__ import annotations
