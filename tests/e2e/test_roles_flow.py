@@ -193,7 +193,7 @@ class SwitchedModel:
     dimension: int = EMBEDDING_DIM
     model_id: str = "switched-model"
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], *, deadline: Any = None) -> list[list[float]]:
         return [list(reversed(v)) for v in OfflineEmbeddings(EMBEDDING_DIM).embed(texts)]
 
 

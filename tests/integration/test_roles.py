@@ -4,6 +4,7 @@ preferred roles given as free text, and the embedding model the vectors belong t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -176,7 +177,7 @@ class OtherModel:
     dimension: int = EMBEDDING_DIM
     model_id: str = "other-model"
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], *, deadline: Any = None) -> list[list[float]]:
         return [list(reversed(v)) for v in EMBEDDER.embed(texts)]
 
 

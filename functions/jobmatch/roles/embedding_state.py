@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import EmbeddingState
+from jobmatch.failures import PermanentError
 
 
-class EmbeddingModelMismatchError(Exception):
-    """The database's vectors come from another model: run `system/reembed` first."""
+class EmbeddingModelMismatchError(PermanentError):
+    """The database's vectors come from another model: run `system/reembed` first
+    (no retry can fix it, so a step that meets it ends its run)."""
 
 
 def current_state(session: Session) -> EmbeddingState | None:

@@ -1,17 +1,21 @@
 """The bodies of the role functions' steps: JSON in, own session, small JSON out.
 
-Each is safe to run twice: resolving a job replaces its roles as a whole, embedding
-picks rows still lacking a vector, re-embedding walks a cursor the caller keeps.
+Each is a `step_body` (a provider other than the one that wrote the stored vectors,
+`EmbeddingModelMismatchError`, ends the run without retries), holds its embedder to
+the step's deadline, and is safe to run twice: resolving a job replaces its roles as
+a whole, embedding picks rows still lacking a vector, re-embedding walks a cursor
+the caller keeps.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import inngest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jobmatch.ai.embeddings import (
+    DeadlineBoundEmbeddings,
     EmbeddingProvider,
     candidate_embedding_text,
     job_embedding_text,
@@ -19,14 +23,12 @@ from jobmatch.ai.embeddings import (
 )
 from jobmatch.db.models import Candidate, GlobalRole, Job, RoleTerm, UserPreferences
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
+from jobmatch.failures import step_body
 from jobmatch.matching.embedding_store import preferences_dict
 from jobmatch.observability import logger, metrics
 from jobmatch.roles import repository
-from jobmatch.roles.embedding_state import (
-    EmbeddingModelMismatchError,
-    begin_switch,
-    finish_switch,
-)
+from jobmatch.roles.embedding_state import begin_switch, finish_switch
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles
 from jobmatch.roles.taxonomy import role_text
 
@@ -35,13 +37,17 @@ from jobmatch.roles.taxonomy import role_text
 REEMBED_ENTITIES = ("roles", "role_terms", "jobs", "candidates", "users")
 
 
+def _bound(embedder: EmbeddingProvider, step_budget: float) -> EmbeddingProvider:
+    return DeadlineBoundEmbeddings(embedder, Deadline.after(step_budget))
+
+
 def _resolve(
-    session: Any, jobs: list[tuple[int, str]], embedder: EmbeddingProvider, limits: ResolverLimits
+    session: Session,
+    jobs: list[tuple[int, str]],
+    embedder: EmbeddingProvider,
+    limits: ResolverLimits,
 ) -> dict[str, Any]:
-    try:
-        resolutions = resolve_titles(session, [t for _, t in jobs], embedder, limits)
-    except EmbeddingModelMismatchError as exc:
-        raise inngest.NonRetriableError(str(exc)) from exc
+    resolutions = resolve_titles(session, [t for _, t in jobs], embedder, limits)
     ids = [i for i, _ in jobs]
     repository.store_resolutions(session, ids, resolutions)
     unresolved = [(i, r.title) for i, r in zip(ids, resolutions, strict=True) if not r.roles]
@@ -59,8 +65,13 @@ def _resolve(
     }
 
 
+@step_body
 def resolve_jobs(
-    job_ids: list[int], embedder: EmbeddingProvider, limits: ResolverLimits, only_pending: bool
+    job_ids: list[int],
+    embedder: EmbeddingProvider,
+    limits: ResolverLimits,
+    only_pending: bool,
+    step_budget: float,
 ) -> dict[str, Any]:
     """Resolve these jobs' titles (those still pending, unless `only_pending` is off:
     a changed title); counts."""
@@ -68,16 +79,18 @@ def resolve_jobs(
         jobs = repository.jobs_to_resolve(
             session, job_ids, after_id=0, limit=len(job_ids), only_pending=only_pending
         )
-        out = _resolve(session, jobs, embedder, limits)
+        out = _resolve(session, jobs, _bound(embedder, step_budget), limits)
     return {"resolved": out["resolved"], "unresolved": out["unresolved"]}
 
 
+@step_body
 def re_resolve_batch(
     after_id: int,
     batch: int,
     below_confidence: float,
     embedder: EmbeddingProvider,
     limits: ResolverLimits,
+    step_budget: float,
 ) -> dict[str, Any]:
     """The next `batch` active jobs after `after_id` that are pending, unresolved or
     resolved by meaning below `below_confidence`, resolved again; their ids (to be
@@ -86,24 +99,24 @@ def re_resolve_batch(
         jobs = repository.jobs_to_resolve(
             session, None, after_id=after_id, limit=batch, below_confidence=below_confidence
         )
-        return _resolve(session, jobs, embedder, limits)
+        return _resolve(session, jobs, _bound(embedder, step_budget), limits)
 
 
-def embed_roles(embedder: EmbeddingProvider, batch: int) -> int:
+@step_body
+def embed_roles(embedder: EmbeddingProvider, batch: int, step_budget: float) -> int:
     """Embed up to `batch` roles and terms lacking a vector; how many."""
     with session_scope() as session:
-        try:
-            return repository.embed_missing(session, embedder, batch)
-        except EmbeddingModelMismatchError as exc:
-            raise inngest.NonRetriableError(str(exc)) from exc
+        return repository.embed_missing(session, _bound(embedder, step_budget), batch)
 
 
+@step_body
 def begin_reembed(model_id: str) -> dict[str, str]:
     """Record the new model as the switch's target (both may write while it runs)."""
     with session_scope() as session:
         return {"from": begin_switch(session, model_id), "to": model_id}
 
 
+@step_body
 def finish_reembed(model_id: str) -> dict[str, str]:
     """Every vector was rewritten: the new model is the only one allowed from now on."""
     with session_scope() as session:
@@ -111,8 +124,9 @@ def finish_reembed(model_id: str) -> dict[str, str]:
     return {"model": model_id}
 
 
+@step_body
 def reembed_batch(
-    entity: str, after_id: int, batch: int, embedder: EmbeddingProvider
+    entity: str, after_id: int, batch: int, embedder: EmbeddingProvider, step_budget: float
 ) -> dict[str, int]:
     """Rewrite the vectors of the next `batch` rows of `entity` after `after_id`
     (all of them, whatever wrote them); the new cursor and how many."""
@@ -128,7 +142,8 @@ def reembed_batch(
         rows = session.scalars(select(model).where(key > after_id).order_by(key).limit(batch)).all()
         if not rows:
             return {"last_id": after_id, "count": 0}
-        vectors = embedder.embed([_text_of(entity, row) for row in rows])
+        texts = [_text_of(entity, row) for row in rows]
+        vectors = embedder.embed(texts, deadline=Deadline.after(step_budget))
         for row, vector in zip(rows, vectors, strict=True):
             row.embedding = vector
         return {"last_id": int(getattr(rows[-1], key.key)), "count": len(rows)}

@@ -51,9 +51,11 @@ def slices(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def ensure_job_embeddings(ctx: inngest.ContextSync, deps: Dependencies, job_ids: list[int]) -> int:
-    """Embed the jobs lacking one, `embedding_batch_size` jobs per step."""
-    parts = slices(job_ids, deps.settings.embedding_batch_size)
+def ensure_job_embeddings(
+    ctx: inngest.ContextSync, deps: Dependencies, parts: list[list[int]]
+) -> int:
+    """Embed the jobs of `parts` lacking one, one part (`embedding_batch_size` jobs)
+    per step."""
     generated = 0
     for i, part in enumerate(parts):
         generated += ctx.step.run(
@@ -61,6 +63,7 @@ def ensure_job_embeddings(ctx: inngest.ContextSync, deps: Dependencies, job_ids:
             steps.embed_missing_jobs,
             part,
             deps.embedder,
+            deps.settings.step_budget_seconds,
         )
     return generated
 
@@ -81,6 +84,7 @@ def resolve_job_roles(
             deps.embedder,
             limits,
             only_pending,
+            deps.settings.step_budget_seconds,
         )
         totals["resolved"] += counts["resolved"]
         totals["unresolved"] += counts["unresolved"]
@@ -151,6 +155,7 @@ def candidate_steps(
         tenant_id,
         reembed,
         deps.embedder,
+        deps.settings.step_budget_seconds,
     )
     counts = ctx.step.run(
         "generate-matches", steps.match_one_candidate, candidate_id, tenant_id, deps.settings
@@ -181,11 +186,15 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         summary: dict[str, Any] = {"batch_id": event.batch_id, "source": event.source}
         if not event.job_ids:
             return summary | {"jobs_processed": 0, "matches_created": 0}
-        jobs = ctx.step.run("get-jobs-with-roles", steps.job_overview, event.job_ids)
-        roles = resolve_job_roles(ctx, deps, event.job_ids) if jobs["pending_roles"] else {}
-        embedded = (
-            ensure_job_embeddings(ctx, deps, event.job_ids) if jobs["without_embedding"] else 0
+        # The overview also embeds the first part: one step (one request) less per import.
+        first, *rest = slices(event.job_ids, settings.embedding_batch_size)
+        jobs = ctx.step.run(
+            "get-jobs-with-roles", steps.job_overview, event.job_ids, first, deps.embedder
         )
+        roles = resolve_job_roles(ctx, deps, event.job_ids) if jobs["pending_roles"] else {}
+        embedded = jobs["embedded"]
+        if jobs["without_embedding"]:
+            embedded += ensure_job_embeddings(ctx, deps, rest)
         totals = run_job_matching(ctx, deps, event.job_ids, batch_id=event.batch_id)
         return (
             summary
@@ -260,7 +269,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         if not event.content_changed:
             return {"job_id": event.job_id, "skipped": True, "reason": "No content fields changed"}
         result: dict[str, Any] = ctx.step.run(
-            "regenerate-embedding", steps.regenerate_job_embedding, event.job_id, deps.embedder
+            "regenerate-embedding",
+            steps.regenerate_job_embedding,
+            event.job_id,
+            deps.embedder,
+            settings.step_budget_seconds,
         )
         if "title" in event.changed_fields:
             result |= resolve_job_roles(ctx, deps, [event.job_id], only_pending=False)
@@ -285,6 +298,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 event.entity_type,
                 batch,
                 deps.embedder,
+                settings.step_budget_seconds,
             )
             processed += done
             more = done == batch
@@ -312,28 +326,27 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         priority=PREMIUM_PRIORITY,
     )
     def perform_ai_matching(ctx: inngest.ContextSync) -> dict[str, Any]:
-        """initialize, match with AI and a rule-based fallback, save (upsert on
-        user_email + job_hash), then announce `matching/completed`."""
+        """Match (the user lookup included) with AI and a rule-based fallback, save
+        (upsert on user_email + job_hash), then announce `matching/completed` if a
+        notification is asked for: otherwise that run would be a request paid for
+        nothing."""
         event = PerformMatching.parse(ctx.event.data)
-        hashes = event.wanted_hashes
-        inline_email = None if event.user_id is not None else (event.user_prefs or {})["email"]
-        init = ctx.step.run(
-            "initialize", steps.initialize_user, event.user_id, inline_email, len(hashes)
-        )
+        prefs = event.user_prefs.model_dump() if event.user_prefs is not None else None
         matched = ctx.step.run(
             "match-with-fallback",
             steps.match_with_fallback,
-            init["user_id"],
-            event.user_prefs,
-            hashes,
+            event.user_id,
+            prefs,
+            event.wanted_hashes,
             settings,
             deps.embedder,
             deps.llm,
         )
-        saved = ctx.step.run("save", steps.save_user_matches, init["email"], matched["results"])
-        if init["user_id"] is not None:
+        user_id = matched["user_id"]
+        saved = ctx.step.run("save", steps.save_user_matches, matched["email"], matched["results"])
+        if user_id is not None and event.context.notify:
             completed = MatchingCompleted(
-                user_id=str(init["user_id"]),
+                user_id=str(user_id),
                 matches_saved=saved,
                 method=matched["method"],
                 context=event.context,
@@ -342,7 +355,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 "announce-completed", completed.to_event(id=f"matching-completed-{ctx.run_id}")
             )
         logger.info("matching saved", extra={"matches": saved, "method": matched["method"]})
-        return {"user_id": init["user_id"], "method": matched["method"], "matches_saved": saved}
+        return {"user_id": user_id, "method": matched["method"], "matches_saved": saved}
 
     @deps.inngest.create_function(
         fn_id="perform-batch-matching",

@@ -35,7 +35,13 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         batch = settings.role_embed_batch
         embedded, more = 0, False
         for i in range(STEPS_PER_RUN):
-            done = ctx.step.run(f"embed-{i + 1}", steps.embed_roles, deps.embedder, batch)
+            done = ctx.step.run(
+                f"embed-{i + 1}",
+                steps.embed_roles,
+                deps.embedder,
+                batch,
+                settings.step_budget_seconds,
+            )
             embedded += done
             more = done == batch
             if not more:
@@ -69,6 +75,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 below,
                 deps.embedder,
                 limits,
+                settings.step_budget_seconds,
             )
             totals["resolved"] += out["resolved"]
             totals["unresolved"] += out["unresolved"]
@@ -115,6 +122,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 cursor,
                 settings.reembed_batch,
                 deps.embedder,
+                settings.step_budget_seconds,
             )
             rewritten += out["count"]
             cursor = out["last_id"]
