@@ -225,7 +225,7 @@ def generate(n_candidates: int, n_jobs: int, seed: int = 7) -> tuple[list[int], 
         jcols = (
             "id, job_hash, title, company, normalized_role_id, skills, location, country, "
             "remote, salary_min, salary_max, currency, experience_min, description, source, "
-            "status"
+            "status, role_resolution"
         )
         with cur.copy(f"COPY jobs ({jcols}) FROM STDIN") as copy:
             for j in range(n_jobs):
@@ -252,8 +252,15 @@ def generate(n_candidates: int, n_jobs: int, seed: int = 7) -> tuple[list[int], 
                         f"{title} at Company {j % 400}. Work with {', '.join(skills)}.",
                         "bench",
                         "active",
+                        "exact",
                     )
                 )
+        # What the import stores for a title that is a role's name once cleaned
+        # ("Senior Backend Engineer"): the role, resolved exactly, no search needed.
+        cur.execute(
+            "INSERT INTO job_roles (job_id, role_id, similarity, rank, method) "
+            "SELECT id, normalized_role_id, 1.0, 1, 'exact' FROM jobs"
+        )
         raw.commit()
     finally:
         raw.close()

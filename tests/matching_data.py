@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jobmatch.ai.embeddings import OfflineEmbeddings
-from jobmatch.db.models import Candidate, GlobalRole, Job, Tenant, User, UserPreferences
+from jobmatch.db.models import Candidate, Job, Tenant, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.matching.embedding_store import embed_candidate, embed_jobs, embed_preferences
 from jobmatch.matching.repository import resolve_preferred_roles
+from jobmatch.roles import repository as roles_repo
+from jobmatch.roles.resolver import Resolution, RoleHit
 
 # What `Dependencies` builds with AI off, as in every test: rows embedded here and
 # rows the app embeds are comparable.
@@ -21,10 +23,12 @@ EMBEDDER = OfflineEmbeddings(EMBEDDING_DIM)
 _seq = itertools.count(1)
 
 
-def role(session: Session, name: str, *aliases: str) -> int:
-    row = GlobalRole(name=name, aliases=list(aliases))
-    session.add(row)
-    session.flush()
+def role(
+    session: Session, name: str, *aliases: str, description: str = "", parent: int | None = None
+) -> int:
+    """A role as the admin route adds one, with its vectors (name, aliases, terms)."""
+    row = roles_repo.add_role(session, name, aliases, description, parent)
+    roles_repo.embed_missing(session, EMBEDDER, 10_000)
     return row.id
 
 
@@ -81,6 +85,9 @@ def job(session: Session, role_id: int | None, *, embed: bool = True, **fields: 
     row = Job(normalized_role_id=role_id, **values)
     session.add(row)
     session.flush()
+    if role_id is not None:  # as an import whose title is the role's name stores it
+        resolved = Resolution(row.title, row.title, "exact", (RoleHit(role_id, 1.0, "exact"),))
+        roles_repo.store_resolutions(session, [row.id], [resolved])
     if embed:
         embed_jobs(session, [row.id], EMBEDDER)
     return row

@@ -82,6 +82,10 @@ SAMPLES = (
     Sample("send-scheduled-emails-post.json", 202),
     Sample("unsubscribe-get.json", 200),  # the confirm page
     Sample("unsubscribe-post.json", 200),  # one click (the signed-up user, id 1)
+    Sample("admin-roles-post.json", 201),
+    Sample("admin-role-alias-post.json", 200),
+    Sample("admin-roles-re-resolve-post.json", 202),
+    Sample("admin-roles-unresolved-get.json", 200),
 )
 
 

@@ -20,10 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider, candidate_embedding_text
+from jobmatch.ai.embeddings import EmbeddingProvider, OfflineEmbeddings, candidate_embedding_text
 from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
-from jobmatch.db.models.matching import MATCHABLE_STATUSES
+from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.matching.repository import resolve_preferred_roles
+from jobmatch.roles import repository as roles_repo
+from jobmatch.roles.taxonomy import RoleSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # The fields of a user record that `POST /api/signup/free` takes.
@@ -57,13 +59,23 @@ class Loaded:
 
 
 def load_roles(session: Session) -> dict[str, int]:
-    """Upsert the global roles (with aliases); return name -> id."""
-    for role in dataset("roles"):
-        session.execute(
-            insert(GlobalRole)
-            .values(name=role["name"], aliases=role["aliases"])
-            .on_conflict_do_update(index_elements=["name"], set_={"aliases": role["aliases"]})
+    """Upsert the sample roles (with aliases) as a small taxonomy, with their vectors
+    from the offline model; return name -> id."""
+    specs = [
+        RoleSpec(
+            code=f"sample:{role['id']}",
+            name=role["name"],
+            aliases=tuple(role["aliases"]),
+            description="",
+            group_code=None,
+            group_name=None,
+            parent_code=None,
+            source="sample",
         )
+        for role in dataset("roles")
+    ]
+    roles_repo.load_taxonomy(session, specs)
+    roles_repo.embed_missing(session, OfflineEmbeddings(EMBEDDING_DIM), 10_000)
     return {r.name: r.id for r in session.execute(select(GlobalRole.id, GlobalRole.name))}
 
 

@@ -25,6 +25,7 @@ from jobmatch.api.routes import (
     engagement,
     health,
     jobs_import,
+    roles_admin,
     unsubscribe,
     users,
 )
@@ -59,6 +60,7 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
     app.state.deps = deps
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(roles_admin.router)
     app.include_router(users.router)
     app.include_router(jobs_import.router)
     app.include_router(candidates.router)

@@ -137,6 +137,19 @@ class Settings(BaseSettings):
     tender_alert_max_items: int = 25
     tender_stuck_job_hours: int = 6
 
+    # Roles by meaning: how a job title resolves to roles (measured by
+    # bench/role_quality_bench.py), and the bounded steps around it.
+    role_similarity_floor: float = 0.5  # below it a title is unresolved
+    role_margin: float = 0.10  # roles this close to the best are kept too
+    role_max_per_job: int = 3
+    role_family_max: int = 12  # parent / children / siblings offered at a lower score
+    # Per step, sized for Titan (one call per text, 8 at a time, ~0.1 s each).
+    role_resolve_batch: int = 250  # titles resolved
+    role_embed_batch: int = 200  # roles and terms embedded
+    role_re_resolve_below: float = 0.6  # re-resolve jobs resolved by meaning below this
+    unresolved_match_k: int = 10  # nearest candidates / jobs of an unresolved job
+    reembed_batch: int = 100  # rows re-embedded per step when switching model
+
     # ---------------------------------------------------------------- step deadlines
     # Each step that does slow work (scoring, Bedrock, embeddings, a publisher's
     # page) has one deadline of this many seconds from its start, which every call

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Job
 from jobmatch.db.session import session_scope
-from jobmatch.matching.job_import import JobInput, RoleNormalizer, import_jobs, job_hash
-from jobmatch_devkit import sample_data
+from jobmatch.matching.job_import import JobInput, import_jobs, job_hash
 
 pytestmark = pytest.mark.integration
 
@@ -84,20 +83,3 @@ def test_concurrent_imports_of_one_batch_create_each_job_once(database: str) -> 
     finally:
         with session_scope() as session:
             session.execute(Job.__table__.delete())
-
-
-def test_every_sample_title_normalises_to_a_role(db: None) -> None:
-
-    with session_scope() as session:
-        roles = sample_data.load_roles(session)
-        normalizer = RoleNormalizer.load(session)
-    unmatched = [
-        j["title"] for j in sample_data.dataset("jobs") if not normalizer.role_id(j["title"])
-    ]
-    assert unmatched == []
-    assert normalizer.role_id("Senior Python Backend Engineer") == roles["backend engineer"]
-    assert normalizer.role_id("Lead AI Engineer") == roles["machine learning engineer"]
-    assert normalizer.role_id("Senior SRE") == roles["site reliability engineer"]
-    assert normalizer.role_id("Big Data Engineer") == roles["data engineer"]
-    assert normalizer.role_id("Head Chef") is None
-    assert normalizer.role_id("Presales") is None  # "sre" only as a whole word

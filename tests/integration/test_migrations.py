@@ -92,3 +92,29 @@ def test_the_rename_keeps_candidate_matches_and_puts_semantic_on_the_0_100_scale
             text("SELECT semantic_similarity FROM candidate_job_matches ORDER BY job_id")
         ).scalars()
         assert list(back) == pytest.approx([0.61, 0.0])
+
+
+def test_roles_migration_keeps_existing_jobs_matched_and_marks_roleless_ones_pending(
+    db: None,
+) -> None:
+    migrate.downgrade("0004_match_columns")
+    try:
+        with get_engine().begin() as conn:
+            conn.execute(text("INSERT INTO global_roles (id, name) VALUES (7, 'nurse')"))
+            for i, role in ((1, 7), (2, None)):
+                conn.execute(
+                    text("""
+                        INSERT INTO jobs (id, job_hash, title, company, location, remote,
+                                          description, source, status, normalized_role_id)
+                        VALUES (:i, :h, 'Nurse', 'C', '', false, '', 't', 'active', :r)
+                    """),
+                    {"i": i, "h": f"h{i}", "r": role},
+                )
+        migrate.upgrade("heads")
+        with get_engine().connect() as conn:
+            roles = conn.execute(text("SELECT job_id, role_id, method FROM job_roles")).all()
+            status = conn.execute(text("SELECT id, role_resolution FROM jobs ORDER BY id")).all()
+        assert [tuple(r) for r in roles] == [(1, 7, "alias")]
+        assert [tuple(r) for r in status] == [(1, "alias"), (2, "pending")]
+    finally:
+        migrate.upgrade("heads")

@@ -24,11 +24,21 @@ def _names(requirements: list[str]) -> dict[str, frozenset[str]]:
     return {canonicalize_name(r.name): frozenset(r.extras) for r in parsed}
 
 
-def layer_requirements() -> list[str]:
-    """The requirement lines of the layer, comments and blanks dropped."""
-    text = (ROOT / "layers" / "deps" / "requirements.txt").read_text()
+# Installed by the Makefile and the layer with --no-deps, not declared in pyproject:
+# declaring it would make pip pull its numpy & co. into every environment.
+DATA_ONLY = {"wordllama"}
+
+
+def layer_requirements(name: str = "requirements.txt") -> list[str]:
+    """The requirement lines of a layer file, comments and blanks dropped."""
+    text = (ROOT / "layers" / "deps" / name).read_text()
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [line for line in lines if line]
+
+
+def all_layer_requirements() -> list[str]:
+    """Both layer files: installed with dependencies, and without."""
+    return layer_requirements() + layer_requirements("requirements-nodeps.txt")
 
 
 def runtime_provided() -> set[str]:
@@ -45,7 +55,8 @@ def project_requirements() -> list[str]:
 
 
 def test_layer_installs_the_same_packages_and_extras_as_pyproject() -> None:
-    layer, project = _names(layer_requirements()), _names(project_requirements())
+    layer = {k: v for k, v in _names(all_layer_requirements()).items() if k not in DATA_ONLY}
+    project = _names(project_requirements())
     provided = runtime_provided()
     assert not provided & set(layer), "the runtime holds these: the layer must not ship them"
     project = {name: extras for name, extras in project.items() if name not in provided}
@@ -64,8 +75,10 @@ def test_the_runtime_provided_packages_are_the_sdk_and_the_snapstart_hooks() -> 
 
 def test_layer_pins_satisfy_pyproject_ranges() -> None:
     project = {canonicalize_name(r.name): r for r in map(Requirement, project_requirements())}
-    for line in layer_requirements():
+    for line in all_layer_requirements():
         pinned = Requirement(line)
+        if canonicalize_name(pinned.name) in DATA_ONLY:
+            continue
         versions = [spec.version for spec in pinned.specifier if spec.operator == "=="]
         wanted = project[canonicalize_name(pinned.name)].specifier
         for version in versions:
@@ -77,3 +90,15 @@ def test_helper_sees_a_disagreement() -> None:
     assert _names(["psycopg[binary]>=3"]) != _names(["psycopg>=3"])
     assert _names(["Pydantic_Settings==2"]) == _names(["pydantic-settings>=2"])
     assert _names(["a"]) != _names(["a", "b"])
+
+
+def test_the_model_packages_are_installed_without_their_dependencies() -> None:
+    """wordllama declares numpy & co.: it must come only from the --no-deps file,
+    which both Makefiles install with --no-deps."""
+    nodeps = _names(layer_requirements("requirements-nodeps.txt"))
+    assert "wordllama" in nodeps
+    assert "wordllama" not in _names(layer_requirements())
+    assert "wordllama" not in _names(project_requirements())
+    for makefile in (ROOT / "Makefile", ROOT / "layers" / "deps" / "Makefile"):
+        lines = makefile.read_text().replace("\\\n", " ").splitlines()
+        assert any("--no-deps" in ln and "requirements-nodeps.txt" in ln for ln in lines), makefile

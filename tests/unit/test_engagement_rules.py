@@ -25,6 +25,7 @@ from jobmatch.matching.scoring import (
     affinity_component,
     score_batch,
     signal_keys,
+    with_affinity,
 )
 
 
@@ -179,7 +180,11 @@ def test_affinity_moves_a_score_by_the_users_weights_within_the_cap() -> None:
     assert affinity_component(profile({"company:globex": -50.0}), globex) == -AFFINITY_CAP
     [plain] = score_batch({1: profile({})}, {1: globex}, [(1, 1, 0.5)])
     [boosted] = score_batch({1: liked}, {1: globex}, [(1, 1, 0.5)])
-    assert boosted.score == pytest.approx(plain.score + 4.5)
+    room = 100.0 - plain.score
+    assert boosted.score == pytest.approx(plain.score + room * 4.5 / 20, abs=0.1)
+    # Near the top the order still shows: two strong matches do not tie at 100.
+    assert with_affinity(96.0, AFFINITY_CAP) > with_affinity(95.0, AFFINITY_CAP) > 96.0
+    assert with_affinity(96.0, -AFFINITY_CAP) == pytest.approx(48.0)
     assert "Like jobs you applied to, liked or looked at closely" in boosted.reasons
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from jobmatch.matching.scoring import (
+    FAMILY_FACTOR,
     RECOMMEND_THRESHOLD,
     STORE_THRESHOLD,
     WEIGHTS,
@@ -174,3 +175,28 @@ def test_result_round_trips_through_json_and_ai_rescoring_is_clamped() -> None:
     assert MatchResult.from_dict({**r.to_dict(), "semantic_similarity": 0.6}) == r
     ai = r.with_ai(140, "Great fit")
     assert (ai.score, ai.method, ai.reasons[0]) == (100.0, "ai", "Great fit")
+
+
+# ------------------------------------------------------------------ role fit
+
+
+def test_the_best_role_keeps_the_full_score_a_close_second_is_scaled() -> None:
+    roles = ((11, 0.9), (12, 0.72))  # stored best first
+    plain = score(profile(), job(), 0.6).score
+    best = score(profile(role_ids=[11]), job(roles=roles), 0.6)
+    second = score(profile(role_ids=[12]), job(roles=roles), 0.6)
+    assert best.score == plain
+    assert second.score == pytest.approx(plain * 0.72 / 0.9, abs=0.1)
+    assert any("close second" in r for r in second.reasons)
+
+
+def test_a_related_occupation_is_offered_lower_and_an_unrelated_profile_is_not_scaled() -> None:
+    features = job(roles=((11, 0.9),), family=frozenset({30}))
+    plain = score(profile(), job(), 0.6).score
+    family = score(profile(role_ids=[30]), features, 0.6)
+    assert family.score == pytest.approx(plain * FAMILY_FACTOR, abs=0.1)
+    assert any("Related occupation" in r for r in family.reasons)
+    # Reached by similarity alone (no role in common, or no roles at all): unscaled.
+    assert score(profile(role_ids=[99]), features, 0.6).score == plain
+    assert score(profile(), features, 0.6).score == plain
+    assert score(profile(role_ids=[11]), job(), 0.6).score == plain

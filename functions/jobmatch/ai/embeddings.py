@@ -10,12 +10,13 @@ turned into text the same way by every caller, so their vectors are comparable.
 from __future__ import annotations
 
 import functools
-import hashlib
+import importlib.util
 import json
 import math
-import re
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jobmatch.ai.bedrock import bedrock_runtime_client
@@ -29,7 +30,6 @@ TITAN_V2_DIMENSIONS = (256, 512, 1024)
 # Titan v2 takes up to 8,192 tokens / 50,000 characters; job ads rarely need more
 # than the first part, and a shorter input is cheaper and faster.
 MAX_INPUT_CHARS = 8_000
-TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9+#.]*")
 
 
 class EmbeddingUnavailableError(Exception):
@@ -42,6 +42,12 @@ class EmbeddingProvider(Protocol):
     @property
     def dimension(self) -> int:
         """The length of every vector."""
+        ...
+
+    @property
+    def model_id(self) -> str:
+        """Which model wrote a vector: vectors of two models are not comparable, so
+        the database records the one its vectors come from (`roles.embedding_state`)."""
         ...
 
     def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
@@ -63,6 +69,11 @@ class DeadlineBoundEmbeddings:
     def dimension(self) -> int:
         """The wrapped embedder's dimension."""
         return self.embedder.dimension
+
+    @property
+    def model_id(self) -> str:
+        """The wrapped embedder's model."""
+        return self.embedder.model_id
 
     def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
         """Embed by the sooner of `deadline` and the step's."""
@@ -139,48 +150,79 @@ class BedrockTitanEmbeddings:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-@functools.lru_cache(maxsize=200_000)
-def _bucket(feature: str, dimension: int) -> tuple[int, float]:
-    """A feature's bucket and sign: stable across processes (unlike `hash`)."""
-    digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-    value = int.from_bytes(digest, "little")
-    return value % dimension, 1.0 if (value >> 63) & 1 else -1.0
+# The offline model: WordLlama's "l2_supercat" static token embeddings (32,000 tokens
+# of the Llama-2 vocabulary x 256 dimensions, fp16) and its tokenizer, both shipped
+# inside the `wordllama` wheel. Only its two data files are read: importing the
+# package would pull numpy, and `WordLlama.load()` fetches a tokenizer config from
+# the network when its cache lacks it.
+WORDLLAMA_TABLE = "weights/l2_supercat_256.safetensors"
+WORDLLAMA_TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
+WORDLLAMA_DIM = 256
+# Mean pooling is pure Python (~8k titles/s); past the first part of a long ad the
+# mean barely moves, so longer texts are cut to keep a step's embedding time small.
+MAX_OFFLINE_CHARS = 2_000
+
+
+class _StaticTable:
+    """The token table and tokenizer, read once per process (~16 MB, 0.1-0.2 s)."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer  # Rust; only the offline provider needs it
+
+        spec = importlib.util.find_spec("wordllama")  # locates it without running it
+        if spec is None or spec.origin is None:
+            raise EmbeddingUnavailableError("the wordllama data package is not installed")
+        package = Path(spec.origin).parent
+        self.tokenizer = Tokenizer.from_file(str(package / WORDLLAMA_TOKENIZER))
+        raw = (package / WORDLLAMA_TABLE).read_bytes()
+        header_len = int.from_bytes(raw[:8], "little")
+        meta = json.loads(raw[8 : 8 + header_len])["embedding.weight"]
+        if meta["dtype"] != "F16" or meta["shape"][1] != WORDLLAMA_DIM:
+            raise EmbeddingUnavailableError(f"unexpected table {meta['dtype']} {meta['shape']}")
+        begin, end = meta["data_offsets"]
+        self.table = memoryview(raw)[8 + header_len + begin : 8 + header_len + end]
+        self.vocab = int(meta["shape"][0])
+        self.row = struct.Struct(f"<{WORDLLAMA_DIM}e")
+
+
+@functools.cache
+def _static_table() -> _StaticTable:
+    return _StaticTable()
 
 
 class OfflineEmbeddings:
-    """Deterministic embeddings with no model and no network: words and character
-    trigrams are hashed (signed) into `dimension` buckets, then L2-normalised.
-    Texts sharing words or word fragments get a higher cosine similarity, which is
-    what matching needs from it locally and in tests."""
+    """Meaningful embeddings with no service and no network: the mean of a static
+    model's token vectors, L2-normalised (what wordllama's own `embed` computes,
+    without numpy). The model is read on first use, once per process; a smaller
+    `dimension` keeps the leading components (the model is trained matryoshka-style,
+    so a prefix is itself an embedding)."""
 
-    WORD_WEIGHT = 1.0
-    TRIGRAM_WEIGHT = 0.35
+    model_id = "wordllama-l2_supercat-256"
 
     def __init__(self, dimension: int) -> None:
+        if not 0 < dimension <= WORDLLAMA_DIM:
+            raise ValueError(f"the offline model has at most {WORDLLAMA_DIM} dimensions")
         self.dimension = dimension
 
-    def _features(self, text: str) -> Iterable[tuple[str, float]]:
-        for word in TOKEN_RE.findall(text.lower()):
-            yield "w:" + word, self.WORD_WEIGHT
-            padded = f" {word} "
-            for i in range(len(padded) - 2):
-                yield "t:" + padded[i : i + 3], self.TRIGRAM_WEIGHT
-
-    def embed_one(self, text: str) -> list[float]:
-        """The unit vector of one text (a zero text gets a fixed unit vector)."""
-        vector = [0.0] * self.dimension
-        for feature, weight in self._features(text):
-            index, sign = _bucket(feature, self.dimension)
-            vector[index] += sign * weight
-        norm = math.sqrt(sum(x * x for x in vector))
-        if norm == 0.0:
-            vector[0] = 1.0
-            return vector
-        return [x / norm for x in vector]
-
     def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
-        """One unit vector per text (local arithmetic: no deadline can be missed)."""
-        return [self.embed_one(t) for t in texts]
+        """One unit vector per text, in order; a text with no tokens gets a fixed one
+        (local arithmetic: no deadline can be missed)."""
+        model = _static_table()
+        dim, row, table = self.dimension, model.row, model.table
+        out: list[list[float]] = []
+        encoded = model.tokenizer.encode_batch(
+            [t[:MAX_OFFLINE_CHARS] for t in texts], add_special_tokens=False
+        )
+        for enc in encoded:
+            ids = [i for i in enc.ids if 0 <= i < model.vocab]
+            if not ids:
+                out.append([1.0] + [0.0] * (dim - 1))
+                continue
+            rows = [row.unpack_from(table, i * row.size) for i in ids]
+            summed = [sum(col) for col in zip(*rows, strict=True)][:dim]
+            norm = math.sqrt(sum(x * x for x in summed)) or 1.0
+            out.append([x / norm for x in summed])  # the mean's 1/n cancels in the norm
+        return out
 
 
 def build_embedder(settings: Settings, dimension: int) -> EmbeddingProvider:

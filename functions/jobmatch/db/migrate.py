@@ -44,11 +44,16 @@ def current_revisions() -> set[str]:
 
 
 def handler(event: dict[str, Any] | None, _context: object) -> dict[str, Any]:
-    """Lambda entry point: `{"action": "upgrade"|"downgrade", "revision": ...}`."""
+    """Lambda entry point: `{"action": "upgrade"|"downgrade"|"load-roles", "revision": ...}`.
+    `load-roles` upserts the packaged role taxonomy (after an upgrade)."""
     event = event or {}
     action = event.get("action", "upgrade")
     if action == "upgrade":
         upgrade(event.get("revision", "heads"))
+    elif action == "load-roles":
+        from jobmatch.roles.load import load
+
+        return {"action": action, **load()}
     elif action == "downgrade":
         if not event.get("revision"):
             raise ValueError("downgrade needs an explicit revision")

@@ -23,15 +23,20 @@ from jobmatch.ai.embeddings import (
 )
 from jobmatch.db.models import Candidate, Job, UserPreferences
 from jobmatch.db.models.matching import MATCHABLE_STATUSES
+from jobmatch.roles.embedding_state import require_model
 
 EntityType = Literal["jobs", "candidates"]
 
 
 def _embed_rows(
-    rows: Sequence[Any], text_of: Callable[[Any], str], embedder: EmbeddingProvider
+    session: Session,
+    rows: Sequence[Any],
+    text_of: Callable[[Any], str],
+    embedder: EmbeddingProvider,
 ) -> int:
     if not rows:
         return 0
+    require_model(session, embedder)
     vectors = embedder.embed([text_of(r) for r in rows])
     for row, vector in zip(rows, vectors, strict=True):
         row.embedding = vector
@@ -50,7 +55,7 @@ def embed_jobs(
     if only_missing:
         query = query.where(Job.embedding.is_(None))
     jobs = session.scalars(query.order_by(Job.id)).all()
-    count = _embed_rows(jobs, job_embedding_text, embedder)
+    count = _embed_rows(session, jobs, job_embedding_text, embedder)
     session.flush()
     return count
 
@@ -61,7 +66,7 @@ def embed_candidate(
     """Give the candidate an embedding (a new one when `force`, e.g. profile update)."""
     if candidate.embedding is not None and not force:
         return False
-    _embed_rows([candidate], candidate_embedding_text, embedder)
+    _embed_rows(session, [candidate], candidate_embedding_text, embedder)
     session.flush()
     return True
 
@@ -94,6 +99,7 @@ def embed_preferences(
     """Give a stored user's preferences an embedding if they have none."""
     if preferences.embedding is not None:
         return False
+    require_model(session, embedder)
     preferences.embedding = preferences_vector(preferences_dict(preferences), embedder)
     session.flush()
     return True
@@ -117,6 +123,6 @@ def backfill(
     rows = session.scalars(
         query.order_by(order).limit(batch_size).with_for_update(skip_locked=True)
     ).all()
-    count = _embed_rows(rows, text_of, embedder)
+    count = _embed_rows(session, rows, text_of, embedder)
     session.flush()
     return count

@@ -24,7 +24,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.db.models import GlobalRole, Job
+from jobmatch.db.models import Job
+from jobmatch.roles.repository import store_resolutions
+from jobmatch.roles.resolver import ResolverLimits, resolve_titles
 
 _SPACES = re.compile(r"\s+")
 
@@ -75,43 +77,11 @@ def job_hash(job: JobInput) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()
 
 
-class RoleNormalizer:
-    """Map a job title to a global role: the longest role name or alias that occurs
-    in the title as whole words wins ("Senior Python Backend Engineer" -> backend
-    engineer). Built once per batch from one query over `global_roles`."""
-
-    def __init__(self, roles: list[tuple[int, str, list[str]]]) -> None:
-        phrases = [
-            (_norm(p), role_id) for role_id, name, aliases in roles for p in [name, *aliases]
-        ]
-        phrases.sort(key=lambda item: len(item[0]), reverse=True)
-        self._patterns = [
-            (re.compile(rf"(?<![\w]){re.escape(phrase)}(?![\w])"), role_id)
-            for phrase, role_id in phrases
-            if phrase
-        ]
-
-    @classmethod
-    def load(cls, session: Session) -> RoleNormalizer:
-        """The normaliser for the roles currently in the database."""
-        rows = session.execute(select(GlobalRole.id, GlobalRole.name, GlobalRole.aliases)).all()
-        return cls([(r.id, r.name, list(r.aliases)) for r in rows])
-
-    def role_id(self, title: str) -> int | None:
-        """The role of `title`, or None when no role name or alias occurs in it."""
-        lowered = _norm(title)
-        for pattern, role_id in self._patterns:
-            if pattern.search(lowered):
-                return role_id
-        return None
-
-
-def _row(job: JobInput, digest: str, role_id: int | None) -> dict[str, Any]:
+def _row(job: JobInput, digest: str) -> dict[str, Any]:
     return {
         "job_hash": digest,
         "title": job.title.strip(),
         "company": job.company.strip(),
-        "normalized_role_id": role_id,
         "skills": list(job.skills),
         "location": job.location.strip(),
         "country": job.country,
@@ -128,33 +98,43 @@ def _row(job: JobInput, digest: str, role_id: int | None) -> dict[str, Any]:
     }
 
 
-def import_jobs(session: Session, jobs: list[JobInput]) -> ImportResult:
+def import_jobs(
+    session: Session, jobs: list[JobInput], *, limits: ResolverLimits | None = None
+) -> ImportResult:
     """Insert the jobs not yet stored, in the caller's transaction; one statement.
 
     Items repeated inside the batch count as duplicates too (the first one wins).
+    A new job whose title is a role's name or alias gets that role here; the others
+    stay `pending` and are resolved by meaning in the matching function's first
+    step (embedding titles here would put a model call inside the request).
     """
-    normalizer = RoleNormalizer.load(session)
     rows: dict[str, dict[str, Any]] = {}
     hashes = []
     for job in jobs:
         digest = job_hash(job)
         hashes.append(digest)
-        rows.setdefault(digest, _row(job, digest, normalizer.role_id(job.title)))
-    created: list[int] = []
+        rows.setdefault(digest, _row(job, digest))
+    created: list[tuple[int, str]] = []
     if rows:
-        created = list(
-            session.scalars(
+        created = [
+            (int(r.id), str(r.title))
+            for r in session.execute(
                 insert(Job)
                 .values(list(rows.values()))
                 .on_conflict_do_nothing(index_elements=["job_hash"])
-                .returning(Job.id)
+                .returning(Job.id, Job.title)
             )
+        ]
+    if created:
+        resolutions = resolve_titles(
+            session, [t for _, t in created], None, limits or ResolverLimits()
         )
+        store_resolutions(session, [i for i, _ in created], resolutions)
     unannounced = session.scalars(
         select(Job.id).where(Job.job_hash.in_(list(rows)), Job.announced_at.is_(None))
     ).all()
     return ImportResult(
-        created_ids=sorted(created),
+        created_ids=sorted(i for i, _ in created),
         duplicates=len(jobs) - len(created),
         hashes=hashes,
         unannounced_ids=sorted(unannounced),

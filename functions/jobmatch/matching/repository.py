@@ -6,19 +6,24 @@ involved, one `INSERT .. ON CONFLICT` (executemany, batched by SQLAlchemy's
 insertmanyvalues) writes all matches. Nothing runs a query per pair.
 
 Who is paired with whom:
-- a job with the candidates whose `preferred_role_ids` contain the job's role
-  (GIN index, `&&`), status approved / ready_for_assignment, with an embedding,
-  optionally of one tenant;
+- a job with the candidates whose `preferred_role_ids` hold any of the job's roles
+  (`job_roles`: the few roles its title resolved to, and the best one's family;
+  GIN index, `&&`), status approved / ready_for_assignment, with an embedding,
+  optionally of one tenant; a job whose title resolved to no role with its
+  `unresolved_k` nearest candidates (HNSW);
 - a profile (candidate or user) with active jobs of its preferred roles, the
-  closest `max_jobs` by similarity (btree on the role, no ANN: an HNSW scan with
-  a role filter would drop rows after its `ef_search` window). A profile without
-  roles gets the `top_k` nearest active jobs through the HNSW index instead.
+  closest `max_jobs` by similarity (btree on `job_roles.role_id`, no ANN: an HNSW
+  scan with a role filter would drop rows after its `ef_search` window), plus the
+  nearest unresolved jobs (a partial HNSW index holds only those). A profile
+  without roles gets the `top_k` nearest active jobs through the HNSW index instead.
 Candidates without preferred roles are therefore matched only from their own
-side; re-matching a job leaves their matches alone (see `delete_stale_job_matches`).
+side (and by unresolved jobs); re-matching a job leaves their matches alone (see
+`delete_stale_job_matches`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,17 +33,20 @@ from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import (
     Candidate,
     CandidateJobMatch,
     GlobalRole,
     Job,
+    JobRole,
     PreferenceSignal,
     UserMatch,
 )
 from jobmatch.db.models.engagement import USER_EXCLUDED_JOBS
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, stored_fields
+from jobmatch.roles.resolver import ResolverLimits, resolve_role_names
 
 Pair = tuple[int, int, float]
 
@@ -69,29 +77,26 @@ class JobChunk:
         return cls(tuple(int(j) for j in data["job_ids"]), data.get("after"), data.get("upto"))
 
 
-def resolve_preferred_roles(session: Session, raw: Iterable[Any]) -> list[int]:
-    """Role ids for a candidate's `preferred_roles` as given (ids, numeric strings or
-    names / aliases, any case). Unknown entries are dropped: they match nothing."""
+def resolve_preferred_roles(
+    session: Session, raw: Iterable[Any], embedder: EmbeddingProvider | None = None
+) -> list[int]:
+    """Role ids for preferred roles as given: ids, numeric strings, or free text
+    resolved as job titles are (a name or alias, else the closest role by meaning
+    when an embedder is given). Unknown ids and text that resolves to nothing are
+    dropped: they match nothing."""
     ids: set[int] = set()
-    names: set[str] = set()
+    names: list[str] = []
     for item in raw or ():
         if isinstance(item, bool):
             continue
         if isinstance(item, int) or (isinstance(item, str) and item.strip().isdigit()):
             ids.add(int(item))
-        elif isinstance(item, str) and item.strip():
-            names.add(" ".join(item.lower().split()))
-    if not ids and not names:
-        return []
-    name_list = sorted(names)
-    rows = session.execute(
-        select(GlobalRole.id).where(
-            GlobalRole.id.in_(sorted(ids))
-            | GlobalRole.name.in_(name_list)
-            | GlobalRole.aliases.overlap(name_list)
-        )
-    ).scalars()
-    return sorted(set(rows))
+        elif isinstance(item, str) and item.strip() and item.strip() not in names:
+            names.append(item.strip())
+    found = set(resolve_role_names(session, names, embedder, ResolverLimits())) if names else set()
+    if ids:
+        found.update(session.scalars(select(GlobalRole.id).where(GlobalRole.id.in_(sorted(ids)))))
+    return sorted(found)
 
 
 def user_affinity(session: Session, user_id: int) -> dict[str, float]:
@@ -116,8 +121,9 @@ def excluded_job_ids(session: Session, user_id: int) -> set[int]:
     return {int(j) for j in session.scalars(excluded_jobs(user_id))}
 
 
-def job_features(row: Any) -> JobFeatures:
-    """A job row (model or result row) as scoring features."""
+def job_features(row: Any, roles: Sequence[tuple[int, float, str]] = ()) -> JobFeatures:
+    """A job row (model or result row) and its `job_roles` (role, similarity, method)
+    as scoring features."""
     return JobFeatures(
         job_id=row.id,
         job_hash=row.job_hash,
@@ -131,11 +137,13 @@ def job_features(row: Any) -> JobFeatures:
         salary_max=row.salary_max,
         experience_min=row.experience_min,
         role_id=row.normalized_role_id,
+        roles=tuple((r, s) for r, s, m in roles if m != "family"),
+        family=frozenset(r for r, _, m in roles if m == "family"),
     )
 
 
 def load_jobs(session: Session, job_ids: Iterable[int]) -> dict[int, JobFeatures]:
-    """Features of these jobs, by id (one query)."""
+    """Features of these jobs, with their roles, by id (two queries)."""
     ids = sorted(set(job_ids))
     if not ids:
         return {}
@@ -154,7 +162,14 @@ def load_jobs(session: Session, job_ids: Iterable[int]) -> dict[int, JobFeatures
         Job.normalized_role_id,
     )
     rows = session.execute(select(*cols).where(Job.id.in_(ids))).all()
-    return {r.id: job_features(r) for r in rows}
+    roles: dict[int, list[tuple[int, float, str]]] = defaultdict(list)
+    for job_id, role_id, similarity, method in session.execute(
+        select(JobRole.job_id, JobRole.role_id, JobRole.similarity, JobRole.method)
+        .where(JobRole.job_id.in_(ids))
+        .order_by(JobRole.job_id, JobRole.rank)
+    ):
+        roles[job_id].append((role_id, similarity, method))
+    return {r.id: job_features(r, roles.get(r.id, ())) for r in rows}
 
 
 def load_candidates(
@@ -195,23 +210,40 @@ def candidate_profile(row: Any) -> ProfileFeatures:
     )
 
 
-def eligible_counts_by_role(
-    session: Session, role_ids: Sequence[int], tenant_id: int | None
-) -> dict[int, int]:
-    """How many matchable candidates prefer each of these roles (one GIN scan)."""
-    if not role_ids:
-        return {}
+def job_role_sets(session: Session, job_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
+    """The roles (direct and family) each of these jobs is offered to, by job id."""
+    rows = session.execute(
+        select(JobRole.job_id, JobRole.role_id)
+        .where(JobRole.job_id.in_(list(job_ids)))
+        .order_by(JobRole.job_id, JobRole.role_id)
+    ).all()
+    sets: dict[int, list[int]] = defaultdict(list)
+    for job_id, role_id in rows:
+        sets[int(job_id)].append(int(role_id))
+    return {j: tuple(r) for j, r in sets.items()}
+
+
+def eligible_counts(
+    session: Session, role_sets: Sequence[tuple[int, ...]], tenant_id: int | None
+) -> list[int]:
+    """How many matchable candidates prefer any role of each set (one statement,
+    one GIN scan per set)."""
+    if not role_sets:
+        return []
     rows = session.execute(
         text(f"""
-            SELECT r.role_id, count(*) AS n
-            FROM candidates c, unnest(c.preferred_role_ids) AS r(role_id)
-            WHERE c.preferred_role_ids && CAST(:roles AS int[]) AND {_ELIGIBLE}
-              AND r.role_id = ANY(CAST(:roles AS int[]))
-            GROUP BY r.role_id
+            SELECT s.k, (SELECT count(*) FROM candidates c
+                         WHERE c.preferred_role_ids && CAST(s.roles AS int[]) AND {_ELIGIBLE})
+            FROM unnest(CAST(:sets AS text[])) WITH ORDINALITY AS s(roles, k)
         """),
-        {"roles": list(role_ids), "tenant_id": tenant_id},
+        {"sets": [_int_array(r) for r in role_sets], "tenant_id": tenant_id},
     ).all()
-    return {int(r.role_id): int(r.n) for r in rows}
+    counts = {int(k): int(n) for k, n in rows}
+    return [counts[k + 1] for k in range(len(role_sets))]
+
+
+def _int_array(values: Iterable[int]) -> str:
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 def count_eligible_candidates(
@@ -232,43 +264,64 @@ def count_eligible_candidates(
 
 
 def candidate_id_boundaries(
-    session: Session, role_id: int, every: int, tenant_id: int | None
+    session: Session, role_ids: Sequence[int], every: int, tenant_id: int | None
 ) -> list[int]:
-    """Every `every`-th eligible candidate id preferring `role_id`: range cut points
-    that split a role too big for one step into steps of at most `every` candidates."""
+    """Every `every`-th eligible candidate id preferring any of `role_ids`: range cut
+    points that split a job too big for one step into steps of at most `every`."""
     rows = session.execute(
         text(f"""
             SELECT id FROM (
                 SELECT c.id, row_number() OVER (ORDER BY c.id) AS rn, count(*) OVER () AS n
                 FROM candidates c
-                WHERE c.preferred_role_ids && ARRAY[CAST(:role AS int)] AND {_ELIGIBLE}
+                WHERE c.preferred_role_ids && CAST(:roles AS int[]) AND {_ELIGIBLE}
             ) ranked
             WHERE rn % :every = 0 AND rn < n
             ORDER BY id
         """),
-        {"role": role_id, "every": every, "tenant_id": tenant_id},
+        {"roles": list(role_ids), "every": every, "tenant_id": tenant_id},
     ).scalars()
     return [int(x) for x in rows]
 
 
-def job_candidate_pairs(session: Session, chunk: JobChunk, tenant_id: int | None) -> list[Pair]:
-    """All eligible (candidate, job, similarity) pairs of a chunk, similarity by pgvector."""
+def job_candidate_pairs(
+    session: Session, chunk: JobChunk, tenant_id: int | None, *, unresolved_k: int
+) -> list[Pair]:
+    """All eligible (candidate, job, similarity) pairs of a chunk, similarity by
+    pgvector: a job with roles meets the candidates preferring any of them; an
+    unresolved job meets its `unresolved_k` nearest candidates."""
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {max(40, min(2 * unresolved_k, 1000))}"))
     rows = session.execute(
         text(f"""
+            WITH jr AS (
+                SELECT job_id, array_agg(role_id) AS roles FROM job_roles
+                WHERE job_id = ANY(CAST(:job_ids AS bigint[])) GROUP BY job_id
+            )
             SELECT c.id, j.id, 1 - (c.embedding <=> j.embedding) AS similarity
             FROM jobs j
-            JOIN candidates c ON c.preferred_role_ids && ARRAY[j.normalized_role_id]
-            WHERE j.id = ANY(CAST(:job_ids AS bigint[]))
-              AND j.embedding IS NOT NULL
+            JOIN jr ON jr.job_id = j.id
+            JOIN candidates c ON c.preferred_role_ids && jr.roles
+            WHERE j.embedding IS NOT NULL
               AND (CAST(:after AS int) IS NULL OR c.id > :after)
               AND (CAST(:upto AS int) IS NULL OR c.id <= :upto)
               AND {_ELIGIBLE}
+            UNION ALL
+            SELECT near.id, j.id, near.similarity
+            FROM jobs j CROSS JOIN LATERAL (
+                SELECT c.id, 1 - (c.embedding <=> j.embedding) AS similarity
+                FROM candidates c
+                WHERE {_ELIGIBLE}
+                ORDER BY c.embedding <=> j.embedding LIMIT :k
+            ) near
+            WHERE j.id = ANY(CAST(:job_ids AS bigint[]))
+              AND j.role_resolution = 'unresolved' AND j.embedding IS NOT NULL
+              AND CAST(:after AS int) IS NULL AND CAST(:upto AS int) IS NULL
         """),
         {
             "job_ids": list(chunk.job_ids),
             "after": chunk.after,
             "upto": chunk.upto,
             "tenant_id": tenant_id,
+            "k": unresolved_k,
         },
     ).all()
     return [(int(c), int(j), float(s)) for c, j, s in rows]
@@ -281,20 +334,31 @@ def jobs_for_profile(
     *,
     max_jobs: int,
     top_k: int,
+    unresolved_k: int = 10,
 ) -> list[tuple[int, float]]:
     """(job_id, similarity) of the active jobs a profile is matched against."""
     params: dict[str, Any] = {"q": list(embedding)}
     if role_ids:
+        # Jobs offered to the roles (directly or as family), then the unresolved
+        # jobs nearest the profile: a title the taxonomy lacks still reaches it.
+        session.execute(text(f"SET LOCAL hnsw.ef_search = {max(40, min(2 * unresolved_k, 1000))}"))
         sql = """
-            SELECT id, similarity FROM (
+            (SELECT id, similarity FROM (
                 SELECT j.id, 1 - (j.embedding <=> :q) AS similarity
                 FROM jobs j
                 WHERE j.status = 'active' AND j.embedding IS NOT NULL
-                  AND j.normalized_role_id = ANY(CAST(:roles AS int[]))
+                  AND j.id IN (SELECT job_id FROM job_roles
+                               WHERE role_id = ANY(CAST(:roles AS int[])))
             ) role_jobs
-            ORDER BY similarity DESC, id LIMIT :limit
+            ORDER BY similarity DESC, id LIMIT :limit)
+            UNION
+            (SELECT j.id, 1 - (j.embedding <=> :q) AS similarity
+             FROM jobs j
+             WHERE j.role_resolution = 'unresolved' AND j.status = 'active'
+               AND j.embedding IS NOT NULL
+             ORDER BY j.embedding <=> :q LIMIT :k)
         """
-        params.update(roles=list(role_ids), limit=max_jobs)
+        params.update(roles=list(role_ids), limit=max_jobs, k=unresolved_k)
     else:
         # ef_search bounds what HNSW returns; raise it to the K we ask for.
         session.execute(text(f"SET LOCAL hnsw.ef_search = {max(40, min(int(top_k), 1000))}"))
@@ -306,7 +370,8 @@ def jobs_for_profile(
         """
         params.update(limit=top_k)
     stmt = text(sql).bindparams(bindparam("q", type_=Vector(EMBEDDING_DIM)))
-    return [(int(j), float(s)) for j, s in session.execute(stmt, params).all()]
+    rows = session.execute(stmt, params).all()
+    return sorted(((int(j), float(s)) for j, s in rows), key=lambda x: (-x[1], x[0]))
 
 
 def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:

@@ -8,11 +8,20 @@ recommended.
 Candidates (tenants) and free-signup users are both a `ProfileFeatures`, so every
 matching path scores the same way.
 
+A job reaches candidates through its roles (`job_roles`): the few roles its title
+resolved to, and the best one's family. The role fit scales the total: 1 for a
+candidate preferring the job's best role, the ratio of similarities for one of its
+close seconds, `FAMILY_FACTOR` for a candidate who prefers only a related role
+(parent, child or sibling occupation), so near roles meet but rank lower and need
+a strong fit elsewhere to be stored. Pairs found by similarity alone (an unresolved
+title, a profile without roles) are not scaled.
+
 A user's learnt preferences (`ProfileFeatures.affinity`: weights of skills, roles
-and companies, from applications, views and feedback) move a pair's total by at
-most `AFFINITY_CAP` points either way, so they re-order close matches without
-overriding fit; jobs the user applied to or disliked (`excluded_job_ids`) are not
-scored at all. Candidates have neither.
+and companies, from applications, views and feedback, capped at `AFFINITY_CAP`
+points) move a pair's total toward 100, or toward 0, by a share of the room left
+there (at most half of it), so they re-order close matches without overriding fit
+and without pinning strong matches at 100, where ties would hide the order; jobs
+the user applied to or disliked (`excluded_job_ids`) are not scored at all. Candidates have neither.
 
 Features are built once per row (sets, lower-cased strings), so scoring a batch
 is a tight loop over pairs with no per-pair parsing or allocation beyond the result.
@@ -33,7 +42,8 @@ RECOMMEND_THRESHOLD = 70.0
 WEIGHTS = {"skill": 0.35, "experience": 0.15, "location": 0.15, "salary": 0.10, "semantic": 0.25}
 MAX_LISTED_SKILLS = 10
 NEUTRAL = 50.0  # a component nobody stated anything about neither helps nor sinks a pair
-AFFINITY_CAP = 10.0  # learnt preferences move a total by at most this many points
+AFFINITY_CAP = 10.0  # learnt preference points; at the cap a total moves half its room
+FAMILY_FACTOR = 0.65  # a related occupation: stored only when the rest fits well (>= 77)
 
 
 def _norm_set(values: Iterable[str] | None) -> frozenset[str]:
@@ -56,6 +66,8 @@ class JobFeatures:
     salary_max: int | None
     experience_min: int | None
     role_id: int | None = None
+    roles: tuple[tuple[int, float], ...] = ()  # the title's roles and their similarity
+    family: frozenset[int] = frozenset()  # the best role's related occupations
     skill_set: frozenset[str] = field(init=False)
     location_key: str = field(init=False)
 
@@ -297,6 +309,34 @@ def affinity_component(profile: ProfileFeatures, job: JobFeatures) -> float:
     return max(-AFFINITY_CAP, min(AFFINITY_CAP, total))
 
 
+def role_fit(profile: ProfileFeatures, job: JobFeatures) -> tuple[float, str | None]:
+    """How well the profile's preferred roles fit the job's roles (0-1), and why."""
+    preferred = profile.role_ids
+    if not preferred or not (job.roles or job.family):
+        return 1.0, None
+    if job.roles and job.roles[0][0] in preferred:  # the best role: most pairs
+        return 1.0, None
+    best = job.roles[0][1] if job.roles else 0.0  # stored best first
+    fit = max((s for r, s in job.roles if r in preferred), default=None)
+    if fit is not None:
+        if fit >= best or best <= 0:
+            return 1.0, None
+        ratio = fit / best
+        return ratio, f"Preferred role is a close second for this title ({ratio:.2f})"
+    if any(r in job.family for r in preferred):
+        return FAMILY_FACTOR, "Related occupation: same family as the job's role (scored lower)"
+    return 1.0, None
+
+
+def with_affinity(weighted: float, affinity: float) -> float:
+    """`weighted` moved toward 100 (affinity > 0) or 0 (< 0) by a share of the room
+    left: half of it at the cap. A fixed number of points would clamp close strong
+    matches to 100 and tie them; a share of the room keeps their order."""
+    share = max(-0.5, min(0.5, affinity / (2 * AFFINITY_CAP)))
+    room = 100.0 - weighted if share > 0 else weighted
+    return max(0.0, min(100.0, weighted + share * room))
+
+
 def _reasons(
     job: JobFeatures,
     parts: Mapping[str, float],
@@ -336,10 +376,12 @@ def _reasons(
     return tuple(out)
 
 
-def _components(
-    profile: ProfileFeatures, job: JobFeatures, semantic: float
-) -> tuple[float, dict[str, float], list[str], list[str], float]:
-    """Total, components, matched and missing skills, clamped similarity."""
+Scored = tuple[float, dict[str, float], list[str], list[str], float, str | None]
+
+
+def _components(profile: ProfileFeatures, job: JobFeatures, semantic: float) -> Scored:
+    """Total, components, matched and missing skills, clamped similarity, and why
+    the role fit scaled the total (if it did)."""
     skill, matched, missing = skill_component(profile, job)
     similarity = max(-1.0, min(1.0, float(semantic)))
     parts = {
@@ -350,17 +392,19 @@ def _components(
         "semantic": 100.0 * max(0.0, similarity),
     }
     parts["affinity"] = affinity_component(profile, job)
-    weighted = sum(WEIGHTS[k] * parts[k] for k in WEIGHTS) + parts["affinity"]
-    total = round(max(0.0, min(100.0, weighted)), 1)
-    return total, parts, matched, missing, similarity
+    fit, role_reason = role_fit(profile, job)
+    # The role fit scales what the pair is; learnt preferences then nudge the order.
+    weighted = fit * sum(WEIGHTS[k] * parts[k] for k in WEIGHTS)
+    total = round(with_affinity(weighted, parts["affinity"]), 1)
+    return total, parts, matched, missing, similarity, role_reason
 
 
 def _result(
     profile: ProfileFeatures,
     job: JobFeatures,
-    scored: tuple[float, dict[str, float], list[str], list[str], float],
+    scored: Scored,
 ) -> MatchResult:
-    total, parts, matched, missing, similarity = scored
+    total, parts, matched, missing, similarity, role_reason = scored
     # The raw cosine only speaks through the reasons; the result keeps its 0-100 form.
     return MatchResult(
         profile_id=profile.profile_id,
@@ -374,7 +418,8 @@ def _result(
         semantic_score=round(parts["semantic"], 1),
         matched_skills=tuple(matched),
         missing_skills=tuple(missing[:MAX_LISTED_SKILLS]),
-        reasons=_reasons(job, parts, matched, missing, similarity),
+        reasons=_reasons(job, parts, matched, missing, similarity)
+        + ((role_reason,) if role_reason else ()),
     )
 
 

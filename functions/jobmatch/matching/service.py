@@ -42,57 +42,65 @@ def plan_job_chunks(
     job_ids: Iterable[int],
     *,
     pair_budget: int,
+    unresolved_k: int = 10,
     tenant_id: int | None = None,
 ) -> list[JobChunk]:
     """Split matching these jobs into chunks of at most `pair_budget` pairs each.
 
-    Pair counts come from one GIN-backed count per role, not from the pairs
-    themselves. Jobs of small roles are packed together; a role with more
-    eligible candidates than the budget is split by candidate id range, one job
-    per chunk. Jobs whose role has no candidates still get a chunk, so a
-    re-matched job loses the matches it no longer qualifies for."""
+    Pair counts come from one GIN-backed count per distinct set of job roles, not
+    from the pairs themselves; an unresolved job counts its `unresolved_k`
+    neighbours. Jobs are packed together; a job with more eligible candidates than
+    the budget is split by candidate id range, one job per chunk. Jobs whose roles
+    have no candidates still get a chunk, so a re-matched job loses the matches it
+    no longer qualifies for."""
     rows = session.execute(
-        select(Job.id, Job.normalized_role_id)
+        select(Job.id, Job.role_resolution)
         .where(
             Job.id.in_(sorted(set(job_ids))),
             Job.status == "active",
             Job.embedding.is_not(None),
-            Job.normalized_role_id.is_not(None),
+            Job.role_resolution != "pending",
         )
-        .order_by(Job.normalized_role_id, Job.id)
+        .order_by(Job.id)
     ).all()
-    by_role: dict[int, list[int]] = defaultdict(list)
-    for job_id, role_id in rows:
-        by_role[role_id or 0].append(job_id)
-    counts = repo.eligible_counts_by_role(session, sorted(by_role), tenant_id)
+    role_sets = repo.job_role_sets(session, [r.id for r in rows])
+    distinct = sorted(set(role_sets.values()))
+    counts = dict(zip(distinct, repo.eligible_counts(session, distinct, tenant_id), strict=True))
+    # Jobs of one role set side by side: their pairs share candidate pages.
+    ordered = sorted(rows, key=lambda r: (role_sets.get(r.id, ()), r.id))
 
     chunks: list[JobChunk] = []
     packed: list[int] = []
     packed_pairs = 0
-    for role_id, jobs in by_role.items():
-        n = counts.get(role_id, 0)
+    for job_id, resolution in ordered:
+        roles = role_sets.get(job_id, ())
+        n = counts.get(roles, 0) if roles else (unresolved_k if resolution == "unresolved" else 0)
         if n > pair_budget:
-            cuts = repo.candidate_id_boundaries(session, role_id, pair_budget, tenant_id)
+            cuts = repo.candidate_id_boundaries(session, roles, pair_budget, tenant_id)
             bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
-            chunks.extend(JobChunk((j,), lo, hi) for j in jobs for lo, hi in bounds)
+            chunks.extend(JobChunk((job_id,), lo, hi) for lo, hi in bounds)
             continue
-        for job_id in jobs:
-            if packed and (packed_pairs + n > pair_budget or len(packed) >= MAX_JOBS_PER_CHUNK):
-                chunks.append(JobChunk(tuple(packed)))
-                packed, packed_pairs = [], 0
-            packed.append(job_id)
-            packed_pairs += n
+        if packed and (packed_pairs + n > pair_budget or len(packed) >= MAX_JOBS_PER_CHUNK):
+            chunks.append(JobChunk(tuple(packed)))
+            packed, packed_pairs = [], 0
+        packed.append(job_id)
+        packed_pairs += n
     if packed:
         chunks.append(JobChunk(tuple(packed)))
     return chunks
 
 
 def match_job_chunk(
-    session: Session, chunk: JobChunk, *, upsert_batch: int, tenant_id: int | None = None
+    session: Session,
+    chunk: JobChunk,
+    *,
+    upsert_batch: int,
+    unresolved_k: int = 10,
+    tenant_id: int | None = None,
 ) -> dict[str, int]:
     """Score one chunk's pairs, upsert the kept ones (`upsert_batch` rows a statement),
     drop the stale ones."""
-    pairs = repo.job_candidate_pairs(session, chunk, tenant_id)
+    pairs = repo.job_candidate_pairs(session, chunk, tenant_id, unresolved_k=unresolved_k)
     jobs = repo.load_jobs(session, chunk.job_ids)
     profiles, tenants = repo.load_candidates(session, {c for c, _, _ in pairs})
     results = score_batch(profiles, jobs, pairs)
@@ -113,11 +121,19 @@ def match_jobs_inline(
     `match-jobs-to-candidates` function runs the same plan with one step per chunk."""
     totals: dict[str, int] = defaultdict(int)
     chunks = plan_job_chunks(
-        session, job_ids, pair_budget=settings.matching_pair_budget, tenant_id=tenant_id
+        session,
+        job_ids,
+        pair_budget=settings.matching_pair_budget,
+        unresolved_k=settings.unresolved_match_k,
+        tenant_id=tenant_id,
     )
     for chunk in chunks:
         counts = match_job_chunk(
-            session, chunk, upsert_batch=settings.matching_score_batch, tenant_id=tenant_id
+            session,
+            chunk,
+            upsert_batch=settings.matching_score_batch,
+            unresolved_k=settings.unresolved_match_k,
+            tenant_id=tenant_id,
         )
         for key, value in counts.items():
             totals[key] += value
@@ -144,6 +160,7 @@ def match_candidate(
             candidate.preferred_role_ids or [],
             max_jobs=settings.matching_candidate_max_jobs,
             top_k=settings.matching_top_k,
+            unresolved_k=settings.unresolved_match_k,
         )
         jobs = repo.load_jobs(session, [j for j, _ in considered])
         profile = repo.candidate_profile(candidate)
@@ -168,10 +185,14 @@ def match_candidate(
 
 
 def preferences_profile(
-    session: Session, profile_id: int | None, prefs: Mapping[str, Any]
+    session: Session,
+    profile_id: int | None,
+    prefs: Mapping[str, Any],
+    embedder: EmbeddingProvider | None = None,
 ) -> ProfileFeatures:
-    """Scoring features of a user's preferences (role names resolved to role ids);
-    a stored user's (`profile_id`) with their learnt affinity and excluded jobs."""
+    """Scoring features of a user's preferences (role names resolved to role ids,
+    by meaning when an embedder is given); a stored user's (`profile_id`) with their
+    learnt affinity and excluded jobs."""
     return ProfileFeatures.build(
         profile_id,
         skills=prefs.get("skills"),
@@ -180,7 +201,7 @@ def preferences_profile(
         countries=prefs.get("countries"),
         remote_ok=bool(prefs.get("remote_ok", True)),
         salary_expectation=prefs.get("salary_min"),
-        role_ids=repo.resolve_preferred_roles(session, prefs.get("roles") or []),
+        role_ids=repo.resolve_preferred_roles(session, prefs.get("roles") or [], embedder),
         affinity=repo.user_affinity(session, profile_id) if profile_id else None,
         excluded_job_ids=repo.excluded_job_ids(session, profile_id) if profile_id else (),
     )
@@ -221,6 +242,7 @@ def match_profile(
             profile.role_ids,
             max_jobs=settings.matching_candidate_max_jobs,
             top_k=settings.matching_top_k,
+            unresolved_k=settings.unresolved_match_k,
         )
     pid = profile.profile_id or 0
     results: list[MatchResult] = []
@@ -244,7 +266,7 @@ def user_profile(
     if prefs is None or session.get(User, user_id) is None:
         raise UserNotFoundError(f"user {user_id} has no preferences")
     embed_preferences(session, prefs, embedder)
-    profile = preferences_profile(session, user_id, preferences_dict(prefs))
+    profile = preferences_profile(session, user_id, preferences_dict(prefs), embedder)
     return profile, list(prefs.embedding if prefs.embedding is not None else ())
 
 

@@ -58,14 +58,15 @@ def job_overview(
     job_ids: list[int], embed_first: list[int], embedder: EmbeddingProvider
 ) -> dict[str, Any]:
     """Embed the jobs of `embed_first` lacking one (an import's first batch: done
-    here, it costs no step of its own), then how many of the jobs exist, their roles,
-    and how many still lack an embedding."""
+    here, it costs no step of its own), then how many of the jobs exist, their best
+    roles, how many still lack an embedding and how many still wait for their roles
+    by meaning."""
     with session_scope() as session:
         embedded = embed_jobs(session, embed_first, embedder)
         rows = session.execute(
-            select(Job.id, Job.normalized_role_id, Job.embedding.is_(None)).where(
-                Job.id.in_(job_ids)
-            )
+            select(
+                Job.id, Job.normalized_role_id, Job.embedding.is_(None), Job.role_resolution
+            ).where(Job.id.in_(job_ids))
         ).all()
     return {
         "found": len(rows),
@@ -73,6 +74,7 @@ def job_overview(
         "role_ids": sorted({r[1] for r in rows if r[1] is not None}),
         "embedded": embedded,
         "without_embedding": sum(1 for r in rows if r[2]),
+        "pending_roles": sum(1 for r in rows if r[3] == "pending"),
     }
 
 
@@ -85,27 +87,34 @@ def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider, step_bud
 
 
 @step_body
-def plan_matching(job_ids: list[int], tenant_id: int | None, pair_budget: int) -> dict[str, Any]:
-    """The chunks (JSON) matching these jobs takes, and how many candidates qualify."""
+def plan_matching(job_ids: list[int], tenant_id: int | None, settings: Settings) -> dict[str, Any]:
+    """The chunks (JSON) matching these jobs takes, and how many candidates prefer
+    their roles."""
     with session_scope() as session:
         chunks = service.plan_job_chunks(
-            session, job_ids, pair_budget=pair_budget, tenant_id=tenant_id
+            session,
+            job_ids,
+            pair_budget=settings.matching_pair_budget,
+            unresolved_k=settings.unresolved_match_k,
+            tenant_id=tenant_id,
         )
-        role_ids = session.scalars(
-            select(Job.normalized_role_id)
-            .where(Job.id.in_(job_ids), Job.normalized_role_id.is_not(None))
-            .distinct()
+        role_ids = sorted(
+            {r for roles in repo.job_role_sets(session, job_ids).values() for r in roles}
         )
-        found = repo.count_eligible_candidates(session, [r for r in role_ids if r], tenant_id)
+        found = repo.count_eligible_candidates(session, role_ids, tenant_id)
     return {"candidates_found": found, "chunks": [c.to_dict() for c in chunks]}
 
 
 @step_body
-def match_chunk(chunk: dict[str, Any], tenant_id: int | None, upsert_batch: int) -> dict[str, int]:
+def match_chunk(chunk: dict[str, Any], tenant_id: int | None, settings: Settings) -> dict[str, int]:
     """Score one planned chunk and store its matches (counts)."""
     with session_scope() as session:
         return service.match_job_chunk(
-            session, JobChunk.from_dict(chunk), upsert_batch=upsert_batch, tenant_id=tenant_id
+            session,
+            JobChunk.from_dict(chunk),
+            upsert_batch=settings.matching_score_batch,
+            unresolved_k=settings.unresolved_match_k,
+            tenant_id=tenant_id,
         )
 
 
@@ -134,7 +143,9 @@ def ensure_candidate_embedding(
     embedder = bound(embedder, step_budget)
     with session_scope() as session:
         c = tenant_candidate(session, candidate_id, tenant_id)
-        c.preferred_role_ids = repo.resolve_preferred_roles(session, c.preferred_roles or [])
+        c.preferred_role_ids = repo.resolve_preferred_roles(
+            session, c.preferred_roles or [], embedder
+        )
         return {"generated": embed_candidate(session, c, embedder, force=reembed)}
 
 
@@ -224,7 +235,7 @@ def match_with_fallback(
             profile, embedding = service.user_profile(session, user_id, embedder)
         else:
             prefs = inline_prefs or {}
-            profile = service.preferences_profile(session, None, prefs)
+            profile = service.preferences_profile(session, None, prefs, embedder)
             embedding = preferences_vector(prefs, embedder)
         results = service.match_profile(
             session,

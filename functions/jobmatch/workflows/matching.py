@@ -31,6 +31,8 @@ from jobmatch.events.matching import (
 )
 from jobmatch.matching import steps
 from jobmatch.observability import logger
+from jobmatch.roles import steps as role_steps
+from jobmatch.roles.resolver import ResolverLimits
 
 T = TypeVar("T")
 PREMIUM_PRIORITY = inngest.Priority(run="event.data.premium == true ? 120 : 0")
@@ -66,6 +68,29 @@ def ensure_job_embeddings(
     return generated
 
 
+def resolve_job_roles(
+    ctx: inngest.ContextSync, deps: Dependencies, job_ids: list[int], *, only_pending: bool = True
+) -> dict[str, int]:
+    """Resolve the jobs' titles to roles by meaning, `role_resolve_batch` per step;
+    how many found roles and how many are unresolved (matched by similarity alone)."""
+    limits = ResolverLimits.from_settings(deps.settings)
+    parts = slices(job_ids, deps.settings.role_resolve_batch)
+    totals = {"resolved": 0, "unresolved": 0}
+    for i, part in enumerate(parts):
+        counts = ctx.step.run(
+            numbered("resolve-roles", i, len(parts)),
+            role_steps.resolve_jobs,
+            part,
+            deps.embedder,
+            limits,
+            only_pending,
+            deps.settings.step_budget_seconds,
+        )
+        totals["resolved"] += counts["resolved"]
+        totals["unresolved"] += counts["unresolved"]
+    return totals
+
+
 def run_job_matching(
     ctx: inngest.ContextSync,
     deps: Dependencies,
@@ -81,7 +106,7 @@ def run_job_matching(
         steps.plan_matching,
         job_ids,
         tenant_id,
-        settings.matching_pair_budget,
+        settings,
     )
     chunks: list[dict[str, Any]] = planned["chunks"]
     totals = {"candidates_found": planned["candidates_found"], "chunks": len(chunks)}
@@ -103,7 +128,7 @@ def run_job_matching(
             steps.match_chunk,
             chunk,
             tenant_id,
-            settings.matching_score_batch,
+            settings,
         )
         totals["matches_created"] += counts["stored"]
         totals["recommended"] += counts["recommended"]
@@ -166,12 +191,17 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         jobs = ctx.step.run(
             "get-jobs-with-roles", steps.job_overview, event.job_ids, first, deps.embedder
         )
+        roles = resolve_job_roles(ctx, deps, event.job_ids) if jobs["pending_roles"] else {}
         embedded = jobs["embedded"]
         if jobs["without_embedding"]:
             embedded += ensure_job_embeddings(ctx, deps, rest)
         totals = run_job_matching(ctx, deps, event.job_ids, batch_id=event.batch_id)
         return (
-            summary | {"jobs_processed": jobs["found"], "embeddings_generated": embedded} | totals
+            summary
+            | {"jobs_processed": jobs["found"], "embeddings_generated": embedded}
+            | {"roles_resolved": roles.get("resolved", 0)}
+            | {"unresolved": roles.get("unresolved", 0)}
+            | totals
         )
 
     @deps.inngest.create_function(
@@ -189,7 +219,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             steps.match_chunk,
             chunk,
             event.tenant_id,
-            settings.matching_score_batch,
+            settings,
         )
         return counts | {"batch_id": event.batch_id}
 
@@ -238,13 +268,15 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         event = JobPostingUpdated.parse(ctx.event.data)
         if not event.content_changed:
             return {"job_id": event.job_id, "skipped": True, "reason": "No content fields changed"}
-        result = ctx.step.run(
+        result: dict[str, Any] = ctx.step.run(
             "regenerate-embedding",
             steps.regenerate_job_embedding,
             event.job_id,
             deps.embedder,
             settings.step_budget_seconds,
         )
+        if "title" in event.changed_fields:
+            result |= resolve_job_roles(ctx, deps, [event.job_id], only_pending=False)
         totals = run_job_matching(ctx, deps, [event.job_id])
         return {"job_id": event.job_id, "changed_fields": event.changed_fields} | result | totals
 

@@ -7,7 +7,7 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.workflows import alerts, engagement, matching, notifications, tenders
+from jobmatch.workflows import alerts, engagement, matching, notifications, roles, tenders
 
 
 def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -18,6 +18,7 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *notifications.create_functions(deps),
         *engagement.create_functions(deps),
         *alerts.create_functions(deps),
+        *roles.create_functions(deps),
     ]
 
 

@@ -23,6 +23,7 @@ from jobmatch.db.models.matching import (
     UserMatch,
     UserPreferences,
 )
+from jobmatch.db.models.roles import EmbeddingState, JobRole, RoleTerm
 from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
@@ -30,17 +31,20 @@ __all__ = [
     "Candidate",
     "CandidateJobMatch",
     "DigestLog",
+    "EmbeddingState",
     "GlobalRole",
     "Job",
     "JobApplication",
     "JobFeedback",
     "JobLog",
+    "JobRole",
     "JobView",
     "MailSuppression",
     "MailUnsubscribe",
     "NewJobAlert",
     "OutboxMessage",
     "PreferenceSignal",
+    "RoleTerm",
     "RunProgress",
     "SyncState",
     "Tenant",

@@ -59,20 +59,44 @@ def hnsw_index(table: str) -> Index:
 
 
 class GlobalRole(Base):
-    """A canonical role (lower-case name) and the aliases titles are normalised from."""
+    """A canonical role (lower-case name), the aliases titles are matched on, and
+    where it sits in its taxonomy: `code` (e.g. an O*NET-SOC code), the occupation
+    group, and the parent occupation, so roles of one family can meet. `embedding`
+    is the vector of its name, aliases and description (`roles.taxonomy.role_text`)."""
 
     __tablename__ = "global_roles"
+    __table_args__ = (hnsw_index("global_roles"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
     aliases: Mapped[list[str]] = text_array()
+    code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    group_code: Mapped[str | None] = mapped_column(String(20))
+    group_name: Mapped[str | None] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("global_roles.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(20), default="custom", server_default="custom")
+    embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIM))
 
 
 class Job(TimestampMixin, Base):
     """A job posting from any source; `job_hash` is its natural key."""
 
     __tablename__ = "jobs"
-    __table_args__ = (hnsw_index("jobs"),)
+    __table_args__ = (
+        hnsw_index("jobs"),
+        # Profiles reach unresolved jobs by similarity: an index over them alone, as
+        # a filtered scan of the full one would drop rows past its ef_search window.
+        Index(
+            "ix_jobs_unresolved_embedding_hnsw",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+            postgresql_where=text("role_resolution = 'unresolved'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     job_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -101,6 +125,13 @@ class Job(TimestampMixin, Base):
     # whose event could not be sent leaves it NULL, and a retry announces it then.
     announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIM))
+    # How the title found its roles (`job_roles`): pending (not yet by meaning),
+    # exact, alias, vector, or unresolved (no role above the floor: matched by
+    # similarity alone, and listed for operators). Confidence: the best role's score.
+    role_resolution: Mapped[str] = mapped_column(
+        String(12), default="pending", server_default="pending", index=True
+    )
+    role_confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class User(TimestampMixin, Base):

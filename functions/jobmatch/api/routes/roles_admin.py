@@ -1,0 +1,168 @@
+"""Admin API for roles (machine API key, platform scope): add a role or an alias,
+re-resolve jobs, list the titles that resolved to no role.
+
+Adding commits the rows, then sends `roles/embed-missing` so the new role (or the
+changed one) gets its vectors: until then it is found by its exact name or alias.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.events import send_events
+from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
+from jobmatch.roles import repository
+from jobmatch.roles.repository import RoleConflictError
+
+# Platform-wide data (every tenant's jobs resolve against these roles): a key
+# scoped to one tenant must not reach these routes once keys carry scopes.
+SCOPE = {"x-api-key-scope": "platform"}
+router = APIRouter(prefix="/api/admin/roles", tags=["admin"])
+
+Phrase = Annotated[str, Field(min_length=2, max_length=200)]
+
+
+class NewRole(BaseModel):
+    """A role the taxonomy lacks."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    name: Phrase
+    aliases: list[Phrase] = Field(default_factory=list, max_length=100)
+    description: str = Field(default="", max_length=2_000)
+    parent_id: int | None = Field(default=None, alias="parentId", gt=0, le=2**31 - 1)
+
+
+class NewAlias(BaseModel):
+    """One more name a role is known by."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    alias: Phrase
+
+
+class RoleOut(BaseModel):
+    """A role as admins see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    aliases: list[str]
+    code: str | None
+    description: str
+    group_code: str | None
+    group_name: str | None
+    parent_id: int | None
+    source: str
+
+
+class ReResolveRequest(BaseModel):
+    """Which jobs to resolve again besides the pending and unresolved ones."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    below_confidence: float | None = Field(default=None, alias="belowConfidence", ge=0, le=1)
+
+
+class Triggered(BaseModel):
+    """The event sent."""
+
+    event: str
+    event_ids: list[str] = Field(serialization_alias="eventIds")
+
+
+class UnresolvedTitle(BaseModel):
+    """A title no role fits, and how many active jobs carry it."""
+
+    title: str
+    jobs: int
+    latest_job_id: int
+
+
+class UnresolvedPage(BaseModel):
+    """Unresolved titles, most frequent first."""
+
+    items: list[UnresolvedTitle]
+    total: int
+    limit: int
+    offset: int
+
+
+def _embed(client: Any) -> None:
+    send_events(client, [RolesEmbedMissing().to_event()], what=RolesEmbedMissing.NAME)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=RoleOut, openapi_extra=SCOPE)
+def add_role(body: NewRole, session: SessionDep, _key: ApiKeyDep, client: InngestDep) -> Any:
+    """Add a role (409 if the name exists); its vectors are computed in the background."""
+    try:
+        role = repository.add_role(
+            session, body.name, body.aliases, body.description, body.parent_id
+        )
+    except RoleConflictError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    out = RoleOut.model_validate(role)
+    session.commit()
+    _embed(client)
+    return out
+
+
+@router.post("/{role_id}/aliases", response_model=RoleOut, openapi_extra=SCOPE)
+def add_alias(
+    role_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
+    body: NewAlias,
+    session: SessionDep,
+    _key: ApiKeyDep,
+    client: InngestDep,
+) -> Any:
+    """Give a role one more alias (404 if there is no such role)."""
+    role = repository.add_alias(session, role_id, body.alias)
+    if role is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
+    out = RoleOut.model_validate(role)
+    session.commit()
+    _embed(client)
+    return out
+
+
+@router.post(
+    "/re-resolve",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Triggered,
+    openapi_extra=SCOPE,
+)
+def re_resolve(
+    _key: ApiKeyDep,
+    client: InngestDep,
+    body: Annotated[ReResolveRequest | None, Body()] = None,
+) -> Triggered:
+    """Send `roles/re-resolve.requested`: pending and unresolved jobs, and those
+    resolved by meaning below the confidence, resolve again and are matched again."""
+    request = body or ReResolveRequest()
+    event = RolesReResolveRequested(below_confidence=request.below_confidence)
+    ids = send_events(client, [event.to_event()], what=event.NAME)
+    return Triggered(event=event.NAME, event_ids=ids)
+
+
+@router.get("/unresolved", response_model=UnresolvedPage, openapi_extra=SCOPE)
+def unresolved(
+    _key: ApiKeyDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> UnresolvedPage:
+    """Titles of active jobs that resolved to no role: what the taxonomy lacks."""
+    total, rows = repository.unresolved_titles(session, limit, offset)
+    return UnresolvedPage(
+        items=[
+            UnresolvedTitle(title=r.title, jobs=r.jobs, latest_job_id=r.latest_job_id) for r in rows
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

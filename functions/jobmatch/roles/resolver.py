@@ -1,0 +1,334 @@
+"""Job titles (and free-text preferred roles) to roles: by exact name first, then by meaning.
+
+1. The title, and the title cleaned of seniority, contract, gender and place notes
+   (`titles.clean_title`), are looked up as a role's name, then as an alias. Such a
+   hit is precise and decides alone.
+2. Otherwise the cleaned title's vector is compared with every role in pgvector,
+   two ways blended half and half: with the role's own vector (name, aliases,
+   description) and with the closest of its name/alias vectors (`role_terms`).
+   Roles whose name or alias occurs inside the title compete here as candidates,
+   they do not win outright: "disaster social worker" contains "social worker",
+   yet the more specific "crisis situation social worker" ranks higher by meaning.
+3. The best role must reach `floor`; the roles within `margin` of it (at most
+   `max_roles`) are all kept with their similarity, so candidate generation offers
+   the job to each of their candidates and the score, not the resolver, decides a
+   close call. The best role's family (parent, children, siblings) that is near
+   too is kept apart: their candidates are offered the job at a lower score.
+4. A title with no role above the floor is `unresolved`: it is still matched by
+   similarity alone, and counted and listed for operators.
+
+Everything is set-based: one query for a batch's exact phrases (the phrase index is
+built from one read of `global_roles`), one for all its vector candidates, one for
+the families. Ties are broken by role id, so resolving is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from jobmatch.ai.embeddings import EmbeddingProvider
+from jobmatch.db.models import GlobalRole
+from jobmatch.roles.embedding_state import require_model
+from jobmatch.roles.titles import clean_title
+
+if TYPE_CHECKING:
+    from jobmatch.settings import Settings
+
+_WORDS = re.compile(r"[\w+#]+")
+# Neighbours fetched per title from each index before blending (a role's text
+# vector and its term vectors rank roles differently; the union holds the best).
+KNN_ROLES = 20
+KNN_TERMS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverLimits:
+    """How strict resolving is (from settings at the edge; defaults measured by
+    `bench/role_quality_bench.py`)."""
+
+    floor: float = 0.5
+    margin: float = 0.10
+    max_roles: int = 3
+    family_max: int = 12
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ResolverLimits:
+        """The limits the settings name."""
+        return cls(
+            floor=settings.role_similarity_floor,
+            margin=settings.role_margin,
+            max_roles=settings.role_max_per_job,
+            family_max=settings.role_family_max,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoleHit:
+    """One role a title resolved to."""
+
+    role_id: int
+    similarity: float
+    method: str  # exact | alias | vector
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a title resolved to. `status`: exact, alias, vector, unresolved, or
+    pending (no embedder was given and no name matched)."""
+
+    title: str
+    cleaned: str
+    status: str
+    roles: tuple[RoleHit, ...] = ()
+    family: tuple[tuple[int, float], ...] = field(default=())  # (role id, similarity)
+
+    @property
+    def role_ids(self) -> set[int]:
+        """The ids of the title's roles (not its family)."""
+        return {h.role_id for h in self.roles}
+
+    @property
+    def best_role_id(self) -> int | None:
+        """The best role (rank 1), if any."""
+        return self.roles[0].role_id if self.roles else None
+
+    @property
+    def confidence(self) -> float | None:
+        """The best role's similarity (1.0 for an exact or alias hit)."""
+        return self.roles[0].similarity if self.roles else None
+
+
+def words(phrase: str) -> str:
+    """A phrase as its lower-case words joined by single spaces (punctuation dropped)."""
+    return " ".join(_WORDS.findall(phrase.lower()))
+
+
+class PhraseIndex:
+    """Role names and aliases, by their words. Built once per batch from one query."""
+
+    def __init__(self, rows: Iterable[tuple[int, str, Sequence[str]]]) -> None:
+        self._names: dict[str, list[int]] = defaultdict(list)
+        self._aliases: dict[str, list[int]] = defaultdict(list)
+        for role_id, name, aliases in sorted(rows, key=lambda r: r[0]):
+            self._names[words(name)].append(role_id)
+            for alias in aliases:
+                key = words(alias)
+                if role_id not in self._aliases[key]:
+                    self._aliases[key].append(role_id)
+        self._longest = max((len(p.split()) for p in [*self._names, *self._aliases]), default=0)
+
+    @classmethod
+    def load(cls, session: Session) -> PhraseIndex:
+        """The index of the roles in the database."""
+        rows = session.execute(select(GlobalRole.id, GlobalRole.name, GlobalRole.aliases)).all()
+        return cls((r.id, r.name, list(r.aliases)) for r in rows)
+
+    def exact(self, phrase: str, max_roles: int) -> tuple[RoleHit, ...]:
+        """Roles whose name (else alias) is exactly this phrase."""
+        key = words(phrase)
+        if key in self._names:
+            return tuple(RoleHit(r, 1.0, "exact") for r in self._names[key][:max_roles])
+        return tuple(RoleHit(r, 1.0, "alias") for r in self._aliases.get(key, [])[:max_roles])
+
+    def contained(self, phrase: str) -> list[int]:
+        """Roles whose name or alias occurs in the phrase as whole words (longest first)."""
+        tokens = words(phrase).split()
+        for n in range(min(self._longest, len(tokens)), 0, -1):
+            found = sorted(
+                {
+                    role_id
+                    for start in range(len(tokens) - n + 1)
+                    for index in (self._names, self._aliases)
+                    for role_id in index.get(" ".join(tokens[start : start + n]), ())
+                }
+            )
+            if found:
+                return found
+        return []
+
+
+def _vector_literal(vector: Sequence[float]) -> list[float]:
+    return [round(float(x), 7) for x in vector]
+
+
+def vector_scores(
+    session: Session,
+    vectors: Sequence[Sequence[float]],
+    extra: dict[int, list[int]],
+    *,
+    nearest: bool = True,
+) -> list[dict[int, float]]:
+    """For each vector: role id -> blended similarity, over its nearest roles and the
+    roles of its nearest terms (unless `nearest` is off), and the `extra` roles named
+    for it (one query)."""
+    if not vectors:
+        return []
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {max(KNN_TERMS, 40)}"))
+    rows = session.execute(
+        text("""
+            WITH q AS (
+                SELECT (t.ord - 1)::int AS i, CAST(t.elem::text AS vector) AS v
+                FROM jsonb_array_elements(CAST(:vecs AS jsonb)) WITH ORDINALITY AS t(elem, ord)
+            ), cand AS (
+                SELECT q.i, r.id AS role_id FROM q CROSS JOIN LATERAL (
+                    SELECT id FROM global_roles WHERE embedding IS NOT NULL
+                    ORDER BY embedding <=> q.v LIMIT :k_roles) r
+                UNION
+                SELECT q.i, t.role_id FROM q CROSS JOIN LATERAL (
+                    SELECT role_id FROM role_terms WHERE embedding IS NOT NULL
+                    ORDER BY embedding <=> q.v LIMIT :k_terms) t
+                UNION
+                SELECT (e->>0)::int, (e->>1)::int
+                FROM jsonb_array_elements(CAST(:extra AS jsonb)) AS e
+            )
+            SELECT c.i, c.role_id, 1 - (g.embedding <=> q.v) AS text_sim,
+                   (SELECT max(1 - (t.embedding <=> q.v)) FROM role_terms t
+                    WHERE t.role_id = c.role_id AND t.embedding IS NOT NULL) AS term_sim
+            FROM cand c JOIN q ON q.i = c.i JOIN global_roles g ON g.id = c.role_id
+            WHERE g.embedding IS NOT NULL
+        """),
+        {
+            "vecs": json.dumps([_vector_literal(v) for v in vectors]),
+            "extra": json.dumps([[i, r] for i, roles in extra.items() for r in roles]),
+            "k_roles": KNN_ROLES if nearest else 0,
+            "k_terms": KNN_TERMS if nearest else 0,
+        },
+    ).all()
+    scores: list[dict[int, float]] = [{} for _ in vectors]
+    for i, role_id, text_sim, term_sim in rows:
+        blended = float(text_sim) if term_sim is None else (text_sim + term_sim) / 2
+        scores[int(i)][int(role_id)] = round(float(blended), 6)
+    return scores
+
+
+def pick(scores: dict[int, float], limits: ResolverLimits) -> tuple[RoleHit, ...]:
+    """The best role and those within the margin of it, if the best reaches the floor."""
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    if not ranked or ranked[0][1] < limits.floor:
+        return ()
+    best = ranked[0][1]
+    return tuple(
+        RoleHit(role_id, score, "vector")
+        for role_id, score in ranked[: limits.max_roles]
+        if score >= best - limits.margin
+    )
+
+
+def families(session: Session, role_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
+    """Each role's family (its parent, its children and its parent's other children)
+    with how near each relative's vector is to the role's own."""
+    ids = sorted(set(role_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        text("""
+            SELECT b.id, r.id, COALESCE(1 - (r.embedding <=> b.embedding), 0) FROM global_roles b
+            JOIN global_roles r ON r.id <> b.id AND (
+                r.id = b.parent_id OR r.parent_id = b.id
+                OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id))
+            WHERE b.id = ANY(CAST(:ids AS int[]))
+            ORDER BY b.id, r.id
+        """),
+        {"ids": ids},
+    ).all()
+    out: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for best, member, similarity in rows:
+        out[int(best)].append((int(member), float(similarity)))
+    return out
+
+
+def resolve_titles(
+    session: Session,
+    titles: Sequence[str],
+    embedder: EmbeddingProvider | None,
+    limits: ResolverLimits,
+    *,
+    index: PhraseIndex | None = None,
+) -> list[Resolution]:
+    """Resolve job titles, in order. Without an embedder only the exact path runs
+    (the import request does that; the matching function resolves the rest)."""
+    index = index or PhraseIndex.load(session)
+    out: list[Resolution | None] = []
+    cleaned = [clean_title(t) for t in titles]
+    pending: list[int] = []
+    for i, (title, clean) in enumerate(zip(titles, cleaned, strict=True)):
+        hits = index.exact(title, limits.max_roles) or index.exact(clean, limits.max_roles)
+        if hits:
+            out.append(Resolution(title, clean, hits[0].method, hits))
+        else:
+            out.append(None)
+            pending.append(i)
+    vectors: dict[int, list[float]] = {}
+    if pending and embedder is not None:
+        require_model(session, embedder)
+        embedded = embedder.embed([cleaned[i] for i in pending])
+        vectors = dict(zip(pending, embedded, strict=True))
+        extra = {k: index.contained(cleaned[i]) for k, i in enumerate(pending)}
+        for i, scores in zip(pending, vector_scores(session, embedded, extra), strict=True):
+            hits = pick(scores, limits)
+            status = "vector" if hits else "unresolved"
+            out[i] = Resolution(titles[i], cleaned[i], status, hits)
+    results = [
+        r or Resolution(t, c, "pending") for r, t, c in zip(out, titles, cleaned, strict=True)
+    ]
+    return _with_families(session, results, vectors, limits)
+
+
+def _with_families(
+    session: Session,
+    results: list[Resolution],
+    vectors: dict[int, list[float]],
+    limits: ResolverLimits,
+) -> list[Resolution]:
+    """Add each resolved title's family: the best role's relatives that are near too
+    (at the floor or above, by similarity, at most `family_max`). Near the title's
+    vector when the title was resolved by meaning; near the role's own vector when
+    the title is the role's name or alias (no title vector is needed then)."""
+    family_of = families(session, (r.best_role_id for r in results if r.best_role_id))
+    relatives = {
+        k: [(m, sim) for m, sim in family_of.get(r.best_role_id or 0, []) if m not in r.role_ids]
+        for k, r in enumerate(results)
+        if r.roles
+    }
+    keys = [k for k, members in relatives.items() if members and k in vectors]
+    by_title = vector_scores(
+        session,
+        [vectors[k] for k in keys],
+        {n: [m for m, _ in relatives[k]] for n, k in enumerate(keys)},
+        nearest=False,
+    )
+    measured = {k: list(found.items()) for k, found in zip(keys, by_title, strict=True)}
+    out = list(results)
+    for k, members in relatives.items():
+        near = sorted(
+            ((m, round(sim, 6)) for m, sim in measured.get(k, members) if sim >= limits.floor),
+            key=lambda item: (-item[1], item[0]),
+        )[: limits.family_max]
+        r = results[k]
+        out[k] = Resolution(r.title, r.cleaned, r.status, r.roles, tuple(near))
+    return out
+
+
+def resolve_role_names(
+    session: Session,
+    names: Sequence[str],
+    embedder: EmbeddingProvider | None,
+    limits: ResolverLimits,
+) -> list[int]:
+    """Role ids for preferred roles given as free text: a name or alias as it is,
+    else the best role by meaning (above the floor). Unknown text matches nothing."""
+    found: set[int] = set()
+    for resolution in resolve_titles(session, names, embedder, limits):
+        if resolution.status in ("exact", "alias"):
+            found.update(h.role_id for h in resolution.roles)
+        elif resolution.best_role_id is not None:
+            found.add(resolution.best_role_id)
+    return sorted(found)

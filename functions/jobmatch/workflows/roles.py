@@ -1,0 +1,143 @@
+"""Role functions: embed the taxonomy, re-resolve jobs, switch the embedding model.
+
+All three walk their work in bounded steps and continue themselves with an event
+carrying their cursor when a run has done `STEPS_PER_RUN` steps, so no run nears
+Inngest's step limit and every step stays far inside its time budget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import inngest
+
+from jobmatch.dependencies import Dependencies
+from jobmatch.events.matching import JobsImported
+from jobmatch.events.roles import ReembedRequested, RolesEmbedMissing, RolesReResolveRequested
+from jobmatch.roles import steps
+from jobmatch.roles.resolver import ResolverLimits
+
+STEPS_PER_RUN = 20
+
+
+def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
+    """The role functions, closing over `deps`."""
+    settings = deps.settings
+
+    @deps.inngest.create_function(
+        fn_id="embed-roles",
+        name="Embed Roles Missing a Vector",
+        trigger=[RolesEmbedMissing.trigger(), inngest.TriggerCron(cron="7 * * * *")],
+        retries=3,
+    )
+    def embed_roles(ctx: inngest.ContextSync) -> dict[str, Any]:
+        """Roles and terms without a vector (a loaded taxonomy, a new role or alias)."""
+        batch = settings.role_embed_batch
+        embedded, more = 0, False
+        for i in range(STEPS_PER_RUN):
+            done = ctx.step.run(
+                f"embed-{i + 1}",
+                steps.embed_roles,
+                deps.embedder,
+                batch,
+                settings.step_budget_seconds,
+            )
+            embedded += done
+            more = done == batch
+            if not more:
+                break
+        if more:
+            ctx.step.send_event(
+                "continue", RolesEmbedMissing().to_event(id=f"embed-roles-{ctx.run_id}")
+            )
+        return {"embedded": embedded, "continued": more}
+
+    @deps.inngest.create_function(
+        fn_id="re-resolve-job-roles",
+        name="Re-resolve Job Roles",
+        trigger=RolesReResolveRequested.trigger(),
+        retries=3,
+    )
+    def re_resolve(ctx: inngest.ContextSync) -> dict[str, Any]:
+        """Jobs pending, unresolved or resolved below the confidence, resolved again
+        with the current taxonomy, then matched again (`jobs/imported`)."""
+        event = RolesReResolveRequested.parse(ctx.event.data)
+        below = event.below_confidence
+        below = settings.role_re_resolve_below if below is None else below
+        limits = ResolverLimits.from_settings(settings)
+        cursor, totals, more = event.after_id, {"resolved": 0, "unresolved": 0}, False
+        for i in range(STEPS_PER_RUN):
+            out = ctx.step.run(
+                f"resolve-{i + 1}",
+                steps.re_resolve_batch,
+                cursor,
+                settings.role_resolve_batch,
+                below,
+                deps.embedder,
+                limits,
+                settings.step_budget_seconds,
+            )
+            totals["resolved"] += out["resolved"]
+            totals["unresolved"] += out["unresolved"]
+            if out["job_ids"]:
+                ctx.step.send_event(
+                    f"rematch-{i + 1}",
+                    JobsImported(job_ids=out["job_ids"], source="re-resolve").to_event(
+                        id=f"re-resolve-{ctx.run_id}-{i}"
+                    ),
+                )
+            cursor = out["last_id"]
+            more = len(out["job_ids"]) == settings.role_resolve_batch
+            if not more:
+                break
+        if more:
+            ctx.step.send_event(
+                "continue",
+                RolesReResolveRequested(after_id=cursor, below_confidence=below).to_event(
+                    id=f"re-resolve-continue-{ctx.run_id}"
+                ),
+            )
+        return totals | {"last_id": cursor, "continued": more}
+
+    @deps.inngest.create_function(
+        fn_id="reembed-all",
+        name="Re-embed Everything With the Current Provider",
+        trigger=ReembedRequested.trigger(),
+        retries=3,
+    )
+    def reembed(ctx: inngest.ContextSync) -> dict[str, Any]:
+        """Switch the stored vectors to the running provider: record it as the
+        target, rewrite each entity's vectors in cursor order, then make it the model."""
+        event = ReembedRequested.parse(ctx.event.data)
+        model_id = deps.embedder.model_id
+        switch = ctx.step.run("begin-switch", steps.begin_reembed, model_id)
+        entities = list(steps.REEMBED_ENTITIES)
+        entity: str = event.entity
+        cursor, rewritten = event.after_id, 0
+        for i in range(STEPS_PER_RUN):
+            out = ctx.step.run(
+                f"reembed-{entity}-{i + 1}",
+                steps.reembed_batch,
+                entity,
+                cursor,
+                settings.reembed_batch,
+                deps.embedder,
+                settings.step_budget_seconds,
+            )
+            rewritten += out["count"]
+            cursor = out["last_id"]
+            if out["count"] < settings.reembed_batch:
+                position = entities.index(entity)
+                if position + 1 == len(entities):
+                    ctx.step.run("finish-switch", steps.finish_reembed, model_id)
+                    return switch | {"rewritten": rewritten, "finished": True}
+                entity, cursor = entities[position + 1], 0
+        ctx.step.send_event(
+            "continue",
+            ReembedRequested.model_validate({"entity": entity, "after_id": cursor}).to_event(
+                id=f"reembed-continue-{ctx.run_id}"
+            ),
+        )
+        return switch | {"rewritten": rewritten, "finished": False}
+
+    return [embed_roles, re_resolve, reembed]
