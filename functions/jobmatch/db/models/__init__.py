@@ -1,6 +1,7 @@
 """Every table, imported here so `Base.metadata` (and Alembic) sees all of them."""
 
 from jobmatch.db.base import Base
+from jobmatch.db.models.ingestion import Company, DiscoveryCursor, RoleScrapeQueue, ScraperSession
 from jobmatch.db.models.mail import OutboxMessage
 from jobmatch.db.models.matching import (
     Candidate,
@@ -12,16 +13,23 @@ from jobmatch.db.models.matching import (
     UserMatch,
     UserPreferences,
 )
+from jobmatch.db.models.skills import JobSkill, Skill
 from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
     "Base",
     "Candidate",
     "CandidateJobMatch",
+    "Company",
+    "DiscoveryCursor",
     "GlobalRole",
     "Job",
     "JobLog",
+    "JobSkill",
     "OutboxMessage",
+    "RoleScrapeQueue",
+    "ScraperSession",
+    "Skill",
     "SyncState",
     "Tenant",
     "Tender",
