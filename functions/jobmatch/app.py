@@ -19,7 +19,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from jobmatch.api.replay_guard import ReplayGuard
-from jobmatch.api.routes import admin, candidates, health, jobs_import, users
+from jobmatch.api.routes import admin, candidates, health, jobs_import, scraper, users
 from jobmatch.dependencies import Dependencies
 from jobmatch.observability import logger, metrics, tracer
 from jobmatch.workflows.registry import create_all_functions
@@ -54,6 +54,7 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
     app.include_router(users.router)
     app.include_router(jobs_import.router)
     app.include_router(candidates.router)
+    app.include_router(scraper.router)
     inngest.fast_api.serve(
         app,
         client,
