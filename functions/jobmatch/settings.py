@@ -144,8 +144,10 @@ class Settings(BaseSettings):
     job_expire_max_steps: int = 20  # then the run continues in a new one
     job_retention_days: int = 90  # expired jobs are deleted this long after expiring
     job_cleanup_batch: int = 5_000
-    # Skills: a phrase maps to the nearest skill only this similar or more.
-    skill_similarity_floor: float = 0.8
+    # Skills: a phrase maps to the nearest skill only this similar or more (cosine of
+    # the configured embedder's vectors: tuned on the offline provider; re-tune it
+    # with the provider).
+    skill_similarity_floor: float = 0.7
     skill_extract_batch: int = 100  # jobs per step without the LLM
     skill_llm_jobs_per_step: int = 2  # with it (one Bedrock call each)
     skill_fanout_batch_size: int = 500

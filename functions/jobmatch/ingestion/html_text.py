@@ -63,7 +63,7 @@ class _TextParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIPPED_TAGS:
             self._skipping = max(0, self._skipping - 1)
-        elif tag in BLOCK_TAGS:
+        elif tag in BLOCK_TAGS and tag != "li":  # the next item starts its own line
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.workflows import jobs, matching, notifications, tenders
+from jobmatch.workflows import jobs, matching, notifications, skills, tenders
 
 
 def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -17,6 +17,7 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *tenders.create_functions(deps),
         *notifications.create_functions(deps),
         *jobs.create_functions(deps),
+        *skills.create_functions(deps),
     ]
 
 
