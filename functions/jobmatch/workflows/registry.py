@@ -7,7 +7,7 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.workflows import jobs, matching, notifications, skills, tenders
+from jobmatch.workflows import discovery, jobs, matching, notifications, skills, tenders
 
 
 def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -18,6 +18,7 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *notifications.create_functions(deps),
         *jobs.create_functions(deps),
         *skills.create_functions(deps),
+        *discovery.create_functions(deps),
     ]
 
 
