@@ -17,7 +17,7 @@ from jobmatch.ingestion.postings import ashby_postings, greenhouse_postings, lev
 from jobmatch.matching.job_import import JobInput, job_hash
 from jobmatch.outbound import UpstreamRejectedError, UpstreamUnavailableError
 from jobmatch.settings import get_settings
-from tests.jobboards_support import CDX, board_json, index_pages
+from tests.jobboards_support import BOARDS, CDX, CRAWL, board_json, fixture_boards, index_pages
 
 
 def by_id(jobs: list[Any]) -> dict[str, Any]:
@@ -266,3 +266,29 @@ def test_the_latest_crawl_is_the_highest_id_not_the_first() -> None:
     assert latest_crawl([{"id": "CC-MAIN-2024-51"}, {"id": "CC-MAIN-2025-05"}]) == "CC-MAIN-2025-05"
     with pytest.raises(ValueError, match="no CC-MAIN"):
         latest_crawl({"not": "a list"})
+
+
+def test_the_fake_boards_and_index_answer_errors_as_the_vendors_do() -> None:
+    with fixture_boards() as fake:
+        ashby = httpx.get(f"{fake.url}/ashby/posting-api/job-board/nobody")
+        lever = httpx.get(f"{fake.url}/lever/v0/postings/nobody?mode=json")
+        host = "boards.eu.greenhouse.io"
+        none = httpx.get(f"{fake.url}/cdx/{CRAWL}-index", params={"url": f"{host}/*"})
+        pages = httpx.get(
+            f"{fake.url}/cdx/{CRAWL}-index",
+            params={"url": "jobs.lever.co/*", "showNumPages": "true"},
+        )
+        past = httpx.get(
+            f"{fake.url}/cdx/{CRAWL}-index", params={"url": "jobs.lever.co/*", "page": "2"}
+        )
+    assert (ashby.status_code, ashby.text) == (404, (BOARDS / "ashby_404.txt").read_text().strip())
+    assert ashby.headers["content-type"] == "text/plain"
+    assert (lever.status_code, lever.json()) == (404, board_json("lever_404.json"))
+    recorded = json.loads((CDX / "cdx_404_no_captures.json").read_text())["message"]
+    assert none.status_code == 404
+    assert none.json()["message"] == recorded.replace("jobs.ashbyhq.com", host)
+    assert set(pages.json()) == set(json.loads((CDX / "cdx_numpages.json").read_text()))
+    assert (past.status_code, past.json()) == (
+        400,
+        json.loads((CDX / "cdx_400_page_invalid.json").read_text()),
+    )
