@@ -19,13 +19,17 @@ with its query. It never imports `jobmatch`.
 from __future__ import annotations
 
 import json
+import random
 import threading
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from jobmatch_devkit.local_server import LocalServer
 
 PREFIXES = {
     "ashby": "ashby",
@@ -60,7 +64,7 @@ def _json(status: int, value: Any) -> Answer:
     return Answer(status, json.dumps(value).encode())
 
 
-class FakeJobBoards:
+class FakeJobBoards(LocalServer):
     """The server; `start()` binds a free port, `url` is its base URL."""
 
     def __init__(self) -> None:
@@ -71,45 +75,8 @@ class FakeJobBoards:
         self._faults: dict[tuple[str, str], deque[Fault]] = defaultdict(deque)
         self._encoded: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ control
-    def start(self) -> FakeJobBoards:
-        """Serve on 127.0.0.1, a free port, in a daemon thread."""
-        boards = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                boards._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests read `requests` instead."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeJobBoards:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. http://127.0.0.1:54321."""
-        assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
     def api_urls(self) -> dict[str, str]:
         """Base URLs of each API, by the names the app's settings use."""
         return {
@@ -247,3 +214,135 @@ class FakeJobBoards:
             return _json(400, {"message": message})
         body = "".join(line + "\n" for line in pages[page]).encode()
         return Answer(200, body, "text/x-ndjson")
+
+
+# ----------------------------------------------------------------- synthetic data
+TITLES = (
+    "Senior Backend Engineer (m/f/d)",
+    "Sr. Software Engineer, Platform - Remote",
+    "Frontend Developer (React/TypeScript)",
+    "Data Engineer - Analytics Platform",
+    "Site Reliability Engineer (SRE)",
+    "Machine Learning Engineer, Ranking",
+    "Product Designer II",
+    "Engineering Manager, Payments",
+    "Customer Success Manager (DACH)",
+    "Account Executive, Mid-Market",
+)
+STACKS = (
+    "Python, Django, PostgreSQL and AWS",
+    "Go, Kubernetes (k8s), Terraform and GCP",
+    "React, TypeScript, Node.js and GraphQL",
+    "Java, Spring Boot, Kafka and Oracle Database",
+    "Scala, Apache Spark, Airflow and Snowflake",
+    "C#, .NET, Azure and Microsoft SQL Server",
+    "Ruby on Rails, Redis, Sidekiq and Postgres",
+    "Figma, Sketch and user research",
+    "Salesforce, HubSpot and Excel",
+)
+PLACES = (
+    ("Berlin, Germany", "Germany"),
+    ("London, United Kingdom", "United Kingdom"),
+    ("New York, NY", "USA"),
+    ("Remote - Europe", "Netherlands"),
+    ("Toronto, ON", "Canada"),
+)
+
+
+def _description(rng: Any, n: int) -> str:
+    """About 1.5 KB of job-ad HTML, as boards send it."""
+    stack = STACKS[n % len(STACKS)]
+    extra = STACKS[rng.randrange(len(STACKS))]
+    items = "".join(f"<li>{part.strip()}</li>" for part in stack.split(","))
+    return (
+        f"<h2>About the role</h2><p>You will build and run services used by "
+        f"{rng.randrange(1_000, 90_000):,} customers. Our stack: {stack}.</p>"
+        f"<h2>What you bring</h2><ul>{items}<li>{rng.randrange(2, 9)}+ years of experience"
+        f"</li><li>Nice to have: {extra}</li></ul><p>"
+        + "We value ownership, clear writing and calm on-call rotations. " * 12
+        + "</p><p>Hybrid: two days a week in the office; visa sponsorship available.</p>"
+    )
+
+
+def synthetic_board(provider: str, token: str, count: int, *, seed: int = 7) -> Any:
+    """A board of `count` postings of `provider`'s shape (its API's JSON body), ids
+    unique per token; dates in the last week of August 2025."""
+    rng = random.Random(f"{seed}-{token}")  # noqa: S311 - synthetic data
+    jobs: list[dict[str, Any]] = []
+    for n in range(count):
+        title = TITLES[(n + len(token)) % len(TITLES)]
+        place, country = PLACES[n % len(PLACES)]
+        html = _description(rng, n)
+        low = rng.randrange(50, 120) * 1000
+        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"{provider}/{token}/{n}")
+        if provider == "ashby":
+            jobs.append(
+                {
+                    "id": str(uid),
+                    "title": title,
+                    "location": place,
+                    "secondaryLocations": [],
+                    "address": {"postalAddress": {"addressCountry": country}},
+                    "isListed": True,
+                    "isRemote": "Remote" in place,
+                    "workplaceType": "Remote" if "Remote" in place else "Hybrid",
+                    "publishedAt": f"2025-08-{20 + n % 8:02d}T09:00:00.000+00:00",
+                    "descriptionHtml": html,
+                    "jobUrl": f"https://jobs.ashbyhq.com/{token}/{uid}",
+                    "shouldDisplayCompensationOnJobPostings": True,
+                    "compensation": {
+                        "summaryComponents": [
+                            {
+                                "compensationType": "Salary",
+                                "interval": "1 YEAR",
+                                "currencyCode": "EUR",
+                                "minValue": low,
+                                "maxValue": low + 20000,
+                            }
+                        ]
+                    },
+                }
+            )
+        elif provider == "greenhouse":
+            jobs.append(
+                {
+                    "id": 7_000_000_000 + uid.int % 10**9,
+                    "internal_job_id": 6_000_000_000 + n,
+                    "title": title,
+                    "company_name": token.title(),
+                    "absolute_url": f"https://job-boards.greenhouse.io/{token}/jobs/{n}",
+                    "location": {"name": place},
+                    "offices": [{"name": place, "location": f"{place}, {country}"}],
+                    "metadata": None,
+                    "content": html.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+                    "first_published": f"2025-08-{20 + n % 8:02d}T09:00:00-04:00",
+                    "updated_at": "2025-08-28T10:00:00-04:00",
+                }
+            )
+        else:
+            jobs.append(
+                {
+                    "id": str(uid),
+                    "text": title,
+                    "categories": {"location": place, "commitment": "Full-time"},
+                    "country": None,
+                    "workplaceType": "remote" if "Remote" in place else "hybrid",
+                    "createdAt": 1_755_676_800_000 + n * 60_000,
+                    "descriptionPlain": html,
+                    "lists": [],
+                    "additionalPlain": "",
+                    "hostedUrl": f"https://jobs.lever.co/{token}/{uid}",
+                    "salaryRange": {
+                        "currency": "USD",
+                        "interval": "per-year-salary",
+                        "min": low,
+                        "max": low + 25000,
+                    },
+                }
+            )
+    if provider == "lever":
+        return jobs
+    body: dict[str, Any] = {"jobs": jobs}
+    if provider == "greenhouse":
+        body["meta"] = {"total": len(jobs)}
+    return body
