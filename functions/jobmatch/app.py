@@ -21,7 +21,7 @@ from starlette.responses import Response
 from jobmatch.api.replay_guard import ReplayGuard
 from jobmatch.api.routes import admin, candidates, health, jobs_import, scraper, users
 from jobmatch.dependencies import Dependencies
-from jobmatch.observability import logger, metrics, tracer
+from jobmatch.observability import logger, metrics, trace_lambda_handler
 from jobmatch.workflows.registry import create_all_functions
 
 INNGEST_PATH = "/api/inngest"
@@ -79,7 +79,7 @@ def build_handler(deps: Dependencies) -> LambdaHandler:
     asgi_handler = Mangum(create_app(deps), lifespan="off", api_gateway_base_path="/")
 
     @metrics.log_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
+    @trace_lambda_handler
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, object], context: object) -> dict[str, object]:
         """Serve one API Gateway (HTTP API v2) event."""

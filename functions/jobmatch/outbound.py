@@ -1,13 +1,14 @@
 """GETs to other people's servers (OCDS publishers, job boards, Common Crawl),
 bounded so that one fetch fits inside one Inngest step.
 
-A step must finish well under API Gateway's 30 s, so every fetch has a time
-budget: retries on 5xx, 429 and network errors back off exponentially (or as
-long as `Retry-After` asks) only while the budget lasts; then
-`UpstreamUnavailableError` tells the caller to let Inngest retry the step later
-(with the server's `Retry-After`, when it gave one that did not fit). A 4xx
-other than 429 raises `UpstreamRejectedError` at once: repeating the same
-request cannot change the answer.
+A step must finish well under API Gateway's 30 s, so every fetch ends by a
+deadline (the step's, or a part of it: `jobmatch.deadline`): each request's
+timeout is what is left of it, and retries on 5xx, 408, 429 and network errors
+back off exponentially (or as long as `Retry-After` asks) only while it lasts;
+then `UpstreamUnavailableError` tells the caller to let Inngest retry the step
+later (with the server's `Retry-After`, when it gave one that did not fit). Any
+other 4xx raises `UpstreamRejectedError` at once, a `PermanentError`: repeating
+the same request cannot change the answer.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from typing import Any
 
 import httpx
 
+from jobmatch.deadline import Deadline
+from jobmatch.failures import PermanentError
 from jobmatch.observability import logger
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 USER_AGENT = "jobmatch-ingestion/1.0"
 
 
@@ -37,8 +40,8 @@ class UpstreamUnavailableError(Exception):
         self.retry_after = retry_after
 
 
-class UpstreamRejectedError(Exception):
-    """The server answered 4xx (not 429): the same request will get the same answer."""
+class UpstreamRejectedError(PermanentError):
+    """The server answered 4xx (not 408 or 429): the same request gets the same answer."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
@@ -47,12 +50,11 @@ class UpstreamRejectedError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Per-request timeout, attempts, first backoff, and the budget of one fetch."""
+    """Per-request timeout, attempts, and the first backoff."""
 
     timeout_seconds: float
     max_attempts: int
     backoff_seconds: float
-    budget_seconds: float
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -86,16 +88,15 @@ def get_with_retries(
     *,
     params: dict[str, Any] | None = None,
     policy: RetryPolicy,
+    deadline: Deadline,
     what: str,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
 ) -> httpx.Response:
-    """GET `url` until it answers below 400, within `policy`; see the module doc."""
-    deadline = clock() + policy.budget_seconds
+    """GET `url` until it answers below 400, by `deadline`; see the module doc."""
     attempt = 0
     while True:
         attempt += 1
-        timeout = max(0.5, min(policy.timeout_seconds, deadline - clock()))
+        timeout = max(0.5, min(policy.timeout_seconds, deadline.remaining()))
         asked: float | None = None
         try:
             response = http.get(url, params=params, timeout=timeout)
@@ -114,7 +115,7 @@ def get_with_retries(
         if wait is None:
             jitter = 1 + random.random() / 4  # noqa: S311 - jitter, not security
             wait = policy.backoff_seconds * 2 ** (attempt - 1) * jitter
-        if attempt >= policy.max_attempts or clock() + wait >= deadline:
+        if attempt >= policy.max_attempts or wait >= deadline.remaining():
             raise UpstreamUnavailableError(
                 f"{what} unavailable after {attempt} attempts ({problem})", asked
             )

@@ -1,10 +1,13 @@
 """One settings model for the whole application.
 
 Locally every value comes from the environment or `.env`. In Lambda
-(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved once per container from
-Secrets Manager / SSM through Powertools parameters, which cache them, so a cold
-start pays for the lookup and warm invocations do not. Secret values are
-`SecretStr`: they never show in a repr, a log line or a traceback.
+(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved through Powertools
+parameters, which cache them: the app secret (Inngest keys, webhook secret) when
+the settings are first built, by the handler's first request, and the API-key
+hashes in SSM when a request first checks a key. A cold start pays for the
+lookups it needs, warm invocations for none, and the import for none (no network
+call in the init phase). Secret values are `SecretStr`: they never show in a repr,
+a log line or a traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +15,29 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_CACHE_SECONDS = 300
+
+
+class MissingSettingsError(RuntimeError):
+    """A Lambda container started without settings only a deployment can give.
+
+    Not a ValueError on purpose: pydantic would wrap that in a ValidationError whose
+    text repeats the whole input; this one says only which names are missing."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            f"jobmatch cannot start in Lambda: no value for {', '.join(missing)}. "
+            "These settings differ per deployment and have no default in Lambda: give "
+            "them as template parameters per environment (samconfig.toml). DATABASE_URL "
+            "may replace DB_HOST and DB_SECRET_ARN; API_KEY_HASHES may replace "
+            "API_KEY_HASHES_PARAM."
+        )
 
 
 class Settings(BaseSettings):
@@ -55,7 +75,8 @@ class Settings(BaseSettings):
     app_secret_id: str | None = None
 
     # Machine API keys: only SHA-256 hashes are held (comma-separated hex), read
-    # from SSM in Lambda (`api_key_hashes_param`). The keys live in Secrets Manager.
+    # from SSM in Lambda (`api_key_hashes_param`) by the first request that checks a
+    # key. The keys live in Secrets Manager.
     api_key_hashes: str = ""
     api_key_hashes_param: str | None = None
 
@@ -76,7 +97,9 @@ class Settings(BaseSettings):
     # Embeddings: Bedrock Titan v2 when AI is on, else the offline provider; both
     # give vectors of the columns' width (`db.models.matching.EMBEDDING_DIM`).
     embedding_concurrency: int = 8
-    embedding_batch_size: int = 100  # rows embedded per step
+    # Rows embedded per step: 250 Titan calls at 8 at a time are ~32 rounds of
+    # ~0.1-0.2 s (3-6 s), well inside a step's 20 s; an import batch (500) takes two.
+    embedding_batch_size: int = 250
     backfill_max_batch_size: int = 500
     # Set-based engine limits, sized so one step stays well inside its 20 s budget
     # (bench/matching_bench.py measures the slowest step at these values).
@@ -163,6 +186,72 @@ class Settings(BaseSettings):
     cdx_pause_seconds: int = 6
     discovery_max_pages_per_run: int = 200
 
+    # ---------------------------------------------------------------- step deadlines
+    # Each step that does slow work (scoring, Bedrock, embeddings, a publisher's
+    # page) has one deadline of this many seconds from its start, which every call
+    # inside it respects (`jobmatch.deadline`): API Gateway cuts a call at 30 s.
+    step_budget_seconds: float = Field(default=20.0, gt=0, le=25)
+
+    # ---------------------------------------------------------------- deployment
+    # The defaults above suit a laptop: a publisher on 127.0.0.1, mail into the
+    # outbox table, a sender at example.com. Deployed, each would run silently and
+    # do the wrong thing, so in Lambda the settings `deployment_settings` names must
+    # be given (`_deployment_settings_given`). `component` says which Lambda this is:
+    # the Migrate function needs the database and nothing else.
+    component: Literal["api", "migrate"] = Field(
+        default="api", validation_alias="JOBMATCH_COMPONENT"
+    )
+    # Bedrock's region, when it is not the function's (not every region has every model).
+    bedrock_region: str | None = None
+
+    @property
+    def bedrock_region_name(self) -> str:
+        """Where Bedrock is called: `bedrock_region`, else the function's region."""
+        return self.bedrock_region or self.aws_region
+
+    def deployment_settings(self) -> list[str]:
+        """The variables a Lambda deployment of this component must set, given the
+        choices it made (a database URL or host and secret, cloud-mode Inngest, API
+        key hashes given directly or by parameter, AI on or off)."""
+        names = ["JOBMATCH_ENV"]
+        if self.database_url is None:
+            names += ["DB_HOST", "DB_SECRET_ARN"]
+        if self.component == "migrate":
+            return names
+        if self.inngest_cloud_mode:
+            names.append("APP_SECRET_ID")
+        if not self.api_key_hashes:
+            names.append("API_KEY_HASHES_PARAM")
+        names += [
+            "OCDS_BASE_URL",
+            "OCDS_PAGINATION",
+            "OCDS_RELEASES_PATH",
+            "OCDS_DATE_FORMAT",
+            "OCDS_PAGE_SIZE",
+            "MAIL_BACKEND",
+            "MAIL_FROM",
+            "AI_ENABLED",
+        ]
+        if self.ai_enabled:
+            names += ["BEDROCK_REGION", "BEDROCK_EMBEDDING_MODEL_ID", "BEDROCK_LLM_MODEL_ID"]
+        return names
+
+    def missing_deployment_settings(self) -> list[str]:
+        """Those of `deployment_settings` this process was not given (a default or
+        an empty variable does not count)."""
+        given = {env_name(name) for name in self.model_fields_set}
+        return [name for name in self.deployment_settings() if name not in given]
+
+    @model_validator(mode="after")
+    def _deployment_settings_given(self) -> Self:
+        """In Lambda, refuse to start without every deployment setting, naming all
+        the missing ones at once (names only: no value is ever in the message)."""
+        if self.in_lambda:
+            missing = self.missing_deployment_settings()
+            if missing:
+                raise MissingSettingsError(missing)
+        return self
+
     @property
     def in_lambda(self) -> bool:
         """True inside AWS Lambda, where secrets come from AWS services."""
@@ -174,12 +263,27 @@ class Settings(BaseSettings):
         return not self.inngest_dev if self.inngest_dev is not None else self.in_lambda
 
     def api_key_hash_set(self) -> frozenset[str]:
-        """The accepted API key hashes, lower-case hex."""
-        return frozenset(h.strip().lower() for h in self.api_key_hashes.split(",") if h.strip())
+        """The accepted API key hashes, lower-case hex. In Lambda they come from SSM,
+        looked up when a request first checks a key (most cold starts serve Inngest,
+        which never does) and then cached by Powertools for SECRET_CACHE_SECONDS, so
+        a revoked key stops working within that on warm containers too."""
+        raw = self.api_key_hashes
+        if self.in_lambda and self.api_key_hashes_param:
+            from aws_lambda_powertools.utilities import parameters
+
+            raw = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
+        return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
-def _resolve_aws_secrets(settings: Settings) -> Settings:
-    """Fill secret fields from Secrets Manager / SSM (cached by Powertools)."""
+def env_name(field_name: str) -> str:
+    """The environment variable a settings field is read from."""
+    field = Settings.model_fields[field_name]
+    return str(field.validation_alias or field_name).upper()
+
+
+def _resolve_app_secret(settings: Settings) -> Settings:
+    """Fill the secret fields from the app secret in Secrets Manager (cached by
+    Powertools)."""
     from aws_lambda_powertools.utilities import parameters
 
     updates: dict[str, object] = {}
@@ -194,10 +298,6 @@ def _resolve_aws_secrets(settings: Settings) -> Settings:
         ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
-    if settings.api_key_hashes_param:
-        updates["api_key_hashes"] = parameters.get_parameter(
-            settings.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS
-        )
     return settings.model_copy(update=updates)
 
 
@@ -208,5 +308,5 @@ def get_settings() -> Settings:
     everything else is handed them through `Dependencies`."""
     settings = Settings()
     if settings.in_lambda:
-        settings = _resolve_aws_secrets(settings)
+        settings = _resolve_app_secret(settings)
     return settings

@@ -14,6 +14,7 @@ from inngest_harness.driver import InngestDriver
 from jobmatch.ai.llm import LLMUnavailableError
 from jobmatch.db.models import Job, JobSkill, Skill
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
 from jobmatch.skills.steps import ensure_taxonomy
@@ -35,9 +36,13 @@ class ScriptedLLM:
         self.skills = skills
         self.calls = 0
 
-    def complete_json(self, system: str, prompt: str, *, max_tokens: int = 800) -> dict[str, Any]:
+    def complete_json(
+        self, system: str, prompt: str, *, max_tokens: int = 800, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
         self.calls += 1
         assert "Title: Senior Backend Engineer" in prompt
+        assert deadline is not None
+        assert 0 < deadline.remaining() <= 20  # the step's time, minus what the save keeps
         return {"skills": self.skills}
 
 
@@ -46,7 +51,9 @@ class BedrockDown:
 
     calls = 0
 
-    def complete_json(self, system: str, prompt: str, *, max_tokens: int = 800) -> dict[str, Any]:
+    def complete_json(
+        self, system: str, prompt: str, *, max_tokens: int = 800, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
         self.calls += 1
         raise LLMUnavailableError("bedrock converse failed: ThrottlingException")
 

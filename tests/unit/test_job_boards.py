@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jobmatch.deadline import Deadline
 from jobmatch.ingestion.boards import Board, BoardClient, BoardMalformedError
 from jobmatch.ingestion.discovery import board_ref, distinct_boards, latest_crawl
 from jobmatch.ingestion.html_text import html_to_text
@@ -133,19 +134,33 @@ def test_a_posting_has_the_import_route_s_hash() -> None:
 
 
 # --------------------------------------------------------------------- the client
-def client(handler: Any, **overrides: Any) -> tuple[BoardClient, list[float]]:
+class Clock:
+    """Monotonic time that moves only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def client(handler: Any, **overrides: Any) -> tuple[BoardClient, Clock]:
     settings = get_settings().model_copy(
         update={"lever_page_size": 2, "board_backoff_seconds": 0.5, **overrides}
     )
-    slept: list[float] = []
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
+    clock = Clock()
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    return BoardClient(http, settings, sleep=sleep, clock=lambda: now[0]), slept
+    return BoardClient(http, settings, sleep=clock.sleep), clock
+
+
+def fetch(board_client: BoardClient, clock: Clock, board: Board) -> Any:
+    """Fetch with the step's 12 s for the board."""
+    return board_client.fetch(board, Deadline.after(12.0, clock))
 
 
 def test_lever_is_read_page_by_page_until_a_short_page() -> None:
@@ -160,13 +175,13 @@ def test_lever_is_read_page_by_page_until_a_short_page() -> None:
             page = [postings[1], *page[1:]]
         return httpx.Response(200, json=page)
 
-    lever, _ = client(handler)
-    fetched = lever.fetch(Board(1, "Kestrel", "lever", "kestrelworks"))
+    lever, clock = client(handler)
+    fetched = fetch(lever, clock, Board(1, "Kestrel", "lever", "kestrelworks"))
     assert asked == [("0", "2"), ("2", "2"), ("4", "2")]
     assert fetched.complete
     assert len(fetched.postings.jobs) == 4  # one id twice, one missed: de-duplicated
-    capped, _ = client(handler, lever_max_pages=2)
-    assert not capped.fetch(Board(1, "K", "lever", "kestrelworks")).complete
+    capped, clock = client(handler, lever_max_pages=2)
+    assert not fetch(capped, clock, Board(1, "K", "lever", "kestrelworks")).complete
 
 
 def test_retry_after_is_honoured_within_the_budget_and_handed_on_beyond_it() -> None:
@@ -174,21 +189,26 @@ def test_retry_after_is_honoured_within_the_budget_and_handed_on_beyond_it() -> 
         httpx.Response(429, headers={"Retry-After": "3"}),
         httpx.Response(200, json={"jobs": []}),
     ]
-    ashby, slept = client(lambda request: answers.pop(0))
-    ashby.fetch(Board(1, "A", "ashby", "a"))
-    assert slept == [3.0]
+    ashby, clock = client(lambda request: answers.pop(0))
+    fetch(ashby, clock, Board(1, "A", "ashby", "a"))
+    assert clock.slept == [3.0]
 
-    long_wait, slept = client(lambda request: httpx.Response(429, headers={"Retry-After": "600"}))
+    long_wait, clock = client(lambda request: httpx.Response(429, headers={"Retry-After": "600"}))
     with pytest.raises(UpstreamUnavailableError) as caught:
-        long_wait.fetch(Board(1, "A", "ashby", "a"))
+        fetch(long_wait, clock, Board(1, "A", "ashby", "a"))
     assert caught.value.retry_after == 600.0
-    assert slept == []
+    assert clock.slept == []
 
-    down, slept = client(lambda request: httpx.Response(502), board_max_attempts=3)
+    down, clock = client(lambda request: httpx.Response(502), board_max_attempts=3)
     with pytest.raises(UpstreamUnavailableError, match="3 attempts"):
-        down.fetch(Board(1, "A", "greenhouse", "g"))
-    assert len(slept) == 2
-    assert slept[1] > slept[0]  # exponential backoff
+        fetch(down, clock, Board(1, "A", "greenhouse", "g"))
+    assert len(clock.slept) == 2
+    assert clock.slept[1] > clock.slept[0]  # exponential backoff
+    slow, clock = client(lambda request: httpx.Response(503), board_backoff_seconds=5.0)
+    with pytest.raises(UpstreamUnavailableError, match="2 attempts"):
+        fetch(slow, clock, Board(1, "A", "greenhouse", "g"))  # 5 s, then 10 s > what is left
+    assert len(clock.slept) == 1  # the second wait would end past the deadline
+    assert clock.now < 12.0
 
 
 def test_a_missing_board_and_a_broken_body_are_not_retried() -> None:
@@ -198,14 +218,14 @@ def test_a_missing_board_and_a_broken_body_are_not_retried() -> None:
         calls.append(str(request.url))
         return httpx.Response(404, text="Not Found")
 
-    gone, _ = client(missing)
+    gone, clock = client(missing)
     with pytest.raises(UpstreamRejectedError) as caught:
-        gone.fetch(Board(1, "A", "ashby", "a"))
+        fetch(gone, clock, Board(1, "A", "ashby", "a"))
     assert caught.value.status == 404
     assert len(calls) == 1
-    broken, _ = client(lambda request: httpx.Response(200, text='{"jobs": ['))
+    broken, clock = client(lambda request: httpx.Response(200, text='{"jobs": ['))
     with pytest.raises(BoardMalformedError):
-        broken.fetch(Board(1, "A", "ashby", "a"))
+        fetch(broken, clock, Board(1, "A", "ashby", "a"))
 
 
 def test_eu_boards_are_read_from_the_eu_hosts() -> None:
@@ -215,9 +235,9 @@ def test_eu_boards_are_read_from_the_eu_hosts() -> None:
         seen.append(request.url.host)
         return httpx.Response(200, json={"jobs": []} if "greenhouse" in request.url.host else [])
 
-    eu, _ = client(handler)
-    eu.fetch(Board(1, "N", "lever", "nordlicht-energie", "eu"))
-    eu.fetch(Board(2, "S", "greenhouse", "stadtwerk-digital", "eu"))
+    eu, clock = client(handler)
+    fetch(eu, clock, Board(1, "N", "lever", "nordlicht-energie", "eu"))
+    fetch(eu, clock, Board(2, "S", "greenhouse", "stadtwerk-digital", "eu"))
     assert seen == ["api.eu.lever.co", "boards-api.eu.greenhouse.io"]
 
 

@@ -8,10 +8,11 @@
   page: pages until one is short, de-duplicated by id (the board can change while
   we page), at most `lever_max_pages`; EU sites from the EU host.
 
-Every request and retry of one board shares `board_fetch_budget_seconds`, so
-the step that fetches and stores a board stays inside its 20 s. A 404 means the
-board does not exist (a typo, or the company left the provider); a response that
-is not the provider's shape is `BoardMalformedError`: retrying cannot fix either.
+Every request and retry of one board ends by one deadline (the caller gives a
+part of its step's: `board_fetch_budget_seconds`), so the step that fetches and
+stores a board stays inside its 20 s. A 404 means the board does not exist (a
+typo, or the company left the provider); a response that is not the provider's
+shape is `BoardMalformedError`: retrying cannot fix either (`PermanentError`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from urllib.parse import quote
 
 import httpx
 
+from jobmatch.deadline import Deadline
+from jobmatch.failures import PermanentError
 from jobmatch.ingestion.postings import (
     BoardPostings,
     ashby_postings,
@@ -34,7 +37,7 @@ from jobmatch.outbound import RetryPolicy, UpstreamUnavailableError, get_with_re
 from jobmatch.settings import Settings
 
 
-class BoardMalformedError(Exception):
+class BoardMalformedError(PermanentError):
     """The board answered, but not with its provider's response shape."""
 
 
@@ -59,7 +62,7 @@ class Fetched:
 
 
 class BoardClient:
-    """Fetches boards with the app's fetch client and the settings' budget."""
+    """Fetches boards with the app's fetch client and the settings' limits."""
 
     def __init__(
         self,
@@ -67,27 +70,26 @@ class BoardClient:
         settings: Settings,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
         self.settings = settings
+        self.policy = RetryPolicy(
+            settings.board_timeout_seconds,
+            settings.board_max_attempts,
+            settings.board_backoff_seconds,
+        )
         self._sleep = sleep
-        self._clock = clock
 
-    def fetch(self, board: Board) -> Fetched:
-        """The board's postings; raises `UpstreamRejectedError` (404: no such board),
-        `UpstreamUnavailableError` (retry later) or `BoardMalformedError`."""
-        deadline = self._clock() + self.settings.board_fetch_budget_seconds
+    def fetch(self, board: Board, deadline: Deadline) -> Fetched:
+        """The board's postings by `deadline`; raises `UpstreamRejectedError` (404: no
+        such board), `UpstreamUnavailableError` (retry later) or `BoardMalformedError`."""
         if board.provider == "lever":
             return self._lever(board, deadline)
         s = self.settings
         token = quote(board.token, safe="")
         if board.provider == "ashby":
-            url, params = (
-                f"{s.ashby_api_url}/posting-api/job-board/{token}",
-                {"includeCompensation": "true"},
-            )
-            parse = ashby_postings
+            url = f"{s.ashby_api_url}/posting-api/job-board/{token}"
+            params, parse = {"includeCompensation": "true"}, ashby_postings
         else:
             base = s.greenhouse_eu_api_url if board.region == "eu" else s.greenhouse_api_url
             url, params = f"{base}/v1/boards/{token}/jobs", {"content": "true"}
@@ -97,7 +99,7 @@ class BoardClient:
             raise BoardMalformedError(f"{board.provider} board {board.token}: no jobs list")
         return Fetched(postings)
 
-    def _lever(self, board: Board, deadline: float) -> Fetched:
+    def _lever(self, board: Board, deadline: Deadline) -> Fetched:
         s = self.settings
         base = s.lever_eu_api_url if board.region == "eu" else s.lever_api_url
         url = f"{base}/v0/postings/{quote(board.token, safe='')}"
@@ -117,26 +119,18 @@ class BoardClient:
                 return Fetched(merged)
         return Fetched(merged, complete=False)
 
-    def _get_json(self, url: str, params: dict[str, Any], deadline: float, board: Board) -> Any:
-        remaining = deadline - self._clock()
+    def _get_json(self, url: str, params: dict[str, Any], deadline: Deadline, board: Board) -> Any:
         what = f"{board.provider} board {board.token}"
-        if remaining <= 0:
-            raise UpstreamUnavailableError(f"{what}: fetch budget spent")
-        s = self.settings
-        policy = RetryPolicy(
-            timeout_seconds=s.board_timeout_seconds,
-            max_attempts=s.board_max_attempts,
-            backoff_seconds=s.board_backoff_seconds,
-            budget_seconds=remaining,
-        )
+        if deadline.expired:
+            raise UpstreamUnavailableError(f"{what}: the step's time is spent")
         response = get_with_retries(
             self.http,
             url,
             params=params,
-            policy=policy,
+            policy=self.policy,
+            deadline=deadline,
             what=what,
             sleep=self._sleep,
-            clock=self._clock,
         )
         try:
             return response.json()

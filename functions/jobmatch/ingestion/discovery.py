@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from jobmatch.deadline import Deadline
 from jobmatch.events.jobs import Provider
 from jobmatch.outbound import RetryPolicy, UpstreamRejectedError, get_with_retries
 from jobmatch.settings import Settings
@@ -108,44 +109,37 @@ class CdxClient:
     """The CDX API of one index server (`cdx_base_url`), one bounded GET per call."""
 
     def __init__(
-        self,
-        http: httpx.Client,
-        settings: Settings,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        self, http: httpx.Client, settings: Settings, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.http = http
         self.base = settings.cdx_base_url.rstrip("/")
         self.policy = RetryPolicy(
-            timeout_seconds=settings.cdx_timeout_seconds,
-            max_attempts=settings.cdx_max_attempts,
-            backoff_seconds=settings.cdx_backoff_seconds,
-            budget_seconds=settings.cdx_page_budget_seconds,
+            settings.cdx_timeout_seconds, settings.cdx_max_attempts, settings.cdx_backoff_seconds
         )
         self._sleep = sleep
-        self._clock = clock
 
-    def _get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    def _get(
+        self, path: str, deadline: Deadline, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         return get_with_retries(
             self.http,
             f"{self.base}/{path}",
             params=params,
             policy=self.policy,
+            deadline=deadline,
             what="Common Crawl index",
             sleep=self._sleep,
-            clock=self._clock,
         )
 
-    def latest_crawl(self) -> str:
+    def latest_crawl(self, deadline: Deadline) -> str:
         """The newest crawl's id."""
-        return latest_crawl(self._get("collinfo.json").json())
+        return latest_crawl(self._get("collinfo.json", deadline).json())
 
-    def page_count(self, crawl: str, host: str) -> int:
+    def page_count(self, crawl: str, host: str, deadline: Deadline) -> int:
         """How many index pages the host has in the crawl (0: no captures)."""
         params = {"url": f"{host}/*", "output": "json", "showNumPages": "true"}
         try:
-            body = self._get(f"{crawl}-index", params).json()
+            body = self._get(f"{crawl}-index", deadline, params).json()
         except UpstreamRejectedError as exc:
             if exc.status in NO_MORE:
                 return 0
@@ -153,11 +147,11 @@ class CdxClient:
         pages = body.get("pages") if isinstance(body, dict) else body
         return max(0, pages) if isinstance(pages, int) and not isinstance(pages, bool) else 0
 
-    def page_urls(self, crawl: str, host: str, page: int) -> list[str] | None:
+    def page_urls(self, crawl: str, host: str, page: int, deadline: Deadline) -> list[str] | None:
         """The captured URLs on one page; None past the index's end."""
         params = {"url": f"{host}/*", "output": "json", "fl": "url", "page": str(page)}
         try:
-            response = self._get(f"{crawl}-index", params)
+            response = self._get(f"{crawl}-index", deadline, params)
         except UpstreamRejectedError as exc:
             if exc.status in NO_MORE:
                 return None

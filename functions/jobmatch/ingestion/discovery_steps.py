@@ -18,16 +18,25 @@ from sqlalchemy.dialects.postgresql import insert
 
 from jobmatch.db.models import DiscoveryCursor
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
+from jobmatch.failures import step_body
 from jobmatch.ingestion import repository
 from jobmatch.ingestion.discovery import CdxClient, distinct_boards
 from jobmatch.settings import Settings
 
 
+@step_body
 def latest_crawl(settings: Settings, http: httpx.Client) -> str:
     """The newest crawl's id (one request: collinfo.json is rate-limited hard)."""
-    return CdxClient(http, settings).latest_crawl()
+    return CdxClient(http, settings).latest_crawl(_fetch_deadline(settings))
 
 
+def _fetch_deadline(settings: Settings) -> Deadline:
+    """One index request's part of the step's deadline (the rest is for the save)."""
+    return Deadline.after(settings.step_budget_seconds).part(settings.cdx_page_budget_seconds)
+
+
+@step_body
 def host_cursor(crawl: str, host: str, settings: Settings, http: httpx.Client) -> dict[str, int]:
     """Where this host stands in this crawl: {pages, next}. The first time, the page
     count is asked for and saved with the cursor at 0."""
@@ -35,7 +44,7 @@ def host_cursor(crawl: str, host: str, settings: Settings, http: httpx.Client) -
         row = session.get(DiscoveryCursor, (crawl, host))
         if row is not None:
             return {"pages": row.pages, "next": row.next_page}
-    pages = CdxClient(http, settings).page_count(crawl, host)
+    pages = CdxClient(http, settings).page_count(crawl, host, _fetch_deadline(settings))
     with session_scope() as session:
         session.execute(
             insert(DiscoveryCursor)
@@ -47,6 +56,7 @@ def host_cursor(crawl: str, host: str, settings: Settings, http: httpx.Client) -
         return {"pages": row.pages, "next": row.next_page}
 
 
+@step_body
 def discover_page(
     crawl: str, host: str, page: int, settings: Settings, http: httpx.Client
 ) -> dict[str, Any]:
@@ -60,7 +70,7 @@ def discover_page(
         )
     if done is not None and done > page:
         return {"added": [], "boards": 0, "rejected": 0, "end": False}
-    urls = CdxClient(http, settings).page_urls(crawl, host, page)
+    urls = CdxClient(http, settings).page_urls(crawl, host, page, _fetch_deadline(settings))
     boards, rejected = distinct_boards(urls or [])
     rows = [
         {

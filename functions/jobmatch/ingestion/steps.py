@@ -5,9 +5,11 @@ the board (no connection held meanwhile), then in one transaction upserts its
 postings through the import path (`import_jobs`: the job hash, role resolution,
 insert-if-absent), stamps what the board still lists, closes what it no longer
 lists, and marks the company active. Run twice, it stores nothing twice and
-closes nothing more. A failing board records its error on the company before the
-step fails: a 404 or a malformed answer ends the run (retrying cannot help; a
-404 also deactivates the company), anything else is retried by Inngest.
+closes nothing more. The fetch ends by its part of the step's deadline, leaving
+the rest for the save. A failing board records its error on the company before
+the step fails: a 404 or a malformed answer ends the run (`PermanentError`:
+retrying cannot help; a 404 also deactivates the company), anything else is
+retried by Inngest.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import httpx
 import inngest
 
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
+from jobmatch.failures import PermanentError, step_body
 from jobmatch.ingestion import repository
 from jobmatch.ingestion.boards import BoardClient, BoardMalformedError
 from jobmatch.matching.job_import import JobInput, import_jobs, job_hash, mark_announced
@@ -29,6 +33,11 @@ from jobmatch.settings import Settings
 NOT_FOUND = 404
 
 
+class UnknownCompanyError(PermanentError):
+    """The event names a company that does not exist."""
+
+
+@step_body
 def active_companies(after_id: int, limit: int) -> list[dict[str, Any]]:
     """The next active companies to fetch: [{id, provider}] (500 rows: ~20 KB)."""
     with session_scope() as session:
@@ -49,18 +58,22 @@ def posting_hash(source: str, external_id: str) -> str:
     )
 
 
+@step_body
 def ingest_board(company_id: int, settings: Settings, http: httpx.Client) -> dict[str, Any]:
     """Fetch one board and store it; counts plus the ids still to announce."""
+    deadline = Deadline.after(settings.step_budget_seconds)
     with session_scope() as session:
         board = repository.board_of(session, company_id)
     if board is None:
-        raise inngest.NonRetriableError(f"company {company_id} does not exist")
+        raise UnknownCompanyError(f"company {company_id} does not exist")
     try:
-        fetched = BoardClient(http, settings).fetch(board)
+        fetched = BoardClient(http, settings).fetch(
+            board, deadline.part(settings.board_fetch_budget_seconds)
+        )
     except (UpstreamRejectedError, BoardMalformedError) as exc:
         gone = isinstance(exc, UpstreamRejectedError) and exc.status == NOT_FOUND
         _record_failure(company_id, exc, deactivate=gone)
-        raise inngest.NonRetriableError(f"{type(exc).__name__}: {exc}") from exc
+        raise
     except UpstreamUnavailableError as exc:
         _record_failure(company_id, exc, deactivate=False)
         if exc.retry_after is not None:
@@ -86,6 +99,7 @@ def ingest_board(company_id: int, settings: Settings, http: httpx.Client) -> dic
     }
 
 
+@step_body
 def record_announced(job_ids: list[int]) -> int:
     """Record that `jobs/imported` for these jobs was sent (the import path's mark)."""
     with session_scope() as session:

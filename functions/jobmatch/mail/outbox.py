@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -40,7 +39,10 @@ class EmailMessage:
 
 
 def build_ses_client(settings: Settings) -> Any:
-    """The SES v2 client (slow to create: `Dependencies` builds it once, on first use)."""
+    """The SES v2 client (slow to create: `Dependencies` builds it once, on first use;
+    boto3 is imported then too, so a container that sends no mail never loads it)."""
+    import boto3
+
     return boto3.client("sesv2", region_name=settings.aws_region)
 
 

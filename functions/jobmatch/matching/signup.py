@@ -8,7 +8,6 @@ preferences' embedding is computed here, before the matching that needs it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import User, UserPreferences
+from jobmatch.deadline import Deadline
 from jobmatch.matching import service
 from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.match_reads import StoredMatch, describe_results
@@ -95,9 +95,8 @@ def signup_matches(
     left to the durable run, which saves later and so overwrites these rows.
     `complete` is conservative: a run that finished just after the budget also
     reports False, which only means the durable run's result should be awaited."""
-    time_budget = settings.signup_time_budget_seconds
-    started = time.monotonic()
-    results = service.match_user(session, user.id, settings, embedder, time_budget=time_budget)
-    complete = time.monotonic() - started <= time_budget
+    deadline = Deadline.after(settings.signup_time_budget_seconds)
+    results = service.match_user(session, user.id, settings, embedder, deadline=deadline)
+    complete = not deadline.expired
     service.save_user_matches(session, user.email, results)
     return describe_results(session, results), complete

@@ -15,10 +15,15 @@ import time
 from typing import Any
 
 import httpx
-import inngest
+
+from jobmatch.failures import PermanentError
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 RETRYABLE_STATUSES = (408, 429)
+
+
+class WebhookRefusedError(PermanentError):
+    """The receiver answered a 4xx other than 408 and 429: it will refuse a retry too."""
 
 
 def build_webhook_client() -> httpx.Client:
@@ -49,5 +54,5 @@ def post_webhook(
     if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
         response.raise_for_status()
     if not 200 <= response.status_code < 300:
-        raise inngest.NonRetriableError(f"webhook refused the callback: {response.status_code}")
+        raise WebhookRefusedError(f"webhook refused the callback: {response.status_code}")
     return response.status_code

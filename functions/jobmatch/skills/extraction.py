@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobmatch.ai.llm import LLM, LLMUnavailableError
+from jobmatch.deadline import Deadline
 from jobmatch.observability import logger
 from jobmatch.skills.phrases import scan
 from jobmatch.skills.taxonomy import SkillIndex
@@ -63,11 +64,16 @@ class JobPlan:
             self.tags[tag.skill_id] = tag
 
 
-def llm_skills(llm: LLM, title: str, description: str) -> list[tuple[str, float]]:
+def llm_skills(
+    llm: LLM, title: str, description: str, deadline: Deadline | None = None
+) -> list[tuple[str, float]]:
     """The skills the LLM reads in the job: (name, confidence). An answer of the
-    wrong shape is an unavailable LLM (the caller falls back)."""
+    wrong shape, or none by `deadline`, is an unavailable LLM (the caller falls back)."""
     answer = llm.complete_json(
-        SYSTEM_PROMPT, f"Title: {title}\n\n{description[:MAX_LLM_TEXT]}", max_tokens=600
+        SYSTEM_PROMPT,
+        f"Title: {title}\n\n{description[:MAX_LLM_TEXT]}",
+        max_tokens=600,
+        deadline=deadline,
     )
     items = answer.get("skills")
     if not isinstance(items, list):
@@ -83,15 +89,23 @@ def llm_skills(llm: LLM, title: str, description: str) -> list[tuple[str, float]
     return out
 
 
-def plan(job_id: int, title: str, description: str, index: SkillIndex, llm: LLM | None) -> JobPlan:
-    """Tags by name for one job, and what is left for vector search."""
+def plan(
+    job_id: int,
+    title: str,
+    description: str,
+    index: SkillIndex,
+    llm: LLM | None,
+    deadline: Deadline | None = None,
+) -> JobPlan:
+    """Tags by name for one job, and what is left for vector search; the LLM (if
+    any) answers by `deadline` or is done without."""
     result = JobPlan(job_id)
     found = scan(f"{title}\n{description}", index)
     for text_hit in found.hits.values():
         result.add(Tag(text_hit.skill_id, text_hit.confidence, text_hit.how))
     if llm is not None:
         try:
-            named = llm_skills(llm, title, description)
+            named = llm_skills(llm, title, description, deadline)
         except LLMUnavailableError as exc:
             logger.warning("skill extraction: LLM unavailable, offline", extra={"error": str(exc)})
             result.llm_failed = True

@@ -19,9 +19,7 @@ and cleanup. Thin wiring over the step bodies in `ingestion.steps`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import inngest
@@ -63,18 +61,6 @@ def announce(ctx: inngest.ContextSync, job_ids: list[int], source: str, batch_id
         )
         ctx.step.run(numbered("mark-announced", i, len(parts)), ingestion.record_announced, part)
     return len(job_ids)
-
-
-def in_chunks(ctx: inngest.ContextSync, name: str, size: int, chunk: Callable[[int], int]) -> int:
-    """Steps `name-1`, `name-2`, ... each doing `chunk(size)`, until one does less than
-    a full chunk (or `MAX_QUEUE_STEPS` ran); the total done."""
-    total = 0
-    for i in range(MAX_QUEUE_STEPS):
-        done = ctx.step.run(f"{name}-{i + 1}", chunk, size)
-        total += done
-        if done < size:
-            break
-    return total
 
 
 def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -150,8 +136,17 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def cleanup_stale_sessions(ctx: inngest.ContextSync) -> dict[str, int]:
         """Sessions without a heartbeat for too long: stale, their roles re-queued;
         roles added since the last run queued."""
-        stale = partial(scraping.reset_stale_sessions, settings.scraper_stale_after_minutes)
-        reset = in_chunks(ctx, "reset-stale", settings.scraper_reset_batch, stale)
+        size, reset = settings.scraper_reset_batch, 0
+        for i in range(MAX_QUEUE_STEPS):
+            n = ctx.step.run(
+                f"reset-stale-{i + 1}",
+                scraping.reset_stale_sessions,
+                settings.scraper_stale_after_minutes,
+                size,
+            )
+            reset += n
+            if n < size:
+                break
         added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
         return {"reset": reset, "enqueued": added}
 
@@ -163,9 +158,12 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def reset_completed_roles(ctx: inngest.ContextSync) -> dict[str, int]:
         """Every completed role back in the queue for a fresh scrape; new roles queued."""
-        requeued = in_chunks(
-            ctx, "requeue", settings.scraper_reset_batch, scraping.requeue_completed_roles
-        )
+        size, requeued = settings.scraper_reset_batch, 0
+        for i in range(MAX_QUEUE_STEPS):
+            n = ctx.step.run(f"requeue-{i + 1}", scraping.requeue_completed_roles, size)
+            requeued += n
+            if n < size:
+                break
         added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
         return {"requeued": requeued, "enqueued": added}
 

@@ -42,6 +42,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 deps.embedder,
                 llm,
                 settings.skill_similarity_floor,
+                settings.step_budget_seconds,
             )
             totals = {k: totals[k] + int(out[k]) for k in totals}
         return totals
