@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/tender_sync_bench.py
 	$(BIN)/python bench/pipeline_bench.py
 	$(BIN)/python bench/cost_bench.py
+	$(BIN)/python bench/engagement_bench.py
 
 ## sam local: `sam build`, then migrate, seed and send every sample event of
 ## tests/events/ through `sam local invoke` with infra/sam-local/env.json, checking

@@ -16,6 +16,7 @@ DEPLOYMENT_ENV = {
     "OCDS_PAGE_SIZE": "50",
     "MAIL_BACKEND": "ses",
     "MAIL_FROM": "jobmatch-dev@example.com",
+    "PUBLIC_BASE_URL": "https://api.dev.example.com",
     "AI_ENABLED": "false",
 }
 

@@ -19,7 +19,16 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from jobmatch.api.replay_guard import ReplayGuard
-from jobmatch.api.routes import admin, candidates, health, jobs_import, scraper, users
+from jobmatch.api.routes import (
+    admin,
+    candidates,
+    engagement,
+    health,
+    jobs_import,
+    scraper,
+    unsubscribe,
+    users,
+)
 from jobmatch.dependencies import Dependencies
 from jobmatch.observability import logger, metrics, trace_lambda_handler
 from jobmatch.workflows.registry import create_all_functions
@@ -55,6 +64,8 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
     app.include_router(jobs_import.router)
     app.include_router(candidates.router)
     app.include_router(scraper.router)
+    app.include_router(engagement.router)
+    app.include_router(unsubscribe.router)
     inngest.fast_api.serve(
         app,
         client,

@@ -197,8 +197,8 @@ class Settings(BaseSettings):
     # outbox table, a sender at example.com. Deployed, each would run silently and
     # do the wrong thing, so in Lambda the settings `deployment_settings` names must
     # be given (`_deployment_settings_given`). `component` says which Lambda this is:
-    # the Migrate function needs the database and nothing else.
-    component: Literal["api", "migrate"] = Field(
+    # the Migrate and SesEvents functions need the database and nothing else.
+    component: Literal["api", "migrate", "ses-events"] = Field(
         default="api", validation_alias="JOBMATCH_COMPONENT"
     )
     # Bedrock's region, when it is not the function's (not every region has every model).
@@ -216,7 +216,7 @@ class Settings(BaseSettings):
         names = ["JOBMATCH_ENV"]
         if self.database_url is None:
             names += ["DB_HOST", "DB_SECRET_ARN"]
-        if self.component == "migrate":
+        if self.component != "api":
             return names
         if self.inngest_cloud_mode:
             names.append("APP_SECRET_ID")
@@ -230,6 +230,7 @@ class Settings(BaseSettings):
             "OCDS_PAGE_SIZE",
             "MAIL_BACKEND",
             "MAIL_FROM",
+            "PUBLIC_BASE_URL",
             "AI_ENABLED",
         ]
         if self.ai_enabled:
@@ -251,6 +252,31 @@ class Settings(BaseSettings):
             if missing:
                 raise MissingSettingsError(missing)
         return self
+
+    # Engagement and notifications: event functions, their flow control, digests,
+    # new-job alerts, unsubscribe links.
+    public_base_url: str = "http://127.0.0.1:8000"  # where links in emails point
+    # HMAC key of unsubscribe links; in Lambda from the app secret. Unset: emails
+    # that need an unsubscribe link fail to send rather than go out without one.
+    unsubscribe_secret: SecretStr | None = None
+    ses_configuration_set: str | None = None  # routes bounces/complaints to SesEvents
+    view_min_seconds: float = 10.0  # shorter views are not a signal
+    view_batch_size: int = 100  # job/viewed events aggregated per run
+    view_batch_seconds: int = 10  # ...or as many as arrive within this time
+    user_concurrency: int = 1  # runs writing one user's signals at once
+    rerank_debounce_seconds: int = 30  # quiet time after a preference edit before a re-rank
+    rerank_debounce_timeout_seconds: int = 300  # re-rank at the latest this long after the first
+    email_throttle_per_user: int = 3  # notification emails started per user per period...
+    email_throttle_seconds: int = 60  # ...the rest wait (throttle)
+    email_rate_limit_per_user: int = 20  # at most this many per user per period...
+    email_rate_limit_seconds: int = 86_400  # ...the rest are dropped (rate limit)
+    alert_send_concurrency: int = 4  # alert chunks sending at once (SES send rate)
+    alert_users_per_chunk: int = 100  # alert emails per step
+    alert_max_jobs: int = 10  # jobs listed in one alert
+    digest_hour: int = 9  # local hour the daily digest goes out
+    digest_users_per_chunk: int = 500  # due users per fan-out event
+    digest_max_jobs: int = 10
+    progress_retention_days: int = 7  # run progress and alert records kept this long
 
     @property
     def in_lambda(self) -> bool:
@@ -295,6 +321,7 @@ def _resolve_app_secret(settings: Settings) -> Settings:
             "inngest_signing_key_fallback",
             "inngest_event_key",
             "webhook_signing_secret",
+            "unsubscribe_secret",
         ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])

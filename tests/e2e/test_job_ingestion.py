@@ -99,6 +99,7 @@ def test_hourly_run_ingests_every_active_board_and_announces_its_new_jobs(
     assert sorted(i for b in imported for i in b["job_ids"]) == [j.id for j in stored]
     assert all(j.announced_at is not None for j in jobs())
     assert len(driver.runs_of("match-jobs-to-candidates", "completed")) == 4
+    assert len(driver.runs_of("alert-new-jobs", "completed")) == 4  # the alerting side read them
     known = companies()
     assert all(known[t].last_fetched_at is not None for t in ids)
     assert all(known[t].last_error is None for t in ids)

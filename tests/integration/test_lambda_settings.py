@@ -79,6 +79,7 @@ def test_nothing_but_the_function_name_names_everything(lambda_env: pytest.Monke
         "OCDS_PAGE_SIZE",
         "MAIL_BACKEND",
         "MAIL_FROM",
+        "PUBLIC_BASE_URL",
         "AI_ENABLED",
     ]
 
@@ -91,6 +92,14 @@ def test_the_migrate_function_needs_the_database_only(lambda_env: pytest.MonkeyP
     assert raised.value.missing == ["DB_HOST", "DB_SECRET_ARN"]
     lambda_env.setenv("DATABASE_URL", "postgresql+psycopg://u:p@db.internal/jobmatch")
     assert Settings().component == "migrate"
+
+
+def test_the_ses_events_function_needs_the_database_only(lambda_env: pytest.MonkeyPatch) -> None:
+    lambda_env.setenv("JOBMATCH_COMPONENT", "ses-events")
+    lambda_env.setenv("JOBMATCH_ENV", "dev")
+    with pytest.raises(MissingSettingsError) as raised:
+        Settings()
+    assert raised.value.missing == ["DB_HOST", "DB_SECRET_ARN"]
 
 
 def test_outside_lambda_the_local_defaults_serve(lambda_env: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inngest
 import pytest
 
+import jobmatch.events.engagement
 import jobmatch.events.jobs
 import jobmatch.events.matching
 import jobmatch.events.tenders
@@ -21,7 +22,12 @@ from jobmatch.events.tenders import TenderAlertsRequested, TenderSyncRequested
 
 
 def _models() -> list[type[EventModel]]:
-    modules = (jobmatch.events.matching, jobmatch.events.tenders, jobmatch.events.jobs)
+    modules = (
+        jobmatch.events.matching,
+        jobmatch.events.tenders,
+        jobmatch.events.jobs,
+        jobmatch.events.engagement,
+    )
     return [
         value
         for module in modules
@@ -32,7 +38,7 @@ def _models() -> list[type[EventModel]]:
 
 def test_every_event_has_its_own_name() -> None:
     names = [model.NAME for model in _models()]
-    assert len(names) == 21
+    assert len(names) == 32
     assert len(set(names)) == len(names)
     assert TenderSyncRequested.trigger().event == "tender/sync.requested"
 

@@ -65,7 +65,7 @@ def test_cfn_lint_finds_nothing(path: Path) -> None:
 def test_functions_are_python312_arm64_within_the_gateway_timeout(template: dict[str, Any]) -> None:
     glob = template["Globals"]["Function"]
     functions = resources_of(template, "AWS::Serverless::Function")
-    assert set(functions) == {"Api", "Migrate"}
+    assert set(functions) == {"Api", "Migrate", "SesEvents"}
     for props in (f["Properties"] for f in functions.values()):
         assert props.get("Runtime", glob["Runtime"]) == "python3.12"
         assert props.get("Architectures", glob["Architectures"]) == ["arm64"]
@@ -76,7 +76,7 @@ def test_functions_are_python312_arm64_within_the_gateway_timeout(template: dict
 
 
 def test_handlers_exist(template: dict[str, Any]) -> None:
-    for name in ("Api", "Migrate"):
+    for name in ("Api", "Migrate", "SesEvents"):
         module, attr = template["Resources"][name]["Properties"]["Handler"].rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), attr))
 
@@ -90,7 +90,7 @@ def test_http_api_serves_everything_on_the_default_stage(template: dict[str, Any
     assert all(e["Type"] == "HttpApi" for e in events)
 
 
-@pytest.mark.parametrize("function", ["Api", "Migrate"])
+@pytest.mark.parametrize("function", ["Api", "Migrate", "SesEvents"])
 def test_environment_variables_are_settings_fields(template: dict[str, Any], function: str) -> None:
     read_by_settings = {
         str(field.validation_alias or name).upper() for name, field in Settings.model_fields.items()
@@ -326,3 +326,21 @@ def test_samconfig_sets_each_deployment_parameter_per_environment(
     }
     assert {"OcdsBaseUrl", "OcdsPagination", "MailFrom", "BedrockLlmModelId"} <= parameters
     assert parameters <= set(overrides_of(env)), sorted(parameters - set(overrides_of(env)))
+
+
+def test_bounces_and_complaints_reach_the_ses_events_function(template: dict[str, Any]) -> None:
+    """The Api sends through the configuration set whose bounce and complaint events
+    go to the topic SesEvents is subscribed to."""
+    resources = template["Resources"]
+    assert function_env(template, "Api")["SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+    destination = resources["MailEventDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    events = destination["EventDestination"]
+    assert sorted(events["MatchingEventTypes"]) == ["bounce", "complaint"]
+    [subscription] = resources["SesEvents"]["Properties"]["Events"].values()
+    assert subscription == {
+        "Type": "SNS",
+        "Properties": {"Topic": events["SnsDestination"]["TopicARN"]},
+    }
+    [statement] = resources["SesEventsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}

@@ -1,8 +1,7 @@
-"""Job pipeline events: new jobs for user alerts, one board's ingestion, expiry and
-cleanup continuing themselves, skill extraction, company discovery.
-
-`jobs/new-batch` is the contract with the alerting side: `{"jobIds": [...],
-"source": "ashby"}`, camelCase as the engagement functions read it.
+"""Job pipeline events: one board's ingestion, expiry and cleanup continuing
+themselves, skill extraction, company discovery. The new jobs the pipeline
+announces to users' alerts go out as `jobs/new-batch`, whose model is the
+alerting side's (`events.engagement.JobsNewBatch`: `{"jobIds", "source"}`).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from jobmatch.events import EventModel
-from jobmatch.events.matching import MAX_JOB_IDS
 
 Provider = Literal["ashby", "greenhouse", "lever"]
 MAX_CHUNK_JOBS = 500
@@ -22,17 +20,6 @@ def _positive_ids(value: list[int]) -> list[int]:
     if any(v <= 0 for v in value):
         raise ValueError("job ids are positive integers")
     return sorted(set(value))
-
-
-class JobsNewBatch(EventModel):
-    """`jobs/new-batch`: jobs new to the platform, for the users' alerts."""
-
-    NAME: ClassVar[str] = "jobs/new-batch"
-
-    job_ids: list[int] = Field(alias="jobIds", min_length=1, max_length=MAX_JOB_IDS)
-    source: str = Field(min_length=1, max_length=60)
-
-    _ids = field_validator("job_ids")(_positive_ids)
 
 
 class IngestCompany(EventModel):

@@ -170,7 +170,8 @@ def match_candidate(
 def preferences_profile(
     session: Session, profile_id: int | None, prefs: Mapping[str, Any]
 ) -> ProfileFeatures:
-    """Scoring features of a user's preferences (role names resolved to role ids)."""
+    """Scoring features of a user's preferences (role names resolved to role ids);
+    a stored user's (`profile_id`) with their learnt affinity and excluded jobs."""
     return ProfileFeatures.build(
         profile_id,
         skills=prefs.get("skills"),
@@ -180,6 +181,8 @@ def preferences_profile(
         remote_ok=bool(prefs.get("remote_ok", True)),
         salary_expectation=prefs.get("salary_min"),
         role_ids=repo.resolve_preferred_roles(session, prefs.get("roles") or []),
+        affinity=repo.user_affinity(session, profile_id) if profile_id else None,
+        excluded_job_ids=repo.excluded_job_ids(session, profile_id) if profile_id else (),
     )
 
 

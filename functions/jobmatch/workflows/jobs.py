@@ -26,7 +26,8 @@ import inngest
 
 from jobmatch.dependencies import Dependencies
 from jobmatch.events import CRON_EVENT
-from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCompany, JobsNewBatch
+from jobmatch.events.engagement import JobsNewBatch
+from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCompany
 from jobmatch.events.matching import MAX_JOB_IDS, JobsImported
 from jobmatch.ingestion import steps as ingestion
 from jobmatch.matching.job_import import announcement_id

@@ -7,7 +7,16 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.workflows import discovery, jobs, matching, notifications, skills, tenders
+from jobmatch.workflows import (
+    alerts,
+    discovery,
+    engagement,
+    jobs,
+    matching,
+    notifications,
+    skills,
+    tenders,
+)
 
 
 def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -16,6 +25,8 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *matching.create_functions(deps),
         *tenders.create_functions(deps),
         *notifications.create_functions(deps),
+        *engagement.create_functions(deps),
+        *alerts.create_functions(deps),
         *jobs.create_functions(deps),
         *skills.create_functions(deps),
         *discovery.create_functions(deps),

@@ -1,6 +1,17 @@
 """Every table, imported here so `Base.metadata` (and Alembic) sees all of them."""
 
 from jobmatch.db.base import Base
+from jobmatch.db.models.engagement import (
+    DigestLog,
+    JobApplication,
+    JobFeedback,
+    JobView,
+    MailSuppression,
+    MailUnsubscribe,
+    NewJobAlert,
+    PreferenceSignal,
+    RunProgress,
+)
 from jobmatch.db.models.ingestion import Company, DiscoveryCursor, RoleScrapeQueue, ScraperSession
 from jobmatch.db.models.mail import OutboxMessage
 from jobmatch.db.models.matching import (
@@ -21,13 +32,22 @@ __all__ = [
     "Candidate",
     "CandidateJobMatch",
     "Company",
+    "DigestLog",
     "DiscoveryCursor",
     "GlobalRole",
     "Job",
+    "JobApplication",
+    "JobFeedback",
     "JobLog",
     "JobSkill",
+    "JobView",
+    "MailSuppression",
+    "MailUnsubscribe",
+    "NewJobAlert",
     "OutboxMessage",
+    "PreferenceSignal",
     "RoleScrapeQueue",
+    "RunProgress",
     "ScraperSession",
     "Skill",
     "SyncState",
