@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/role_quality_bench.py
 	$(BIN)/python bench/matching_bench.py
 	$(BIN)/python bench/tender_sync_bench.py
+	$(BIN)/python bench/pipeline_bench.py
 	$(BIN)/python bench/cost_bench.py
 	$(BIN)/python bench/engagement_bench.py
 

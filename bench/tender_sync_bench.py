@@ -23,12 +23,12 @@ import os
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
+from jobmatch_devkit.bench_report import step_table
 from jobmatch_devkit.localenv import use_local_environment
 from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases
 
@@ -92,26 +92,6 @@ def fresh_database() -> str:
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return url
-
-
-def step_table(runs: list[Any]) -> list[dict[str, Any]]:
-    """One row per call that executed a step: its seconds, output and request bytes."""
-    rows = []
-    for run in runs:
-        steps = {s.hashed_id: s for s in run.steps}
-        for ex in run.exchanges:
-            executed = [steps[h] for op, h in ex.ops if op in ("StepRun", "Step") and h in steps]
-            for step in executed or [None]:
-                rows.append(
-                    {
-                        "function": run.function_id.removeprefix("jobmatch-"),
-                        "step": step.id if step else f"(function body, {ex.status})",
-                        "seconds": ex.seconds,
-                        "output_bytes": len(json.dumps(step.output).encode()) if step else 0,
-                        "request_bytes": ex.request_bytes,
-                    }
-                )
-    return rows
 
 
 def main() -> None:

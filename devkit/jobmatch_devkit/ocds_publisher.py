@@ -25,10 +25,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from jobmatch_devkit.local_server import LocalServer
 
 PAGE_PATH = "/api/OCDSReleases"
 LINKS_PATH = "/ocdsReleasePackages"
@@ -72,7 +74,7 @@ def load_fixture_releases(directory: Path) -> list[dict[str, Any]]:
     return releases
 
 
-class OCDSPublisher:
+class OCDSPublisher(LocalServer):
     """The server; `start()` binds a free port, `url` is its base URL."""
 
     def __init__(self, releases: list[dict[str, Any]], *, page_counts: bool = True) -> None:
@@ -86,47 +88,8 @@ class OCDSPublisher:
         self._faults: deque[Fault | None] = deque()
         self._down: Fault | None = None
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ control
-    def start(self) -> OCDSPublisher:
-        """Serve on 127.0.0.1, a free port, in a daemon thread."""
-        publisher = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                publisher._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests read `requests` instead."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> OCDSPublisher:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. http://127.0.0.1:54321."""
-        assert self._server is not None, "start() the publisher first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
     def fail_next(self, count: int, *, status: int = 503, after: int = 0) -> None:
         """After `after` good answers, answer `count` times with `status`, then recover."""
         self._plan(after, [Fault(status)] * count)

@@ -72,6 +72,9 @@ SAMPLES = (
     Sample("user-matches-get.json", 200),
     Sample("match-users-post.json", 202),
     Sample("jobs-import-post.json", 201),
+    Sample("scraper-claim-post.json", 204),  # no role queued yet on a fresh database
+    Sample("scraper-heartbeat-post.json", 404),  # a session nobody claimed
+    Sample("scraper-complete-post.json", 404),
     Sample("candidate-approve-post.json", 200),
     Sample("candidate-matches-get.json", 200),
     Sample("admin-tenders-sync-post.json", 202),

@@ -26,6 +26,7 @@ from jobmatch.api.routes import (
     health,
     jobs_import,
     roles_admin,
+    scraper,
     unsubscribe,
     users,
 )
@@ -64,6 +65,7 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
     app.include_router(users.router)
     app.include_router(jobs_import.router)
     app.include_router(candidates.router)
+    app.include_router(scraper.router)
     app.include_router(engagement.router)
     app.include_router(unsubscribe.router)
     inngest.fast_api.serve(

@@ -29,6 +29,7 @@ from jobmatch.inngest_client import build_inngest_client
 from jobmatch.mail import Mailer
 from jobmatch.mail.outbox import build_ses_client
 from jobmatch.notifications.webhook import build_webhook_client
+from jobmatch.outbound import build_fetch_client
 from jobmatch.settings import Settings
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class Dependencies:
         ses: Any = None,
         mailer: Mailer | None = None,
         http: httpx.Client | None = None,
+        fetch_http: httpx.Client | None = None,
     ) -> None:
         self.settings = settings
         self._lock = threading.RLock()
@@ -60,6 +62,7 @@ class Dependencies:
             "ses": ses,
             "mailer": mailer,
             "http": http,
+            "fetch_http": fetch_http,
         }
         self._built: dict[str, object] = {k: v for k, v in given.items() if v is not None}
 
@@ -101,3 +104,8 @@ class Dependencies:
     def http(self) -> httpx.Client:
         """The HTTP client for webhook callbacks."""
         return self._once("http", build_webhook_client)
+
+    @property
+    def fetch_http(self) -> httpx.Client:
+        """The HTTP client for reading public APIs (job boards, the Common Crawl index)."""
+        return self._once("fetch_http", build_fetch_client)

@@ -149,6 +149,54 @@ class Settings(BaseSettings):
     role_re_resolve_below: float = 0.6  # re-resolve jobs resolved by meaning below this
     unresolved_match_k: int = 10  # nearest candidates / jobs of an unresolved job
     reembed_batch: int = 100  # rows re-embedded per step when switching model
+    # Job pipeline: job boards, the scraper queue, expiry and cleanup, skills, discovery.
+    # The public board APIs (base URLs, so tests and the benchmark point them at a fake).
+    ashby_api_url: str = "https://api.ashbyhq.com"
+    greenhouse_api_url: str = "https://boards-api.greenhouse.io"
+    greenhouse_eu_api_url: str = "https://boards-api.eu.greenhouse.io"
+    lever_api_url: str = "https://api.lever.co"
+    lever_eu_api_url: str = "https://api.eu.lever.co"
+    # One board's fetch (every Lever page and every retry) fits this budget, so the
+    # ingest step (fetch + upsert) stays inside 20 s; then Inngest retries the step.
+    board_timeout_seconds: float = 10.0
+    board_max_attempts: int = 3
+    board_backoff_seconds: float = 1.0
+    board_fetch_budget_seconds: float = 12.0
+    lever_page_size: int = 100
+    lever_max_pages: int = 30
+    # ingest-company is polite per provider: this many boards at once and per minute;
+    # and one fetch of a board per window (an hourly run plus a probe do not both go).
+    ingest_concurrency_per_provider: int = 4
+    ingest_per_minute_per_provider: int = 60
+    ingest_min_minutes_between_fetches: int = 30
+    ingest_fanout_batch_size: int = 500
+    # Scraper queue: a session without a heartbeat for this long is stale.
+    scraper_stale_after_minutes: int = 30
+    scraper_reset_batch: int = 1_000
+    # Expiry (by the earlier of posted and imported date) and the daily cleanup.
+    job_expire_after_days: int = 30
+    job_expire_batch: int = 5_000  # jobs expired (and their matches removed) per step
+    job_expire_max_steps: int = 20  # then the run continues in a new one
+    job_retention_days: int = 90  # expired jobs are deleted this long after expiring
+    job_cleanup_batch: int = 5_000
+    # Skills: a phrase maps to the nearest skill only this similar or more (cosine of
+    # the configured embedder's vectors: tuned on the offline provider; re-tune it
+    # with the provider).
+    skill_similarity_floor: float = 0.7
+    skill_extract_batch: int = 100  # jobs per step without the LLM
+    skill_llm_jobs_per_step: int = 2  # with it (one Bedrock call each)
+    skill_fanout_batch_size: int = 500
+    skill_daily_max_jobs: int = 20_000
+    skill_extract_concurrency: int = 5
+    skill_llm_per_minute: int = 60
+    # Company discovery from the Common Crawl index: one page per step, paced.
+    cdx_base_url: str = "https://index.commoncrawl.org"
+    cdx_timeout_seconds: float = 12.0
+    cdx_max_attempts: int = 3
+    cdx_backoff_seconds: float = 5.0
+    cdx_page_budget_seconds: float = 14.0
+    cdx_pause_seconds: int = 6
+    discovery_max_pages_per_run: int = 200
 
     # ---------------------------------------------------------------- step deadlines
     # Each step that does slow work (scoring, Bedrock, embeddings, a publisher's

@@ -6,6 +6,8 @@ from __future__ import annotations
 import inngest
 import pytest
 
+import jobmatch.events.engagement
+import jobmatch.events.jobs
 import jobmatch.events.matching
 import jobmatch.events.tenders
 from jobmatch.events import EventModel
@@ -20,7 +22,12 @@ from jobmatch.events.tenders import TenderAlertsRequested, TenderSyncRequested
 
 
 def _models() -> list[type[EventModel]]:
-    modules = (jobmatch.events.matching, jobmatch.events.tenders)
+    modules = (
+        jobmatch.events.matching,
+        jobmatch.events.tenders,
+        jobmatch.events.jobs,
+        jobmatch.events.engagement,
+    )
     return [
         value
         for module in modules
@@ -31,7 +38,7 @@ def _models() -> list[type[EventModel]]:
 
 def test_every_event_has_its_own_name() -> None:
     names = [model.NAME for model in _models()]
-    assert len(names) == 14
+    assert len(names) == 32
     assert len(set(names)) == len(names)
     assert TenderSyncRequested.trigger().event == "tender/sync.requested"
 

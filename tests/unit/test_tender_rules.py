@@ -16,6 +16,7 @@ import pytest
 
 from jobmatch.deadline import Deadline
 from jobmatch.events.tenders import TenderBackfillRequested, TenderSyncRequested
+from jobmatch.outbound import retry_after_seconds
 from jobmatch.settings import get_settings
 from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
 from jobmatch.tenders.compile import MERGED_FIELDS, compile_page, compile_release, merge, stamp
@@ -25,7 +26,6 @@ from jobmatch.tenders.ocds_client import (
     PublisherUnavailableError,
     next_link,
     page_count,
-    retry_after_seconds,
 )
 from jobmatch.tenders.releases import Release, parse_releases
 from tests.tenders_support import standard_releases

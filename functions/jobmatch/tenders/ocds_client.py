@@ -24,12 +24,10 @@ waits past that deadline either: each one's timeout is what is left of it.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -38,10 +36,15 @@ import httpx
 from jobmatch.deadline import Deadline
 from jobmatch.failures import PermanentError
 from jobmatch.observability import logger
+from jobmatch.outbound import (
+    RetryPolicy,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+    get_with_retries,
+)
 from jobmatch.settings import Settings
 from jobmatch.tenders.releases import ParsedReleases, Release, parse_releases
 
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 PAGE_COUNT_KEYS = ("totalPages", "pageCount", "TotalPages", "PageCount")
 
 # A page reference: a page number (page style) or the URL of the next page (links style).
@@ -74,20 +77,6 @@ class ReleasePage:
     def fetched(self) -> int:
         """Releases the publisher sent on this page, valid or not."""
         return len(self.releases) + self.skipped
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def page_count(body: dict[str, Any]) -> int | None:
@@ -211,31 +200,22 @@ class OCDSClient:
     ) -> tuple[dict[str, Any], str]:
         """GET with retries until `deadline`; returns the JSON object and the final URL."""
         s = self.settings
-        attempt = 0
-        while True:
-            attempt += 1
-            timeout = max(0.5, min(s.ocds_timeout_seconds, deadline.remaining()))
-            problem: str
-            wait: float | None = None
-            try:
-                response = self._http.get(url, params=params, timeout=timeout)
-            except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__}"
-            else:
-                if response.status_code < 400:
-                    return self._json_object(response), str(response.url)
-                if response.status_code not in RETRYABLE_STATUS:
-                    raise PublisherRejectedError(f"publisher answered {response.status_code}")
-                problem = f"HTTP {response.status_code}"
-                wait = retry_after_seconds(response.headers.get("Retry-After"))
-            if wait is None:
-                wait = s.ocds_backoff_seconds * 2 ** (attempt - 1) * (1 + random.random() / 4)  # noqa: S311
-            if attempt >= s.ocds_max_attempts or wait >= deadline.remaining():
-                raise PublisherUnavailableError(
-                    f"publisher unavailable after {attempt} attempts ({problem})"
-                )
-            logger.info("OCDS publisher retry", extra={"attempt": attempt, "problem": problem})
-            self._sleep(wait)
+        policy = RetryPolicy(s.ocds_timeout_seconds, s.ocds_max_attempts, s.ocds_backoff_seconds)
+        try:
+            response = get_with_retries(
+                self._http,
+                url,
+                params=params,
+                policy=policy,
+                deadline=deadline,
+                what="publisher",
+                sleep=self._sleep,
+            )
+        except UpstreamUnavailableError as exc:
+            raise PublisherUnavailableError(str(exc)) from exc
+        except UpstreamRejectedError as exc:
+            raise PublisherRejectedError(str(exc)) from exc
+        return self._json_object(response), str(response.url)
 
     @staticmethod
     def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -7,7 +7,17 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.workflows import alerts, engagement, matching, notifications, roles, tenders
+from jobmatch.workflows import (
+    alerts,
+    discovery,
+    engagement,
+    jobs,
+    matching,
+    notifications,
+    roles,
+    skills,
+    tenders,
+)
 
 
 def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -19,6 +29,9 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *engagement.create_functions(deps),
         *alerts.create_functions(deps),
         *roles.create_functions(deps),
+        *jobs.create_functions(deps),
+        *skills.create_functions(deps),
+        *discovery.create_functions(deps),
     ]
 
 

@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
+import inngest
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from sqlalchemy.orm import Session
 
 from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
 from jobmatch.api.events import send_events
@@ -161,24 +163,36 @@ def import_jobs_route(
     """Store the new jobs of a batch (dedup on job hash), then send `jobs/imported`
     with the new ids only, so matching runs once per new job."""
     batch_id = request.batch_id or f"{request.source}-{uuid.uuid4().hex[:12]}"
-    result = import_jobs(session, [_job_input(job, request.source) for job in request.jobs])
+    result = store_and_announce(session, client, request.source, batch_id, request.jobs)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+def store_and_announce(
+    session: Session,
+    client: inngest.Inngest,
+    source: str,
+    batch_id: str,
+    jobs: list[ImportJob],
+) -> ImportResponse:
+    """The import path every door into `jobs` shares: store the jobs (one
+    transaction, committed), then announce the batch's jobs not yet announced in
+    one `jobs/imported` and mark them (a refused event leaves them for a retry)."""
+    result = import_jobs(session, [_job_input(job, source) for job in jobs])
     session.commit()
     event_ids: list[str] = []
     if result.unannounced_ids:
-        event = JobsImported(
-            job_ids=result.unannounced_ids, batch_id=batch_id, source=request.source
-        )
+        event = JobsImported(job_ids=result.unannounced_ids, batch_id=batch_id, source=source)
         event_ids = send_events(
             client,
             [event.to_event(id=announcement_id(result.unannounced_ids))],
             what=event.NAME,
         )
         mark_announced(session, result.unannounced_ids)
-    if not result.created_ids:
-        response.status_code = status.HTTP_200_OK
     return ImportResponse(
         batch_id=batch_id,
-        received=len(request.jobs),
+        received=len(jobs),
         created=len(result.created_ids),
         duplicates=result.duplicates,
         job_ids=result.created_ids,

@@ -12,6 +12,7 @@ from jobmatch.db.models.engagement import (
     PreferenceSignal,
     RunProgress,
 )
+from jobmatch.db.models.ingestion import Company, DiscoveryCursor, RoleScrapeQueue, ScraperSession
 from jobmatch.db.models.mail import OutboxMessage
 from jobmatch.db.models.matching import (
     Candidate,
@@ -24,13 +25,16 @@ from jobmatch.db.models.matching import (
     UserPreferences,
 )
 from jobmatch.db.models.roles import EmbeddingState, JobRole, RoleTerm
+from jobmatch.db.models.skills import JobSkill, Skill
 from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
     "Base",
     "Candidate",
     "CandidateJobMatch",
+    "Company",
     "DigestLog",
+    "DiscoveryCursor",
     "EmbeddingState",
     "GlobalRole",
     "Job",
@@ -38,14 +42,18 @@ __all__ = [
     "JobFeedback",
     "JobLog",
     "JobRole",
+    "JobSkill",
     "JobView",
     "MailSuppression",
     "MailUnsubscribe",
     "NewJobAlert",
     "OutboxMessage",
     "PreferenceSignal",
+    "RoleScrapeQueue",
     "RoleTerm",
     "RunProgress",
+    "ScraperSession",
+    "Skill",
     "SyncState",
     "Tenant",
     "Tender",

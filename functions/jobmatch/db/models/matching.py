@@ -41,6 +41,11 @@ EMPTY_ARRAY = text("'{}'")
 
 # Candidate statuses that take part in matching.
 MATCHABLE_STATUSES = ("approved", "ready_for_assignment")
+# A job's age for expiry: the earlier of its posting date (midnight UTC) and its
+# import; LEAST skips a missing posting date. Jobs still listed (`active`) or gone
+# from their board (`closed`) are live: they can expire.
+JOB_AGE_SQL = "LEAST(imported_at, (posted_date::timestamp AT TIME ZONE 'UTC'))"
+LIVE_SQL = "status IN ('active', 'closed')"
 
 
 def text_array() -> Mapped[list[str]]:
@@ -96,6 +101,15 @@ class Job(TimestampMixin, Base):
             postgresql_ops={"embedding": "vector_cosine_ops"},
             postgresql_where=text("role_resolution = 'unresolved'"),
         ),
+        # Job pipeline: expiry finds live jobs by age, cleanup expired ones by date,
+        # daily extraction the jobs still without skill tags.
+        Index("ix_jobs_age_live", text(JOB_AGE_SQL), postgresql_where=text(LIVE_SQL)),
+        Index("ix_jobs_expired_at", "expired_at", postgresql_where=text("status = 'expired'")),
+        Index(
+            "ix_jobs_skills_pending",
+            "id",
+            postgresql_where=text("skills_extracted_at IS NULL AND status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -132,6 +146,16 @@ class Job(TimestampMixin, Base):
         String(12), default="pending", server_default="pending", index=True
     )
     role_confidence: Mapped[float | None] = mapped_column(Float)
+    # Job pipeline. The board a job was fetched from, when it was last listed there
+    # and when it left it (status `closed`); when it expired (status `expired`);
+    # when its skills were extracted (even if none were found).
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    vanished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    skills_extracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class User(TimestampMixin, Base):
@@ -200,7 +224,11 @@ class UserMatch(MatchColumns, TimestampMixin, Base):
     later run (the durable one, or an AI re-rank) replaces an earlier one's row."""
 
     __tablename__ = "user_matches"
-    __table_args__ = (UniqueConstraint("user_email", "job_hash"),)
+    __table_args__ = (
+        UniqueConstraint("user_email", "job_hash"),
+        # Expiry and cleanup remove a job's matches by its hash.
+        Index("ix_user_matches_job_hash", "job_hash"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_email: Mapped[str] = mapped_column(String(320))

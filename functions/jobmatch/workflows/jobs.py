@@ -1,0 +1,247 @@
+"""Job pipeline functions: board ingestion, the scraper queue's schedules, expiry
+and cleanup. Thin wiring over the step bodies in `ingestion.steps`,
+`scraping.steps` and `retention.steps`.
+
+- `hourly-job-ingestion` (cron hourly): one `jobs/ingest-company` per active
+  company, ids per company and hour, so a re-sent fan-out starts nothing twice.
+- `ingest-company`: fetch and store one board, then announce its new jobs
+  (`jobs/imported` for candidate matching, `jobs/new-batch` for user alerts).
+  Polite to the providers: at most `ingest_concurrency_per_provider` boards of a
+  provider at once and `ingest_per_minute_per_provider` started a minute (a
+  throttle: queued, never dropped), and one fetch of a board per
+  `ingest_min_minutes_between_fetches` (a rate limit keyed by company: a second
+  request for the same board in the window is dropped, the first one's postings
+  being as fresh as the board's own cache).
+- `cleanup-stale-sessions` (every 15 min), `reset-completed-roles` (midnight).
+- `expire-old-jobs` (3 AM), `daily-cleanup` (4 AM): bounded chunks, then a new run
+  by a self-sent event when there is more than one run's worth.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import inngest
+
+from jobmatch.dependencies import Dependencies
+from jobmatch.events import CRON_EVENT
+from jobmatch.events.engagement import JobsNewBatch
+from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCompany
+from jobmatch.events.matching import MAX_JOB_IDS, JobsImported
+from jobmatch.ingestion import steps as ingestion
+from jobmatch.matching.job_import import announcement_id
+from jobmatch.retention import steps as retention
+from jobmatch.scraping import steps as scraping
+from jobmatch.workflows.matching import numbered, slices
+
+MAX_QUEUE_STEPS = 20
+
+
+def hour_of(ctx: inngest.ContextSync) -> str:
+    """The hour a run belongs to (its triggering event's time), for event ids."""
+    ts = ctx.event.ts
+    when = datetime.fromtimestamp(ts / 1000, UTC) if ts else datetime.now(UTC)
+    return when.strftime("%Y%m%d%H")
+
+
+def announce(ctx: inngest.ContextSync, job_ids: list[int], source: str, batch_id: str) -> int:
+    """`jobs/imported` and `jobs/new-batch` for new jobs, ids derived from the jobs
+    (a replayed step sends the same ids, which Inngest drops), then the mark."""
+    parts = slices(job_ids, MAX_JOB_IDS)
+    for i, part in enumerate(parts):
+        event_id = announcement_id(part)
+        ctx.step.send_event(
+            numbered("announce", i, len(parts)),
+            [
+                JobsImported(job_ids=part, batch_id=batch_id, source=source).to_event(id=event_id),
+                JobsNewBatch(job_ids=part, source=source).to_event(
+                    id=event_id.replace("jobs-imported-", "jobs-new-batch-")
+                ),
+            ],
+        )
+        ctx.step.run(numbered("mark-announced", i, len(parts)), ingestion.record_announced, part)
+    return len(job_ids)
+
+
+def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
+    """The job pipeline's ingestion, queue and retention functions."""
+    settings = deps.settings
+
+    @deps.inngest.create_function(
+        fn_id="hourly-job-ingestion",
+        name="Hourly job ingestion",
+        trigger=inngest.TriggerCron(cron="0 * * * *"),
+        retries=3,
+    )
+    def hourly_job_ingestion(ctx: inngest.ContextSync) -> dict[str, int]:
+        """Fan out one `jobs/ingest-company` per active company, 500 per step."""
+        hour, after, batch, queued = hour_of(ctx), 0, 1, 0
+        size = settings.ingest_fanout_batch_size
+        while True:
+            rows = ctx.step.run(f"list-companies-{batch}", ingestion.active_companies, after, size)
+            if not rows:
+                break
+            ctx.step.send_event(
+                f"fan-out-{batch}",
+                [
+                    IngestCompany(company_id=r["id"], provider=r["provider"]).to_event(
+                        id=f"ingest-{r['id']}-{hour}"
+                    )
+                    for r in rows
+                ],
+            )
+            queued, after, batch = queued + len(rows), rows[-1]["id"], batch + 1
+            if len(rows) < size:
+                break
+        return {"companies": queued}
+
+    @deps.inngest.create_function(
+        fn_id="ingest-company",
+        name="Ingest one company's job board",
+        trigger=IngestCompany.trigger(),
+        concurrency=[
+            inngest.Concurrency(
+                limit=settings.ingest_concurrency_per_provider, key="event.data.provider"
+            )
+        ],
+        throttle=inngest.Throttle(
+            limit=settings.ingest_per_minute_per_provider,
+            period=timedelta(minutes=1),
+            key="event.data.provider",
+        ),
+        rate_limit=inngest.RateLimit(
+            limit=1,
+            period=timedelta(minutes=settings.ingest_min_minutes_between_fetches),
+            key="event.data.companyId",
+        ),
+        retries=3,
+    )
+    def ingest_company(ctx: inngest.ContextSync) -> dict[str, Any]:
+        """Fetch and store one board; announce its new jobs."""
+        event = IngestCompany.parse(ctx.event.data)
+        out = ctx.step.run(
+            "fetch-and-store", ingestion.ingest_board, event.company_id, settings, deps.fetch_http
+        )
+        ids: list[int] = out.pop("announce")
+        batch_id = f"{event.provider}-{event.company_id}-{hour_of(ctx)}"
+        out["announced"] = announce(ctx, ids, event.provider, batch_id) if ids else 0
+        return out
+
+    @deps.inngest.create_function(
+        fn_id="cleanup-stale-sessions",
+        name="Cleanup stale scraper sessions",
+        trigger=inngest.TriggerCron(cron="*/15 * * * *"),
+        retries=3,
+    )
+    def cleanup_stale_sessions(ctx: inngest.ContextSync) -> dict[str, int]:
+        """Sessions without a heartbeat for too long: stale, their roles re-queued;
+        roles added since the last run queued."""
+        size, reset = settings.scraper_reset_batch, 0
+        for i in range(MAX_QUEUE_STEPS):
+            n = ctx.step.run(
+                f"reset-stale-{i + 1}",
+                scraping.reset_stale_sessions,
+                settings.scraper_stale_after_minutes,
+                size,
+            )
+            reset += n
+            if n < size:
+                break
+        added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
+        return {"reset": reset, "enqueued": added}
+
+    @deps.inngest.create_function(
+        fn_id="reset-completed-roles",
+        name="Re-queue completed roles",
+        trigger=inngest.TriggerCron(cron="0 0 * * *"),
+        retries=3,
+    )
+    def reset_completed_roles(ctx: inngest.ContextSync) -> dict[str, int]:
+        """Every completed role back in the queue for a fresh scrape; new roles queued."""
+        size, requeued = settings.scraper_reset_batch, 0
+        for i in range(MAX_QUEUE_STEPS):
+            n = ctx.step.run(f"requeue-{i + 1}", scraping.requeue_completed_roles, size)
+            requeued += n
+            if n < size:
+                break
+        added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
+        return {"requeued": requeued, "enqueued": added}
+
+    @deps.inngest.create_function(
+        fn_id="expire-old-jobs",
+        name="Expire old jobs",
+        trigger=[inngest.TriggerCron(cron="0 3 * * *"), ExpireJobsRequested.trigger()],
+        retries=3,
+    )
+    def expire_old_jobs(ctx: inngest.ContextSync) -> dict[str, Any]:
+        """Live jobs past the age limit: expired and their matches removed, a chunk
+        per step; more than a run's chunks continue in a new run."""
+        request = (
+            ExpireJobsRequested()
+            if ctx.event.name == CRON_EVENT
+            else ExpireJobsRequested.parse(ctx.event.data)
+        )
+        days = request.older_than_days or settings.job_expire_after_days
+        size, expired, removed = settings.job_expire_batch, 0, 0
+        for i in range(settings.job_expire_max_steps):
+            out = ctx.step.run(f"expire-{i + 1}", retention.expire_chunk, days, size)
+            expired += out["expired"]
+            removed += out["matchesRemoved"]
+            if out["expired"] < size:
+                return {"expired": expired, "matchesRemoved": removed, "continued": False}
+        ctx.step.send_event(
+            "continue",
+            [ExpireJobsRequested(older_than_days=days).to_event(id=f"expire-next-{ctx.run_id}")],
+        )
+        return {"expired": expired, "matchesRemoved": removed, "continued": True}
+
+    @deps.inngest.create_function(
+        fn_id="daily-cleanup",
+        name="Daily cleanup",
+        trigger=[inngest.TriggerCron(cron="0 4 * * *"), CleanupRequested.trigger()],
+        retries=3,
+    )
+    def daily_cleanup(ctx: inngest.ContextSync) -> dict[str, Any]:
+        """Expired jobs past retention deleted, then unused user matches, chunk by
+        chunk (see `retention.repository` for how this differs from expiry)."""
+        request = (
+            CleanupRequested()
+            if ctx.event.name == CRON_EVENT
+            else CleanupRequested.parse(ctx.event.data)
+        )
+        days, size = settings.job_retention_days, settings.job_cleanup_batch
+        budget, step, jobs, matches = settings.job_expire_max_steps, 0, 0, 0
+        while step < budget:
+            step += 1
+            n = ctx.step.run(f"delete-expired-{step}", retention.delete_expired_chunk, days, size)
+            jobs += n
+            if n < size:
+                break
+        after = request.after_match_id
+        while after >= 0 and step < budget:
+            step += 1
+            out = ctx.step.run(
+                f"delete-unused-matches-{step}",
+                retention.delete_unused_matches_chunk,
+                days,
+                after,
+                size,
+            )
+            matches += out["deleted"]
+            after = out["after"] if out["scanned"] == size else -1
+        if after >= 0:
+            ctx.step.send_event(
+                "continue",
+                [CleanupRequested(after_match_id=after).to_event(id=f"cleanup-next-{ctx.run_id}")],
+            )
+        return {"jobsDeleted": jobs, "matchesDeleted": matches, "continued": after >= 0}
+
+    return [
+        hourly_job_ingestion,
+        ingest_company,
+        cleanup_stale_sessions,
+        reset_completed_roles,
+        expire_old_jobs,
+        daily_cleanup,
+    ]
