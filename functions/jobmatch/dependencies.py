@@ -29,6 +29,9 @@ from jobmatch.inngest_client import build_inngest_client
 from jobmatch.mail import Mailer
 from jobmatch.mail.outbox import build_ses_client
 from jobmatch.notifications.webhook import build_webhook_client
+from jobmatch.security.addresses import Resolver, system_resolver
+from jobmatch.security.api_keys import ConfiguredKeys
+from jobmatch.security.tokens import token_key
 from jobmatch.settings import Settings
 
 T = TypeVar("T")
@@ -38,7 +41,8 @@ class Dependencies:
     """Settings plus the clients built from them, each created once, when first used.
 
     Every keyword argument replaces the client built from settings (tests pass
-    fakes: an `httpx.Client` on a mock transport, a moto SES client, a stub LLM)."""
+    fakes: an `httpx.Client` on a mock transport, a moto SES client, a stub LLM,
+    a `resolver` answering host names from a table)."""
 
     def __init__(
         self,
@@ -50,6 +54,7 @@ class Dependencies:
         ses: Any = None,
         mailer: Mailer | None = None,
         http: httpx.Client | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings
         self._lock = threading.RLock()
@@ -60,6 +65,7 @@ class Dependencies:
             "ses": ses,
             "mailer": mailer,
             "http": http,
+            "resolver": resolver,
         }
         self._built: dict[str, object] = {k: v for k, v in given.items() if v is not None}
 
@@ -101,3 +107,24 @@ class Dependencies:
     def http(self) -> httpx.Client:
         """The HTTP client for webhook callbacks."""
         return self._once("http", build_webhook_client)
+
+    @property
+    def resolver(self) -> Resolver:
+        """Host name -> addresses, for the webhook guard (the system's resolver)."""
+        return self._once("resolver", lambda: system_resolver)
+
+    @property
+    def api_keys(self) -> ConfiguredKeys:
+        """The API keys of the settings; in Lambda re-read from the SSM parameter."""
+        settings = self.settings
+        fetch = (
+            settings.fetch_api_key_hashes
+            if settings.in_lambda and settings.api_key_hashes_param
+            else None
+        )
+        return self._once("api_keys", lambda: ConfiguredKeys(settings.api_key_hashes, fetch))
+
+    @property
+    def signup_token_key(self) -> bytes:
+        """The HMAC key of signup confirmation tokens (see `security.tokens.token_key`)."""
+        return self._once("signup_token_key", lambda: token_key(self.settings))

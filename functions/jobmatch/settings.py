@@ -54,8 +54,10 @@ class Settings(BaseSettings):
     signature_max_age_seconds: int = 300
     app_secret_id: str | None = None
 
-    # Machine API keys: only SHA-256 hashes are held (comma-separated hex), read
-    # from SSM in Lambda (`api_key_hashes_param`). The keys live in Secrets Manager.
+    # Machine API keys: only SHA-256 hashes are held, each with its scope
+    # (`<sha256>:platform`, `<sha256>:tenant:<id>`, comma-separated; see
+    # `security.api_keys`), read from SSM in Lambda (`api_key_hashes_param`).
+    # More keys live in the `api_keys` table. The keys themselves live with their callers.
     api_key_hashes: str = ""
     api_key_hashes_param: str | None = None
 
@@ -114,6 +116,16 @@ class Settings(BaseSettings):
     tender_alert_max_items: int = 25
     tender_stuck_job_hours: int = 6
 
+    # Security: signup confirmation links (repeat signups change a user only after
+    # the address's owner confirms by email; see `matching.signup_confirmation`).
+    # The token key comes from the app secret; unset, it is derived from the
+    # Inngest signing key (`security.tokens.token_key`).
+    signup_confirmation_secret: SecretStr | None = None
+    signup_confirmation_hours: int = Field(default=24, gt=0, le=72)
+    # Where the emailed link points (e.g. https://api.example.com); unset, the
+    # API Gateway domain of the request that asked for it.
+    public_base_url: str | None = None
+
     @property
     def in_lambda(self) -> bool:
         """True inside AWS Lambda, where secrets come from AWS services."""
@@ -124,9 +136,14 @@ class Settings(BaseSettings):
         """Whether requests to /api/inngest must carry a valid signature."""
         return not self.inngest_dev if self.inngest_dev is not None else self.in_lambda
 
-    def api_key_hash_set(self) -> frozenset[str]:
-        """The accepted API key hashes, lower-case hex."""
-        return frozenset(h.strip().lower() for h in self.api_key_hashes.split(",") if h.strip())
+    def fetch_api_key_hashes(self) -> str:
+        """The current value of the API-key-hash SSM parameter (cached by Powertools,
+        so an edit reaches running containers within the cache time)."""
+        from aws_lambda_powertools.utilities import parameters
+
+        assert self.api_key_hashes_param is not None
+        value = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
+        return value if isinstance(value, str) else value.decode()
 
 
 def _resolve_aws_secrets(settings: Settings) -> Settings:
@@ -142,13 +159,12 @@ def _resolve_aws_secrets(settings: Settings) -> Settings:
             "inngest_signing_key_fallback",
             "inngest_event_key",
             "webhook_signing_secret",
+            "signup_confirmation_secret",
         ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
     if settings.api_key_hashes_param:
-        updates["api_key_hashes"] = parameters.get_parameter(
-            settings.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS
-        )
+        updates["api_key_hashes"] = settings.fetch_api_key_hashes()
     return settings.model_copy(update=updates)
 
 

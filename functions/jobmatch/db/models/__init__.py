@@ -12,9 +12,11 @@ from jobmatch.db.models.matching import (
     UserMatch,
     UserPreferences,
 )
+from jobmatch.db.models.security import ApiKey, SignupConfirmation
 from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Candidate",
     "CandidateJobMatch",
@@ -22,6 +24,7 @@ __all__ = [
     "Job",
     "JobLog",
     "OutboxMessage",
+    "SignupConfirmation",
     "SyncState",
     "Tenant",
     "Tender",
