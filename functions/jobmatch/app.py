@@ -1,4 +1,5 @@
-"""The FastAPI application factory: routes, the Inngest endpoint, its replay guard.
+"""The FastAPI application factory: routes, the Inngest endpoint, its replay guard,
+one error shape (`api.errors`) and body limits (`api.body_limit`).
 
 `create_app(deps)` serves every function of `workflows.registry` with the
 client, settings and clients of `deps`, and keeps `deps` on `app.state` for the
@@ -18,8 +19,18 @@ from mangum import Mangum
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from jobmatch.api.body_limit import BodyLimit
+from jobmatch.api.errors import install_error_handlers
 from jobmatch.api.replay_guard import ReplayGuard
-from jobmatch.api.routes import admin, candidates, health, jobs_import, users
+from jobmatch.api.routes import (
+    admin,
+    api_keys,
+    candidates,
+    health,
+    jobs_import,
+    signup_confirm,
+    users,
+)
 from jobmatch.dependencies import Dependencies
 from jobmatch.observability import logger, metrics, tracer
 from jobmatch.workflows.registry import create_all_functions
@@ -49,11 +60,9 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         version="1.0.0",
     )
     app.state.deps = deps
-    app.include_router(health.router)
-    app.include_router(admin.router)
-    app.include_router(users.router)
-    app.include_router(jobs_import.router)
-    app.include_router(candidates.router)
+    install_error_handlers(app)
+    for module in (health, admin, api_keys, users, signup_confirm, jobs_import, candidates):
+        app.include_router(module.router)
     inngest.fast_api.serve(
         app,
         client,
@@ -62,7 +71,12 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         serve_origin=settings.inngest_serve_origin,
         streaming=inngest.Streaming.DISABLE,
     )
+    # The SDK's protocol endpoint is Inngest's contract, not part of the REST API's.
+    for route in app.routes:
+        if getattr(route, "path", None) == INNGEST_PATH:
+            route.include_in_schema = False  # type: ignore[attr-defined]
     app.add_middleware(BaseHTTPMiddleware, dispatch=correlate_request)
+    app.add_middleware(BodyLimit, exempt=frozenset({INNGEST_PATH}))
     app.add_middleware(
         ReplayGuard,
         serve_path=INNGEST_PATH,
