@@ -86,6 +86,19 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
     return app
 
 
+def without_bad_forwarded_port(event: dict[str, object]) -> dict[str, object]:
+    """The event without an `x-forwarded-port` header that is not a number: Mangum
+    reads it with `int()` before the app runs, so a client-sent bad value would be a
+    500 (API Gateway sets the header itself, but a 5xx must not hinge on that)."""
+    headers = event.get("headers")
+    if not isinstance(headers, dict):
+        return event
+    port = headers.get("x-forwarded-port")
+    if port is None or (isinstance(port, str) and port.isdigit()):
+        return event
+    return {**event, "headers": {k: v for k, v in headers.items() if k != "x-forwarded-port"}}
+
+
 def build_handler(deps: Dependencies) -> LambdaHandler:
     """A Lambda handler serving the app built on `deps` behind API Gateway (HTTP API
     v2), with the logging, metrics and tracing the deployed one has."""
@@ -96,6 +109,6 @@ def build_handler(deps: Dependencies) -> LambdaHandler:
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, object], context: object) -> dict[str, object]:
         """Serve one API Gateway (HTTP API v2) event."""
-        return asgi_handler(event, context)  # type: ignore[arg-type]
+        return asgi_handler(without_bad_forwarded_port(event), context)  # type: ignore[arg-type]
 
     return handle

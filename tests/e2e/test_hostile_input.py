@@ -112,3 +112,12 @@ def test_a_tender_sync_event_with_a_nul_fails_once_without_retries(
     assert log.triggered_by is None
     assert log.error is not None
     assert "\x00" not in log.error
+
+
+@pytest.mark.parametrize("port", ["", "https", "443x"])
+def test_a_bad_forwarded_port_header_is_not_a_5xx(api: ApiClient, port: str) -> None:
+    """Mangum reads X-Forwarded-Port with int() before the app runs."""
+    from inngest_harness.apigw import http_event, lambda_context
+
+    event = http_event("GET", "/api/health", headers={"x-forwarded-port": port})
+    assert api.handler(event, lambda_context())["statusCode"] == 200
