@@ -28,11 +28,14 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-## Benchmarks: each prints its figures next to the baseline it beats.
+## Benchmarks: each prints its figures next to the baseline it beats or its goal.
 bench: $(STAMP)
 	$(BIN)/python bench/cold_import.py
+	$(BIN)/python bench/layer_size.py
 	$(BIN)/python bench/matching_bench.py
 	$(BIN)/python bench/tender_sync_bench.py
+	$(BIN)/python bench/cost_bench.py
+	$(BIN)/python bench/engagement_bench.py
 
 ## sam local: `sam build`, then migrate, seed and send every sample event of
 ## tests/events/ through `sam local invoke` with infra/sam-local/env.json, checking

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jobmatch_devkit.ocds_publisher import OCDSPublisher, load_fixture_releases
 
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from jobmatch.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ocds"
-# Worked examples of the OCDS standard, 1.0 and 1.1 (provenance in its README.md).
+# Published OCDS 1.0 and 1.1 release packages (provenance in its README.md).
 STANDARD_EXAMPLES = FIXTURES / "standard"
 # The ocids the recorded feed compiles to. 100107 (an amount of "about one
 # million"), 100108 (an empty endDate) and 100109 (currency "Rand") are dirty and
@@ -23,6 +24,13 @@ FIXTURE_INVALID_FIELDS = {
     "tender.value.amount": 1,
     "tender.value.currency": 1,
 }
+
+
+def standard_releases(name: str) -> list[dict[str, Any]]:
+    """The releases of one published package under `STANDARD_EXAMPLES`, as sent."""
+    releases: list[dict[str, Any]] = json.loads((STANDARD_EXAMPLES / name).read_text())["releases"]
+    assert all(isinstance(r, dict) for r in releases)
+    return releases
 
 
 def fixture_publisher(*, page_counts: bool = True) -> OCDSPublisher:

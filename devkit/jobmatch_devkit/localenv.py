@@ -35,6 +35,8 @@ def use_local_environment(
             "AI_ENABLED": "false",
             "MAIL_BACKEND": "outbox",
             "POWERTOOLS_TRACE_DISABLED": "1",
+            # A local key for unsubscribe links (in Lambda it comes from the app secret).
+            "UNSUBSCRIBE_SECRET": "local-unsubscribe-secret",
         }
     )
     if signing_key:

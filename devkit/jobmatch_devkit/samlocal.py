@@ -77,6 +77,11 @@ SAMPLES = (
     Sample("admin-tenders-sync-post.json", 202),
     Sample("admin-enrich-today-post.json", 202),
     Sample("admin-job-logs-get.json", 200),
+    Sample("events-post.json", 202),
+    Sample("runs-get.json", 404),  # the stand-in event API runs nothing: no progress yet
+    Sample("send-scheduled-emails-post.json", 202),
+    Sample("unsubscribe-get.json", 200),  # the confirm page
+    Sample("unsubscribe-post.json", 200),  # one click (the signed-up user, id 1)
     Sample("admin-api-keys-post.json", 201),  # a key for the seeded tenant
     Sample("admin-api-keys-get.json", 200),
     Sample("admin-api-key-revoke-post.json", 200),  # revokes the key just issued

@@ -26,13 +26,15 @@ from jobmatch.api.routes import (
     admin,
     api_keys,
     candidates,
+    engagement,
     health,
     jobs_import,
     signup_confirm,
+    unsubscribe,
     users,
 )
 from jobmatch.dependencies import Dependencies
-from jobmatch.observability import logger, metrics, tracer
+from jobmatch.observability import logger, metrics, trace_lambda_handler
 from jobmatch.workflows.registry import create_all_functions
 
 INNGEST_PATH = "/api/inngest"
@@ -61,7 +63,17 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
     )
     app.state.deps = deps
     install_error_handlers(app)
-    for module in (health, admin, api_keys, users, signup_confirm, jobs_import, candidates):
+    for module in (
+        health,
+        admin,
+        api_keys,
+        users,
+        signup_confirm,
+        jobs_import,
+        candidates,
+        engagement,
+        unsubscribe,
+    ):
         app.include_router(module.router)
     inngest.fast_api.serve(
         app,
@@ -105,7 +117,7 @@ def build_handler(deps: Dependencies) -> LambdaHandler:
     asgi_handler = Mangum(create_app(deps), lifespan="off", api_gateway_base_path="/")
 
     @metrics.log_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
+    @trace_lambda_handler
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, object], context: object) -> dict[str, object]:
         """Serve one API Gateway (HTTP API v2) event."""

@@ -115,14 +115,8 @@ class Dependencies:
 
     @property
     def api_keys(self) -> ConfiguredKeys:
-        """The API keys of the settings; in Lambda re-read from the SSM parameter."""
-        settings = self.settings
-        fetch = (
-            settings.fetch_api_key_hashes
-            if settings.in_lambda and settings.api_key_hashes_param
-            else None
-        )
-        return self._once("api_keys", lambda: ConfiguredKeys(settings.api_key_hashes, fetch))
+        """The API keys of the settings (in Lambda re-read from the SSM parameter)."""
+        return self._once("api_keys", lambda: ConfiguredKeys(self.settings.api_key_entries))
 
     @property
     def signup_token_key(self) -> bytes:

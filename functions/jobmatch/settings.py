@@ -1,10 +1,13 @@
 """One settings model for the whole application.
 
 Locally every value comes from the environment or `.env`. In Lambda
-(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved once per container from
-Secrets Manager / SSM through Powertools parameters, which cache them, so a cold
-start pays for the lookup and warm invocations do not. Secret values are
-`SecretStr`: they never show in a repr, a log line or a traceback.
+(`AWS_LAMBDA_FUNCTION_NAME` is set) secrets are resolved through Powertools
+parameters, which cache them: the app secret (Inngest keys, webhook secret) when
+the settings are first built, by the handler's first request, and the API-key
+hashes in SSM when a request first checks a key. A cold start pays for the
+lookups it needs, warm invocations for none, and the import for none (no network
+call in the init phase). Secret values are `SecretStr`: they never show in a repr,
+a log line or a traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +15,29 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_CACHE_SECONDS = 300
+
+
+class MissingSettingsError(RuntimeError):
+    """A Lambda container started without settings only a deployment can give.
+
+    Not a ValueError on purpose: pydantic would wrap that in a ValidationError whose
+    text repeats the whole input; this one says only which names are missing."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            f"jobmatch cannot start in Lambda: no value for {', '.join(missing)}. "
+            "These settings differ per deployment and have no default in Lambda: give "
+            "them as template parameters per environment (samconfig.toml). DATABASE_URL "
+            "may replace DB_HOST and DB_SECRET_ARN; API_KEY_HASHES may replace "
+            "API_KEY_HASHES_PARAM."
+        )
 
 
 class Settings(BaseSettings):
@@ -56,8 +76,9 @@ class Settings(BaseSettings):
 
     # Machine API keys: only SHA-256 hashes are held, each with its scope
     # (`<sha256>:platform`, `<sha256>:tenant:<id>`, comma-separated; see
-    # `security.api_keys`), read from SSM in Lambda (`api_key_hashes_param`).
-    # More keys live in the `api_keys` table. The keys themselves live with their callers.
+    # `security.api_keys`), read from SSM in Lambda (`api_key_hashes_param`) by the
+    # first request that checks a key. More keys live in the `api_keys` table; the
+    # keys themselves live with their callers.
     api_key_hashes: str = ""
     api_key_hashes_param: str | None = None
 
@@ -78,7 +99,9 @@ class Settings(BaseSettings):
     # Embeddings: Bedrock Titan v2 when AI is on, else the offline provider; both
     # give vectors of the columns' width (`db.models.matching.EMBEDDING_DIM`).
     embedding_concurrency: int = 8
-    embedding_batch_size: int = 100  # rows embedded per step
+    # Rows embedded per step: 250 Titan calls at 8 at a time are ~32 rounds of
+    # ~0.1-0.2 s (3-6 s), well inside a step's 20 s; an import batch (500) takes two.
+    embedding_batch_size: int = 250
     backfill_max_batch_size: int = 500
     # Set-based engine limits, sized so one step stays well inside its 20 s budget
     # (bench/matching_bench.py measures the slowest step at these values).
@@ -116,15 +139,105 @@ class Settings(BaseSettings):
     tender_alert_max_items: int = 25
     tender_stuck_job_hours: int = 6
 
-    # Security: signup confirmation links (repeat signups change a user only after
-    # the address's owner confirms by email; see `matching.signup_confirmation`).
-    # The token key comes from the app secret; unset, it is derived from the
-    # Inngest signing key (`security.tokens.token_key`).
+    # ---------------------------------------------------------------- step deadlines
+    # Each step that does slow work (scoring, Bedrock, embeddings, a publisher's
+    # page) has one deadline of this many seconds from its start, which every call
+    # inside it respects (`jobmatch.deadline`): API Gateway cuts a call at 30 s.
+    step_budget_seconds: float = Field(default=20.0, gt=0, le=25)
+
+    # ---------------------------------------------------------------- deployment
+    # The defaults above suit a laptop: a publisher on 127.0.0.1, mail into the
+    # outbox table, a sender at example.com. Deployed, each would run silently and
+    # do the wrong thing, so in Lambda the settings `deployment_settings` names must
+    # be given (`_deployment_settings_given`). `component` says which Lambda this is:
+    # the Migrate and SesEvents functions need the database and nothing else.
+    component: Literal["api", "migrate", "ses-events"] = Field(
+        default="api", validation_alias="JOBMATCH_COMPONENT"
+    )
+    # Bedrock's region, when it is not the function's (not every region has every model).
+    bedrock_region: str | None = None
+
+    @property
+    def bedrock_region_name(self) -> str:
+        """Where Bedrock is called: `bedrock_region`, else the function's region."""
+        return self.bedrock_region or self.aws_region
+
+    def deployment_settings(self) -> list[str]:
+        """The variables a Lambda deployment of this component must set, given the
+        choices it made (a database URL or host and secret, cloud-mode Inngest, API
+        key hashes given directly or by parameter, AI on or off)."""
+        names = ["JOBMATCH_ENV"]
+        if self.database_url is None:
+            names += ["DB_HOST", "DB_SECRET_ARN"]
+        if self.component != "api":
+            return names
+        if self.inngest_cloud_mode:
+            names.append("APP_SECRET_ID")
+        if not self.api_key_hashes:
+            names.append("API_KEY_HASHES_PARAM")
+        names += [
+            "OCDS_BASE_URL",
+            "OCDS_PAGINATION",
+            "OCDS_RELEASES_PATH",
+            "OCDS_DATE_FORMAT",
+            "OCDS_PAGE_SIZE",
+            "MAIL_BACKEND",
+            "MAIL_FROM",
+            "PUBLIC_BASE_URL",
+            "AI_ENABLED",
+        ]
+        if self.ai_enabled:
+            names += ["BEDROCK_REGION", "BEDROCK_EMBEDDING_MODEL_ID", "BEDROCK_LLM_MODEL_ID"]
+        return names
+
+    def missing_deployment_settings(self) -> list[str]:
+        """Those of `deployment_settings` this process was not given (a default or
+        an empty variable does not count)."""
+        given = {env_name(name) for name in self.model_fields_set}
+        return [name for name in self.deployment_settings() if name not in given]
+
+    @model_validator(mode="after")
+    def _deployment_settings_given(self) -> Self:
+        """In Lambda, refuse to start without every deployment setting, naming all
+        the missing ones at once (names only: no value is ever in the message)."""
+        if self.in_lambda:
+            missing = self.missing_deployment_settings()
+            if missing:
+                raise MissingSettingsError(missing)
+        return self
+
+    # Engagement and notifications: event functions, their flow control, digests,
+    # new-job alerts, unsubscribe links.
+    public_base_url: str = "http://127.0.0.1:8000"  # where links in emails point
+    # HMAC key of unsubscribe links; in Lambda from the app secret. Unset: emails
+    # that need an unsubscribe link fail to send rather than go out without one.
+    unsubscribe_secret: SecretStr | None = None
+    ses_configuration_set: str | None = None  # routes bounces/complaints to SesEvents
+    view_min_seconds: float = 10.0  # shorter views are not a signal
+    view_batch_size: int = 100  # job/viewed events aggregated per run
+    view_batch_seconds: int = 10  # ...or as many as arrive within this time
+    user_concurrency: int = 1  # runs writing one user's signals at once
+    rerank_debounce_seconds: int = 30  # quiet time after a preference edit before a re-rank
+    rerank_debounce_timeout_seconds: int = 300  # re-rank at the latest this long after the first
+    email_throttle_per_user: int = 3  # notification emails started per user per period...
+    email_throttle_seconds: int = 60  # ...the rest wait (throttle)
+    email_rate_limit_per_user: int = 20  # at most this many per user per period...
+    email_rate_limit_seconds: int = 86_400  # ...the rest are dropped (rate limit)
+    alert_send_concurrency: int = 4  # alert chunks sending at once (SES send rate)
+    alert_users_per_chunk: int = 100  # alert emails per step
+    alert_max_jobs: int = 10  # jobs listed in one alert
+    digest_hour: int = 9  # local hour the daily digest goes out
+    digest_users_per_chunk: int = 500  # due users per fan-out event
+    digest_max_jobs: int = 10
+    progress_retention_days: int = 7  # run progress and alert records kept this long
+
+    # ---------------------------------------------------------------- security
+    # Signup confirmation links (a repeat signup changes a user only after the
+    # address's owner confirms by email; see `matching.signup_confirmation`). The
+    # token key comes from the app secret; unset, it is derived from the Inngest
+    # signing key (`security.tokens.token_key`).
     signup_confirmation_secret: SecretStr | None = None
     signup_confirmation_hours: int = Field(default=24, gt=0, le=72)
-    # Where the emailed link points (e.g. https://api.example.com); unset, the
-    # API Gateway domain of the request that asked for it.
-    public_base_url: str | None = None
 
     @property
     def in_lambda(self) -> bool:
@@ -136,18 +249,29 @@ class Settings(BaseSettings):
         """Whether requests to /api/inngest must carry a valid signature."""
         return not self.inngest_dev if self.inngest_dev is not None else self.in_lambda
 
-    def fetch_api_key_hashes(self) -> str:
-        """The current value of the API-key-hash SSM parameter (cached by Powertools,
-        so an edit reaches running containers within the cache time)."""
-        from aws_lambda_powertools.utilities import parameters
+    def api_key_entries(self) -> str:
+        """The configured API key entries as they stand now (`security.api_keys`
+        parses them). In Lambda they come from SSM, looked up when a request first
+        checks a key (most cold starts serve Inngest, which never does) and then
+        cached by Powertools for SECRET_CACHE_SECONDS, so a key removed from the
+        parameter stops working within that on warm containers too."""
+        if self.in_lambda and self.api_key_hashes_param:
+            from aws_lambda_powertools.utilities import parameters
 
-        assert self.api_key_hashes_param is not None
-        value = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
-        return value if isinstance(value, str) else value.decode()
+            raw = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
+            return raw if isinstance(raw, str) else raw.decode()
+        return self.api_key_hashes
 
 
-def _resolve_aws_secrets(settings: Settings) -> Settings:
-    """Fill secret fields from Secrets Manager / SSM (cached by Powertools)."""
+def env_name(field_name: str) -> str:
+    """The environment variable a settings field is read from."""
+    field = Settings.model_fields[field_name]
+    return str(field.validation_alias or field_name).upper()
+
+
+def _resolve_app_secret(settings: Settings) -> Settings:
+    """Fill the secret fields from the app secret in Secrets Manager (cached by
+    Powertools)."""
     from aws_lambda_powertools.utilities import parameters
 
     updates: dict[str, object] = {}
@@ -159,12 +283,11 @@ def _resolve_aws_secrets(settings: Settings) -> Settings:
             "inngest_signing_key_fallback",
             "inngest_event_key",
             "webhook_signing_secret",
+            "unsubscribe_secret",
             "signup_confirmation_secret",
         ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
-    if settings.api_key_hashes_param:
-        updates["api_key_hashes"] = settings.fetch_api_key_hashes()
     return settings.model_copy(update=updates)
 
 
@@ -175,5 +298,5 @@ def get_settings() -> Settings:
     everything else is handed them through `Dependencies`."""
     settings = Settings()
     if settings.in_lambda:
-        settings = _resolve_aws_secrets(settings)
+        settings = _resolve_app_secret(settings)
     return settings

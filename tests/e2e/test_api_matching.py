@@ -551,10 +551,10 @@ def test_a_sync_signup_sends_no_notification(
 
     assert api.post("/api/signup/free", SIGNUP).status == 201
     runs = driver.drain()
-    _completed(runs, "perform-ai-matching")
-    for run in runs:
-        if run.function_id.endswith("notify-matching-complete"):
-            assert run.output["notified"] is False
+    [matching] = _completed(runs, "perform-ai-matching")
+    # Not even a notification run that would return early: it would still be paid for.
+    assert [r.function_id for r in runs] == [matching.function_id]
+    assert "announce-completed" not in [s.id for s in matching.steps]
     assert _count(OutboxMessage) == 0
 
 

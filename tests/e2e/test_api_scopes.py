@@ -29,6 +29,8 @@ PUBLIC = {
     ("POST", "/api/signup/free"),
     ("GET", "/api/signup/confirm"),
     ("POST", "/api/signup/confirm"),
+    ("GET", "/api/unsubscribe"),
+    ("POST", "/api/unsubscribe"),
 }
 
 # Every tenant-scoped route, as the request a tenant would send for candidate `{id}`.
@@ -50,6 +52,11 @@ PLATFORM_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/match-users"): {"body": {"emails": ["a@example.com"]}},
     ("GET", "/api/users/{email}/matches"): {"path": {"email": "a@example.com"}},
+    ("POST", "/api/events"): {
+        "body": {"events": [{"name": "job/applied", "data": {"userId": "1", "jobId": 1}}]}
+    },
+    ("GET", "/api/runs/{run_id}"): {"path": {"run_id": "run-1"}},
+    ("POST", "/api/send-scheduled-emails"): {},
 }
 
 

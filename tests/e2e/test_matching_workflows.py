@@ -67,9 +67,9 @@ def test_imported_jobs_match_only_fitting_candidates_and_rerun_adds_nothing(
         "jobs/imported", {"job_ids": world["jobs"], "batch_id": "b1", "source": "t"}
     )
     assert run.status == "completed", run.error
-    assert [s.id for s in run.steps][:4] == [
+    # The lookup embeds the first part (here: every job) in the same step.
+    assert [s.id for s in run.steps] == [
         "get-jobs-with-roles",
-        "ensure-job-embeddings",
         "find-matching-candidates",
         "generate-matches",
     ]
@@ -84,6 +84,23 @@ def test_imported_jobs_match_only_fitting_candidates_and_rerun_adds_nothing(
     assert _pairs() == pairs
     driver.replay_step(run, "generate-matches")
     assert _pairs() == pairs
+
+
+def test_imports_larger_than_one_embedding_batch_embed_the_rest_in_later_steps(
+    driver: InngestDriver, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobmatch.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "embedding_batch_size", 1)
+    [run] = driver.send("jobs/imported", {"job_ids": world["jobs"]})
+    assert run.status == "completed", run.error
+    assert [s.id for s in run.steps][:3] == [
+        "get-jobs-with-roles",
+        "ensure-job-embeddings",
+        "find-matching-candidates",
+    ]
+    assert run.output["embeddings_generated"] == 2
+    assert {c for c, _ in _pairs()} == {world["fits"], world["other"]}
 
 
 def test_large_imports_fan_out_to_chunk_runs_with_the_same_result(
@@ -201,7 +218,9 @@ def test_signup_matching_saves_rule_results_for_a_premium_user_once(
     runs = driver.send("matching/perform", data)
     run = runs[0]
     assert run.status == "completed", run.error
-    assert [s.id for s in run.steps][:3] == ["initialize", "match-with-fallback", "save"]
+    # Nobody asked to be notified: no announcement, so no notification run either.
+    assert [s.id for s in run.steps] == ["match-with-fallback", "save"]
+    assert [r.function_id for r in runs] == [run.function_id]
     assert run.output["method"] == "rules"
     assert run.output["matches_saved"] == 2
     driver.rerun(run)

@@ -211,11 +211,16 @@ def test_what_the_template_declares_empty_for_sam_local_is_unset_in_aws(
 def test_without_the_env_file_sam_local_would_fail_at_start(
     template: dict[str, Any], lambda_environment: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What the issue saw: APP_SECRET_ID=AppSecret (no such secret) and no database.
+    # What SAM makes of the template alone: APP_SECRET_ID=AppSecret (no such secret),
+    # no database, and no value for any per-deployment setting. The container stops
+    # at start, before any AWS call, naming what is missing.
+    from jobmatch.settings import MissingSettingsError
+
     env = sam_environment(template, "Api", None)
     assert env["APP_SECRET_ID"] == "AppSecret"
-    with pytest.raises(Exception, match="ResourceNotFoundException"):
+    with pytest.raises(MissingSettingsError) as missing:
         lambda_settings(env, monkeypatch)
+    assert {"DB_HOST", "DB_SECRET_ARN", "OCDS_BASE_URL", "MAIL_FROM"} <= set(missing.value.missing)
 
 
 def test_every_route_has_a_sample_event_and_every_sample_an_expected_status(

@@ -3,7 +3,7 @@ publisher on 127.0.0.1 serving recorded release packages, the real database."""
 
 from __future__ import annotations
 
-import json
+import copy
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -25,8 +25,8 @@ from tests.tenders_support import (
     FIXTURE_INVALID_FIELDS,
     FIXTURE_OCIDS,
     FIXTURE_RELEASES,
-    STANDARD_EXAMPLES,
     fixture_publisher,
+    standard_releases,
     tender_settings,
 )
 
@@ -363,51 +363,73 @@ def test_a_page_retried_after_a_gateway_504_is_counted_once(
 def test_real_ocds_1_0_and_1_1_releases_and_dirty_ones_sync(
     driver_for: DriverFor, settings: Settings, db: None
 ) -> None:
-    def example(name: str, suffix: str = "") -> dict[str, Any]:
-        [raw] = json.loads((STANDARD_EXAMPLES / name).read_text())["releases"]
-        assert isinstance(raw, dict)
-        return raw | {"ocid": raw["ocid"] + suffix, "id": raw["id"] + suffix}
+    """Published packages (tests/fixtures/ocds/standard): Mexico City's 1.0 tender and
+    its re-publication, the worked example's 1.1 tender and amendment, and dirty
+    copies of a 1.0 and a 1.1 release under their own ocids."""
+    mexico = standard_releases("ocds-1.0-mexico-city-tender.json")
+    worked = standard_releases("ocds-1.1-worked-example.json")
+    [paraguay] = standard_releases("ocds-1.1-paraguay-tender.json")
 
-    def dirty(raw: dict[str, Any]) -> dict[str, Any]:
-        tender = raw["tender"]
-        tender["tenderPeriod"]["endDate"] = ""  # the dict is our own copy
+    def dirty(raw: dict[str, Any], suffix: str) -> dict[str, Any]:
+        out = copy.deepcopy(raw) | {"ocid": raw["ocid"] + suffix, "id": raw["id"] + suffix}
+        tender = out["tender"]
+        tender["tenderPeriod"]["endDate"] = ""
         tender["value"]["currency"] = "Pesos"
         tender["items"][0]["quantity"] = "10 units"
-        return raw
+        return out
 
-    feed = [  # two a page: a dirty release on each page
-        dirty(example("ocds-1.0-tender.json", "-dirty-1.0")),
-        example("ocds-1.0-tender.json"),
-        example("ocds-1.1-tenderAmendment.json"),  # amends the 1.0 tender (same ocid)
-        dirty(example("ocds-1.1-tender.json", "-dirty-1.1")),
+    feed = [  # two a page: a dirty release on the first and the last page
+        dirty(mexico[0], "-dirty-1.0"),
+        mexico[0],
+        worked[1],  # the tender
+        mexico[1],  # the same 1.0 tender, published again later
+        worked[2],  # the tender's amendment
+        dirty(paraguay, "-dirty-1.1"),
     ]
     with OCDSPublisher(feed) as pub:
-        driver = driver_for(Dependencies(tender_settings(settings, pub, ocds_page_size=2)))
-        set_cursor(datetime(2010, 3, 1, tzinfo=UTC))
+        sync_settings = tender_settings(
+            settings, pub, ocds_page_size=2, tender_sync_max_window_days=36_500
+        )
+        driver = driver_for(Dependencies(sync_settings))
+        set_cursor(datetime(2010, 1, 1, tzinfo=UTC))
         sync = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
 
     assert sync.status == "completed", sync.error
     [log] = job_logs()
     assert log.status == "SUCCESS"
-    assert (log.counts["fetched"], log.counts["skipped_malformed"], log.counts["new"]) == (4, 0, 3)
-    assert log.counts["invalid_fields"] == {  # merged over both pages
+    assert (log.counts["fetched"], log.counts["skipped_malformed"], log.counts["new"]) == (6, 0, 4)
+    assert log.counts["invalid_fields"] == {  # merged over the pages
         "tender.items.quantity": 2,
         "tender.tenderPeriod.endDate": 2,
         "tender.value.currency": 2,
     }
     saved = tenders()
-    barnet = saved["ocds-213czf-000-00001"]
-    assert barnet.release_id == "ocds-213czf-000-00001-03-tenderAmendment"
-    assert (barnet.value_amount, barnet.value_currency) == (Decimal(1210000), "GBP")
-    assert (barnet.buyer_id, barnet.buyer_name) == ("GB-LAC-E09000003", "London Borough of Barnet")
-    for suffix in ("-dirty-1.0", "-dirty-1.1"):
-        kept = saved["ocds-213czf-000-00001" + suffix]
-        assert kept.title == "Planned cycle lane improvements"
-        assert (kept.value_amount, kept.value_currency) == (Decimal(1100000), None)
+    example = saved[worked[0]["ocid"]]
+    assert example.release_id == "ocds-213czf-000-00001-03-tenderAmendment"
+    assert example.tender_end == datetime(2010, 4, 8, 18, tzinfo=UTC)  # amended
+    assert (example.value_amount, example.value_currency) == (Decimal(1100000), "GBP")
+    assert (example.buyer_id, example.buyer_name) == (
+        "GB-LAC-E09000003",
+        "London Borough of Barnet",
+    )
+    city = saved[mexico[0]["ocid"]]
+    assert city.release_id == "02"
+    assert (city.buyer_id, city.buyer_name) == ("GDF9712054NA", "SECRETARÍA DE FINANZAS")  # 1.0
+    assert (city.value_amount, city.value_currency) == (Decimal("1311264.00"), "MXN")
+    dirty_ones = (
+        (mexico[0], "-dirty-1.0", "GDF9712054NA"),  # 1.0: the buyer's identifier
+        (paraguay, "-dirty-1.1", "DNCP-SICP-CODE-169"),
+    )
+    for clean, suffix, buyer_id in dirty_ones:
+        kept = saved[clean["ocid"] + suffix]
+        assert kept.title == clean["tender"]["title"]
+        assert kept.value_amount == Decimal(str(clean["tender"]["value"]["amount"]))
+        assert kept.value_currency is None
         assert kept.tender_end is None
-        assert kept.buyer_id == "GB-LAC-E09000003"
+        assert kept.buyer_id == buyer_id
         assert kept.items is not None
         assert kept.items[0]["quantity"] is None
+        assert len(kept.items) == len(clean["tender"]["items"])
 
 
 def test_a_page_without_a_releases_list_ends_the_feed_as_malformed(

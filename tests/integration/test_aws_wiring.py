@@ -25,6 +25,7 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.security.api_keys import parse_entries
 from jobmatch.settings import Settings, get_settings
+from tests.lambda_support import DEPLOYMENT_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +62,8 @@ def in_lambda(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[None]:
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name="/jobmatch/dev/api-key-sha256", Value="ab" * 32 + "," + "cd" * 32, Type="String"
     )
+    for name, value in DEPLOYMENT_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "jobmatch-dev-Api")
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("APP_SECRET_ID", app_secret["ARN"])
@@ -88,12 +91,27 @@ def test_lambda_settings_come_from_secrets_manager_and_ssm(
     assert settings.inngest_event_key is not None
     assert settings.inngest_event_key.get_secret_value() == "evt-key-123"
     assert settings.inngest_signing_key_fallback is None  # empty in the secret: not set
-    assert set(parse_entries(settings.api_key_hashes)) == {"ab" * 32, "cd" * 32}
+    assert set(parse_entries(settings.api_key_entries())) == {"ab" * 32, "cd" * 32}
     # Secrets never show in a repr, a dump or a log line.
     for text in (repr(settings), str(settings.model_dump()), caplog.text):
         assert SIGNING_KEY not in text
         assert "evt-key-123" not in text
         assert "whsec-abc" not in text
+
+
+def test_the_api_key_hashes_are_read_from_ssm_only_when_a_key_is_checked(
+    in_lambda: None,
+) -> None:
+    # Most cold starts serve Inngest, which checks no API key: building the
+    # settings must not wait for SSM. Without the parameter they still build...
+    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/jobmatch/dev/api-key-sha256")
+    settings = get_settings()
+    assert settings.inngest_signing_key is not None
+    # ...and the first key check is what looks it up.
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    with pytest.raises(GetParameterError, match="ParameterNotFound"):
+        settings.api_key_entries()
 
 
 def test_an_api_key_removed_from_ssm_is_refused_without_a_restart(in_lambda: None) -> None:

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import inngest
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from jobmatch.notifications.webhook import post_webhook
+from jobmatch.notifications.webhook import WebhookAddressError, post_webhook
 from jobmatch.security.addresses import IPAddress
 
 pytestmark = pytest.mark.integration
@@ -150,7 +149,7 @@ def test_a_certificate_for_another_name_is_refused(https_server: dict[str, Any])
 
 @pytest.mark.parametrize("https_server", ["hooks.test"], indirect=True)
 def test_without_the_test_allowance_loopback_is_refused(https_server: dict[str, Any]) -> None:
-    with pytest.raises(inngest.NonRetriableError, match=r"non-public address \(127\.0\.0\.1\)"):
+    with pytest.raises(WebhookAddressError, match=r"non-public address \(127\.0\.0\.1\)"):
         post_webhook(
             https_server["client"],
             f"https://hooks.test:{https_server['port']}/cb",

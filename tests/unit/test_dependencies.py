@@ -86,7 +86,9 @@ def test_ai_off_means_no_llm_and_the_offline_embedder(settings: Settings) -> Non
 
 def test_what_a_test_passes_replaces_what_settings_build(settings: Settings) -> None:
     class FakeLLM:
-        def complete_json(self, system: str, prompt: str, *, max_tokens: int = 800) -> Any:
+        def complete_json(
+            self, system: str, prompt: str, *, max_tokens: int = 800, deadline: Any = None
+        ) -> Any:
             return {}
 
     llm, embedder = FakeLLM(), OfflineEmbeddings(EMBEDDING_DIM)

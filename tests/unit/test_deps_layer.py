@@ -2,6 +2,9 @@
 
 `pip install -e .` reads pyproject.toml; `sam build` reads layers/deps/requirements.txt.
 If the two drift, tests pass locally while the Lambda fails to import at cold start.
+The one exception is explicit: what the python3.12 runtime already holds
+(layers/deps/runtime-provided.txt) is a dependency of the package but not of the
+layer, whose build removes it even when another package pulls it in.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def layer_requirements() -> list[str]:
     return [line for line in lines if line]
 
 
+def runtime_provided() -> set[str]:
+    """Canonical names of runtime-provided.txt."""
+    text = (ROOT / "layers" / "deps" / "runtime-provided.txt").read_text()
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return {canonicalize_name(line) for line in lines if line}
+
+
 def project_requirements() -> list[str]:
     """`[project].dependencies` of pyproject.toml."""
     with (ROOT / "pyproject.toml").open("rb") as fh:
@@ -36,11 +46,20 @@ def project_requirements() -> list[str]:
 
 def test_layer_installs_the_same_packages_and_extras_as_pyproject() -> None:
     layer, project = _names(layer_requirements()), _names(project_requirements())
+    provided = runtime_provided()
+    assert not provided & set(layer), "the runtime holds these: the layer must not ship them"
+    project = {name: extras for name, extras in project.items() if name not in provided}
     assert sorted(layer) == sorted(project), (
         f"only in layer: {sorted(set(layer) - set(project))}; "
         f"only in pyproject: {sorted(set(project) - set(layer))}"
     )
     assert layer == project, "extras differ (e.g. psycopg[binary] is needed in Lambda)"
+
+
+def test_the_runtime_provided_packages_are_the_sdk_and_the_snapstart_hooks() -> None:
+    """A reviewed list: adding a name here drops it from the deployed package."""
+    project = set(_names(project_requirements()))
+    assert runtime_provided() & project == {"boto3", "snapshot-restore-py"}
 
 
 def test_layer_pins_satisfy_pyproject_ranges() -> None:

@@ -23,7 +23,7 @@ def test_entries_carry_their_scope_and_a_bad_entry_locks_out_nobody_else() -> No
 
 def test_configured_keys_follow_the_parameter_when_it_changes() -> None:
     value = {"spec": f"{A}:platform,{B}:tenant:7"}
-    keys = ConfiguredKeys(value["spec"], fetch=lambda: value["spec"])
+    keys = ConfiguredKeys(lambda: value["spec"])
     assert keys.lookup(B) == Caller("tenant", 7, f"config:{B[:8]}")
     value["spec"] = f"{A}:platform"  # B revoked in SSM
     assert keys.lookup(B) is None

@@ -19,6 +19,7 @@ from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
 from jobmatch.settings import Settings
+from tests.lambda_support import clear_settings_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [ROOT / "template.yaml", ROOT / "infra" / "github-oidc.yaml"]
@@ -29,6 +30,7 @@ ALLOWED_FINDINGS: dict[str, str] = {}
 LIBRARY_ENV_VARS = {
     "POWERTOOLS_METRICS_NAMESPACE": "read by Powertools Metrics",
     "POWERTOOLS_SERVICE_NAME": "read by Powertools Logger, Metrics and Tracer",
+    "POWERTOOLS_TRACE_DISABLED": "read by jobmatch.observability (and Powertools Tracer)",
 }
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -63,7 +65,7 @@ def test_cfn_lint_finds_nothing(path: Path) -> None:
 def test_functions_are_python312_arm64_within_the_gateway_timeout(template: dict[str, Any]) -> None:
     glob = template["Globals"]["Function"]
     functions = resources_of(template, "AWS::Serverless::Function")
-    assert set(functions) == {"Api", "Migrate"}
+    assert set(functions) == {"Api", "Migrate", "SesEvents"}
     for props in (f["Properties"] for f in functions.values()):
         assert props.get("Runtime", glob["Runtime"]) == "python3.12"
         assert props.get("Architectures", glob["Architectures"]) == ["arm64"]
@@ -74,7 +76,7 @@ def test_functions_are_python312_arm64_within_the_gateway_timeout(template: dict
 
 
 def test_handlers_exist(template: dict[str, Any]) -> None:
-    for name in ("Api", "Migrate"):
+    for name in ("Api", "Migrate", "SesEvents"):
         module, attr = template["Resources"][name]["Properties"]["Handler"].rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), attr))
 
@@ -88,7 +90,7 @@ def test_http_api_serves_everything_on_the_default_stage(template: dict[str, Any
     assert all(e["Type"] == "HttpApi" for e in events)
 
 
-@pytest.mark.parametrize("function", ["Api", "Migrate"])
+@pytest.mark.parametrize("function", ["Api", "Migrate", "SesEvents"])
 def test_environment_variables_are_settings_fields(template: dict[str, Any], function: str) -> None:
     read_by_settings = {
         str(field.validation_alias or name).upper() for name, field in Settings.model_fields.items()
@@ -103,6 +105,45 @@ def test_api_environment_is_cloud_mode_on_rds_with_aws_secrets(template: dict[st
     assert env["MAIL_BACKEND"] == "ses"
     assert {"APP_SECRET_ID", "API_KEY_HASHES_PARAM", "DB_HOST", "DB_SECRET_ARN"} <= set(env)
     assert env["DB_HOST"] == {"Fn::GetAtt": ["DbProxy", "Endpoint"]}
+
+
+def test_xray_sdk_is_off_unless_enabled_while_active_tracing_stays(
+    template: dict[str, Any],
+) -> None:
+    """Importing the X-Ray SDK is a cold-start cost: the default template leaves it out."""
+    glob = template["Globals"]["Function"]
+    assert glob["Tracing"] == "Active"
+    assert template["Parameters"]["EnableXRaySdk"]["Default"] == "false"
+    assert template["Conditions"]["UseXRaySdk"] == {
+        "Fn::Equals": [{"Ref": "EnableXRaySdk"}, "true"]
+    }
+    disabled = glob["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]
+    assert disabled == {"Fn::If": ["UseXRaySdk", "false", "true"]}
+
+
+def test_snapstart_is_on_in_prod_and_the_api_invokes_the_published_alias(
+    template: dict[str, Any],
+) -> None:
+    """SnapStart snapshots published versions only: SAM publishes one per deploy and
+    points the HTTP API integration at the alias (AutoPublishAlias). Every property
+    counts, or a changed environment variable would not reach the alias."""
+    api = template["Resources"]["Api"]["Properties"]
+    assert api["AutoPublishAlias"] == "live"
+    assert api["AutoPublishAliasAllProperties"] is True
+    assert api["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    assert template["Conditions"]["UseSnapStart"] == {
+        "Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]
+    }
+    assert template["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    configs = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    enabled = {
+        env
+        for env in ENVIRONMENTS
+        if "EnableSnapStart=true" in configs[env]["deploy"]["parameters"]["parameter_overrides"]
+    }
+    assert enabled == {"prod"}
 
 
 def test_database_is_private_encrypted_and_reached_through_a_tls_proxy(
@@ -198,3 +239,108 @@ def test_samconfig_gives_every_required_parameter(template: dict[str, Any], env:
     assert required <= set(overrides), f"{env} misses {sorted(required - set(overrides))}"
     assert set(overrides) <= set(template["Parameters"])
     assert overrides["Env"] == env
+
+
+# ---------------------------------------------------------------- per-deployment settings
+# Literal values the stack fixes by design (it sends mail through SES, always).
+FIXED_BY_THE_STACK = {"MAIL_BACKEND": "ses"}
+
+
+def overrides_of(env: str) -> dict[str, str]:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]["deploy"]["parameters"]
+    return dict(item.split("=", 1) for item in config["parameter_overrides"])
+
+
+def deployed_value(template: dict[str, Any], value: Any, overrides: dict[str, str]) -> str:
+    """A variable's value as CloudFormation gives it in an environment: a parameter's
+    override (else its default), a stand-in for a resource's id or attribute."""
+    if isinstance(value, str | int | float):
+        return str(value)
+    if "Ref" in value and value["Ref"] in template["Parameters"]:
+        name = value["Ref"]
+        given = overrides.get(name, template["Parameters"][name].get("Default"))
+        return "" if given is None else str(given)
+    if "Ref" in value:
+        return f"arn:aws:ssm:eu-west-1:123456789012:parameter/{value['Ref']}"
+    if "Fn::If" in value:  # conditions here are `Fn::Equals [Ref Param, literal]`
+        condition, when_true, when_false = value["Fn::If"]
+        left, right = template["Conditions"][condition]["Fn::Equals"]
+        chosen = deployed_value(template, left, overrides) == str(right)
+        return deployed_value(template, when_true if chosen else when_false, overrides)
+    return f"{'.'.join(value['Fn::GetAtt'])}.example"
+
+
+def deployed_settings(
+    template: dict[str, Any], function: str, env: str, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """The settings `function` starts with in `env` (validated as in Lambda)."""
+    clear_settings_environment(monkeypatch)
+    monkeypatch.chdir(ROOT / "infra")  # no developer .env
+    overrides = overrides_of(env)
+    for key, value in function_env(template, function).items():
+        monkeypatch.setenv(key, deployed_value(template, value, overrides))
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", f"jobmatch-{env}-{function}")
+    return Settings()
+
+
+@pytest.mark.parametrize("function", ["Api", "Migrate"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_environment_gives_every_deployment_setting(
+    template: dict[str, Any], function: str, env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = deployed_settings(template, function, env, monkeypatch)  # raises when one lacks
+    assert settings.component == function.lower()
+    assert settings.env == env
+
+
+def test_each_deployment_setting_comes_from_a_parameter_or_the_stack(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = deployed_settings(template, "Api", "prod", monkeypatch)
+    assert settings.ai_enabled  # so the Bedrock settings are among those checked
+    env = function_env(template, "Api")
+    for name in settings.deployment_settings():
+        value = env[name]
+        if name in FIXED_BY_THE_STACK:
+            assert value == FIXED_BY_THE_STACK[name]
+            continue
+        assert isinstance(value, dict), f"{name} is hard-coded in the template"
+        ref = value.get("Ref")
+        if ref in template["Parameters"]:
+            # No default: each environment must say it (samconfig.toml, checked below).
+            assert "Default" not in template["Parameters"][ref], f"{ref} has a default"
+        else:
+            assert ref in template["Resources"] or "Fn::GetAtt" in value, name
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_samconfig_sets_each_deployment_parameter_per_environment(
+    template: dict[str, Any], env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = deployed_settings(template, "Api", "prod", monkeypatch)
+    api_env = function_env(template, "Api")
+    parameters = {
+        api_env[name]["Ref"]
+        for name in settings.deployment_settings()
+        if isinstance(api_env[name], dict) and api_env[name].get("Ref") in template["Parameters"]
+    }
+    assert {"OcdsBaseUrl", "OcdsPagination", "MailFrom", "BedrockLlmModelId"} <= parameters
+    assert parameters <= set(overrides_of(env)), sorted(parameters - set(overrides_of(env)))
+
+
+def test_bounces_and_complaints_reach_the_ses_events_function(template: dict[str, Any]) -> None:
+    """The Api sends through the configuration set whose bounce and complaint events
+    go to the topic SesEvents is subscribed to."""
+    resources = template["Resources"]
+    assert function_env(template, "Api")["SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+    destination = resources["MailEventDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    events = destination["EventDestination"]
+    assert sorted(events["MatchingEventTypes"]) == ["bounce", "complaint"]
+    [subscription] = resources["SesEvents"]["Properties"]["Events"].values()
+    assert subscription == {
+        "Type": "SNS",
+        "Properties": {"Topic": events["SnsDestination"]["TopicARN"]},
+    }
+    [statement] = resources["SesEventsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}

@@ -14,10 +14,11 @@ import httpx
 import inngest
 import pytest
 
+from jobmatch.deadline import Deadline
 from jobmatch.events.tenders import TenderBackfillRequested, TenderSyncRequested
 from jobmatch.settings import get_settings
 from jobmatch.tenders.categories import CATEGORIES, CPV_DIVISIONS, rule_category
-from jobmatch.tenders.compile import compile_page, compile_release, merge, stamp
+from jobmatch.tenders.compile import MERGED_FIELDS, compile_page, compile_release, merge, stamp
 from jobmatch.tenders.ocds_client import (
     OCDSClient,
     PublisherRejectedError,
@@ -27,7 +28,7 @@ from jobmatch.tenders.ocds_client import (
     retry_after_seconds,
 )
 from jobmatch.tenders.releases import Release, parse_releases
-from tests.tenders_support import STANDARD_EXAMPLES
+from tests.tenders_support import standard_releases
 
 
 def release(
@@ -114,46 +115,85 @@ def test_buyer_falls_back_to_the_party_with_the_buyer_role() -> None:
 
 
 # ---------------------------------------------------------------- real feeds
-def standard_release(name: str) -> dict[str, Any]:
-    """The one release of a worked example of the OCDS standard (see its README)."""
-    package = json.loads((STANDARD_EXAMPLES / name).read_text())
-    [raw] = package["releases"]
-    assert isinstance(raw, dict)
-    return raw
+# Published packages (tests/fixtures/ocds/standard/README.md): Paraguay's DNCP
+# publishes one contracting process in both shapes; Mexico City's finance
+# secretariat publishes 1.0 (buyer by `identifier`, a procuring entity, no parties);
+# the standard's worked example has a tender, its amendment and later stages.
+MEXICO_CITY = "ocds-1.0-mexico-city-tender.json"
+PARAGUAY_1_0 = "ocds-1.0-paraguay-scanner.json"
+PARAGUAY_1_1 = "ocds-1.1-paraguay-scanner.json"
+PARAGUAY_TENDER = "ocds-1.1-paraguay-tender.json"
+WORKED_EXAMPLE = "ocds-1.1-worked-example.json"
+MEXICO_CITY_BUYER = ("GDF9712054NA", "SECRETARÍA DE FINANZAS")
 
 
-def test_ocds_1_0_and_1_1_examples_compile_to_the_same_tender() -> None:
-    v10 = standard_release("ocds-1.0-tender.json")
-    v11 = standard_release("ocds-1.1-tender.json")
-    assert "parties" not in v10  # the 1.0 shape: no parties, the buyer by identifier
-    assert "id" not in v10["buyer"]
+def test_one_process_published_as_1_0_and_as_1_1_compiles_to_the_same_tender() -> None:
+    [v10] = standard_releases(PARAGUAY_1_0)
+    [v11] = standard_releases(PARAGUAY_1_1)
+    assert "parties" not in v10
+    assert "parties" in v11
     rows = [compile_release(Release.model_validate(r)) for r in (v10, v11)]
-    for row in rows:
-        assert row["buyer_id"] == "GB-LAC-E09000003"  # 1.0: identifier scheme + id
-        assert row["buyer_name"] == "London Borough of Barnet"
-        assert row["title"] == "Planned cycle lane improvements"
-        assert (row["value_amount"], row["value_currency"]) == (Decimal(1100000), "GBP")
-        assert row["tender_end"] == datetime(2011, 4, 1, 18, tzinfo=UTC)
-        assert row["classification_id"] == "45233130"  # from the item (core OCDS)
-        assert row["detailed_category"] == "construction"
-        assert row["items"][0]["quantity"] == "8"
+    same = [name for name in MERGED_FIELDS if name != "buyer_id"]
+    assert {k: rows[0][k] for k in same} == {k: rows[1][k] for k in same}
+    row = rows[0]
+    assert row["title"] == "Adquisición de Scanner"
+    assert row["buyer_name"] == "Dirección Nacional de Contrataciones Públicas (DNCP)"
+    assert (row["value_amount"], row["value_currency"]) == (None, "PYG")  # amount: null
+    assert row["tender_start"] == datetime(2010, 3, 15, 9, tzinfo=UTC)
+    # The buyer's id: 1.1 gives it; this 1.0 release names the buyer without one.
+    assert (rows[0]["buyer_id"], rows[1]["buyer_id"]) == (None, "a02fc5eae413fa29686db8eff8b439b6")
 
 
-def test_ocds_1_1_amendment_overrides_the_tender_field_by_field() -> None:
-    releases = [
-        Release.model_validate(standard_release(n))
-        for n in ("ocds-1.1-tenderAmendment.json", "ocds-1.1-tender.json")
-    ]
-    [row] = compile_page(releases)
-    assert row["release_id"] == "ocds-213czf-000-00001-03-tenderAmendment"
-    assert row["value_amount"] == Decimal(1210000)
-    assert row["published_at"] == datetime(2010, 3, 15, 9, 30, tzinfo=UTC)
+def test_ocds_1_0_buyer_is_read_from_its_identifier() -> None:
+    published = standard_releases(MEXICO_CITY)
+    assert all("parties" not in r and "identifier" in r["buyer"] for r in published)
+    for row in (compile_release(Release.model_validate(r)) for r in published):
+        assert (row["buyer_id"], row["buyer_name"]) == MEXICO_CITY_BUYER
+        assert row["title"] == "ARRENDAMIENTO DE BIENES INFORMÁTICOS"
+        assert (row["value_amount"], row["value_currency"]) == (Decimal("1311264.0"), "MXN")
+        assert row["items"] == [
+            {
+                "id": "1",
+                "description": "COMPUTADORA PORTATIL TIPO 1",
+                "scheme": None,
+                "code": None,
+                "quantity": "471",
+            }
+        ]
+    # The second release re-publishes the first, two years later: it is the newest.
+    [row] = compile_page([Release.model_validate(r) for r in published])
+    assert (row["release_id"], row["published_at"]) == (
+        "02",
+        datetime(2015, 12, 22, 6, tzinfo=UTC),
+    )
+
+
+def test_an_amendment_and_later_stages_override_the_tender_field_by_field() -> None:
+    releases = [Release.model_validate(r) for r in standard_releases(WORKED_EXAMPLE)]
+    assert [r.tag for r in releases][1:3] == [["tender"], ["tenderAmendment"]]
+    rows = [compile_page(order) for order in (releases, releases[::-1], releases[2::-1])]
+    assert rows[0] == rows[1]
+    [row] = rows[0]
+    # The newest release (implementation) carries no tender: what it lacks survives.
+    assert row["release_id"] == "ocds-213czf-000-00001-06-implementation"
+    assert row["title"] == "Planned cycle lane improvements"
+    assert row["status"] == "complete"  # from the award release
+    assert (row["value_amount"], row["value_currency"]) == (Decimal(1100000), "GBP")  # tender
+    assert row["tender_end"] == datetime(2010, 4, 8, 18, tzinfo=UTC)  # the amendment's
+    assert row["published_at"] == datetime(2009, 3, 15, 14, 45, tzinfo=UTC)  # planning
+    # Up to the amendment only: the amendment is the newest and moved the deadline.
+    [amended] = rows[2]
+    assert amended["release_id"] == "ocds-213czf-000-00001-03-tenderAmendment"
+    assert (amended["status"], amended["value_amount"]) == ("active", Decimal(1100000))
+    assert amended["tender_end"] == datetime(2010, 4, 8, 18, tzinfo=UTC)
 
 
 def test_ocds_1_0_buyer_falls_back_to_the_procuring_entity_without_parties() -> None:
-    raw = standard_release("ocds-1.0-tender.json")
+    raw = standard_releases(MEXICO_CITY)[0]
     del raw["buyer"]
-    assert compile_release(Release.model_validate(raw))["buyer_id"] == "GB-LAC-E09000003"
+    assert raw["tender"]["procuringEntity"]["identifier"]["id"] == MEXICO_CITY_BUYER[0]
+    row = compile_release(Release.model_validate(raw))
+    assert (row["buyer_id"], row["buyer_name"]) == MEXICO_CITY_BUYER
     # With parties (1.1), a procuring entity is not taken for the buyer.
     raw["parties"] = [{"id": "P", "name": "Payer", "roles": ["payer"]}]
     assert compile_release(Release.model_validate(raw))["buyer_id"] is None
@@ -171,9 +211,11 @@ def dirty(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("name", ["ocds-1.0-tender.json", "ocds-1.1-tender.json"])
+@pytest.mark.parametrize("name", [MEXICO_CITY, PARAGUAY_TENDER])
 def test_a_dirty_real_release_keeps_everything_but_the_bad_fields(name: str) -> None:
-    parsed = parse_releases([dirty(standard_release(name))])
+    raw = standard_releases(name)[0]
+    clean = compile_release(Release.model_validate(raw))
+    parsed = parse_releases([dirty(raw)])
     assert parsed.malformed == 0
     assert parsed.invalid_fields == {
         "tender.tenderPeriod.endDate": 1,
@@ -182,12 +224,15 @@ def test_a_dirty_real_release_keeps_everything_but_the_bad_fields(name: str) -> 
         "tender.items": 1,
     }
     row = compile_release(parsed.releases[0])
-    assert row["title"] == "Planned cycle lane improvements"
-    assert (row["value_amount"], row["value_currency"]) == (Decimal(1100000), None)
-    assert row["tender_start"] == datetime(2010, 3, 1, 9, tzinfo=UTC)
-    assert row["tender_end"] is None
-    assert [(i["id"], i["quantity"]) for i in row["items"]] == [("0001", None)]
-    assert row["buyer_id"] == "GB-LAC-E09000003"
+    bad = {"value_currency", "tender_end", "items", "field_dates"}
+    assert {k: v for k, v in row.items() if k not in bad} == {
+        k: v for k, v in clean.items() if k not in bad
+    }
+    assert None not in (clean["value_currency"], clean["tender_end"], clean["value_amount"])
+    assert (row["value_currency"], row["tender_end"]) == (None, None)
+    assert None not in (row["title"], row["value_amount"], row["buyer_id"], row["tender_start"])
+    assert row["items"][0]["quantity"] is None  # the item stays, its quantity goes
+    assert row["items"] == [clean["items"][0] | {"quantity": None}, *clean["items"][1:]]
 
 
 # ---------------------------------------------------------------- compiling
@@ -397,6 +442,19 @@ def test_retries_stop_at_the_attempt_limit_and_the_page_budget() -> None:
     with pytest.raises(PublisherUnavailableError):
         client(slow, sleeps).fetch_page(FROM, TO, None)
     assert sleeps == []  # would overrun the step budget: fail now, Inngest retries later
+
+
+def test_the_step_deadline_ends_retries_and_bounds_each_request() -> None:
+    # 1.5 s left in the step: the page budget (15 s) and the attempt limit (4) would
+    # allow three backoffs; the step's deadline allows one (0.5 s, then 1 s is too
+    # long), and no request may wait longer than what is left.
+    sleeps: list[float] = []
+    script = Script(*[httpx.Response(503)] * 4)
+    c = client(script, sleeps)
+    with pytest.raises(PublisherUnavailableError, match="2 attempts"):
+        c.fetch_page(FROM, TO, None, Deadline.after(1.5, c._clock))
+    assert len(sleeps) == 1
+    assert [r.extensions["timeout"]["read"] for r in script.requests] == [1.5, 1.5 - sleeps[0]]
 
 
 def test_4xx_and_non_packages_are_rejected_without_retry() -> None:

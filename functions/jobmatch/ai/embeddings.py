@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jobmatch.ai.bedrock import bedrock_runtime_client
+from jobmatch.deadline import Deadline
 from jobmatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,17 +39,42 @@ class EmbeddingUnavailableError(Exception):
 class EmbeddingProvider(Protocol):
     """Anything that embeds texts into unit vectors of one fixed dimension."""
 
-    dimension: int
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """One unit vector per text, in order."""
+    @property
+    def dimension(self) -> int:
+        """The length of every vector."""
         ...
+
+    def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
+        """One unit vector per text, in order, by `deadline` (or raise
+        EmbeddingUnavailableError)."""
+        ...
+
+
+class DeadlineBoundEmbeddings:
+    """`embedder` with every batch bound by one step's deadline: a step hands this
+    to the code that embeds (stores, profiles) without threading the deadline
+    through each of its calls."""
+
+    def __init__(self, embedder: EmbeddingProvider, deadline: Deadline) -> None:
+        self.embedder = embedder
+        self.deadline = deadline
+
+    @property
+    def dimension(self) -> int:
+        """The wrapped embedder's dimension."""
+        return self.embedder.dimension
+
+    def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
+        """Embed by the sooner of `deadline` and the step's."""
+        soonest = min(deadline or self.deadline, self.deadline, key=lambda d: d.ends_at)
+        return self.embedder.embed(texts, deadline=soonest)
 
 
 class BedrockTitanEmbeddings:
     """Titan Text Embeddings V2 through `invoke_model`, one text per call (the model
     has no batch call), a bounded thread pool for throughput, hard client timeouts
-    and one overall deadline so a batch cannot outlive its step's budget."""
+    and one deadline for the batch (the step's, or two timeouts per round of calls
+    when called outside a step) so a batch cannot outlive its step's budget."""
 
     def __init__(
         self,
@@ -86,16 +112,18 @@ class BedrockTitanEmbeddings:
             raise EmbeddingUnavailableError(f"expected {self.dimension} dimensions")
         return [float(x) for x in vector]
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """Embed concurrently; any failure or the deadline raises EmbeddingUnavailableError."""
+    def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
+        """Embed concurrently; any failure or the deadline raises EmbeddingUnavailableError
+        (calls not started by then are cancelled)."""
         if not texts:
             return []
-        rounds = math.ceil(len(texts) / self.concurrency)
-        deadline = self.timeout_seconds * 2 * rounds
+        if deadline is None:
+            rounds = math.ceil(len(texts) / self.concurrency)
+            deadline = Deadline.after(self.timeout_seconds * 2 * rounds)
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(texts)))
         try:
             futures = [pool.submit(self._embed_one, t) for t in texts]
-            done, pending = wait(futures, timeout=deadline, return_when=FIRST_EXCEPTION)
+            done, pending = wait(futures, timeout=deadline.remaining(), return_when=FIRST_EXCEPTION)
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:
                 exc = failed.exception()
@@ -103,7 +131,9 @@ class BedrockTitanEmbeddings:
                     f"bedrock embedding failed: {type(exc).__name__}"
                 ) from exc
             if pending:
-                raise EmbeddingUnavailableError(f"bedrock embedding exceeded {deadline:.0f} s")
+                raise EmbeddingUnavailableError(
+                    f"{len(pending)} of {len(texts)} embeddings not done by the step's deadline"
+                )
             return [f.result() for f in futures]
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -148,8 +178,8 @@ class OfflineEmbeddings:
             return vector
         return [x / norm for x in vector]
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """One unit vector per text."""
+    def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
+        """One unit vector per text (local arithmetic: no deadline can be missed)."""
         return [self.embed_one(t) for t in texts]
 
 
@@ -159,7 +189,7 @@ def build_embedder(settings: Settings, dimension: int) -> EmbeddingProvider:
     if settings.ai_enabled:
         return BedrockTitanEmbeddings(
             settings.bedrock_embedding_model_id,
-            settings.aws_region,
+            settings.bedrock_region_name,
             dimension,
             settings.ai_timeout_seconds,
             settings.embedding_concurrency,

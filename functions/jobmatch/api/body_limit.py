@@ -16,8 +16,13 @@ from jobmatch.api.errors import error_response
 
 KB = 1024
 DEFAULT_LIMIT = 64 * KB
-# 500 jobs with real descriptions; 1,000 users by email.
-ROUTE_LIMITS: Mapping[str, int] = {"/api/jobs/import": 2048 * KB, "/api/match-users": 512 * KB}
+# 500 jobs with real descriptions; 1,000 users by email; 100 events, one of them a
+# batch of 5,000 new job ids.
+ROUTE_LIMITS: Mapping[str, int] = {
+    "/api/jobs/import": 2048 * KB,
+    "/api/match-users": 512 * KB,
+    "/api/events": 1024 * KB,
+}
 
 
 class BodyLimit:

@@ -93,6 +93,21 @@ class MatchingContext(EventPart):
     notify: bool = False
 
 
+class InlinePreferences(EventPart):
+    """Preferences another sender carried in `matching/perform` (`userPrefs`): the
+    fields matching reads, typed here, so a malformed one fails the run at once
+    instead of in the middle of scoring, where it would be retried."""
+
+    email: str | None = Field(default=None, max_length=320)
+    roles: list[str] = Field(default_factory=list, max_length=50)
+    skills: list[str] = Field(default_factory=list, max_length=200)
+    locations: list[str] = Field(default_factory=list, max_length=50)
+    countries: list[str] = Field(default_factory=list, max_length=50)
+    remote_ok: bool = True
+    salary_min: int | None = Field(default=None, ge=0)
+    experience_years: int | None = Field(default=None, ge=0, le=80)
+
+
 class PerformMatching(EventModel):
     """`matching/perform`: match one free-signup user. Other senders may carry the
     preferences (`userPrefs`) and the jobs (`jobs`) in the event; we accept that, but
@@ -102,7 +117,7 @@ class PerformMatching(EventModel):
     NAME: ClassVar[str] = "matching/perform"
 
     user_id: UserId | None = Field(default=None, alias="userId")
-    user_prefs: dict[str, Any] | None = Field(default=None, alias="userPrefs")
+    user_prefs: InlinePreferences | None = Field(default=None, alias="userPrefs")
     jobs: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_INLINE_JOBS)
     job_hashes: list[str] = Field(
         default_factory=list, alias="jobHashes", max_length=MAX_INLINE_JOBS
@@ -113,8 +128,8 @@ class PerformMatching(EventModel):
     @model_validator(mode="after")
     def _someone_to_match(self) -> PerformMatching:
         if self.user_id is None:
-            email = (self.user_prefs or {}).get("email")
-            if not isinstance(email, str) or "@" not in email:
+            email = self.user_prefs.email if self.user_prefs else None
+            if email is None or "@" not in email:
                 raise ValueError("userId or userPrefs.email is required")
         return self
 

@@ -1,12 +1,19 @@
-"""The lookups of matching that can miss: routes answer 404, functions fail for good."""
+"""The lookups of matching that can miss: routes answer 404, functions fail for good
+(each is a `PermanentError`: no retry brings the row back)."""
 
 from __future__ import annotations
 
+from jobmatch.failures import PermanentError
 
-class UserNotFoundError(LookupError):
+
+class UserNotFoundError(PermanentError, LookupError):
     """No free-signup user with this id or email, or one without preferences yet."""
 
 
-class CandidateNotFoundError(LookupError):
+class CandidateNotFoundError(PermanentError, LookupError):
     """No candidate with this id in this tenant (another tenant's is "not found" too,
     so ids of other tenants' candidates cannot be probed)."""
+
+
+class JobNotFoundError(PermanentError, LookupError):
+    """No job with this id."""

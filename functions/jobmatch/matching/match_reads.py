@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserMatch
 from jobmatch.matching.errors import CandidateNotFoundError, UserNotFoundError
+from jobmatch.matching.repository import excluded_jobs
 from jobmatch.matching.scoring import MatchResult, StoredScores, stored_fields
 
 
@@ -54,18 +56,32 @@ class StoredMatch:
 
 
 def user_matches(
-    session: Session, email: str, *, limit: int, min_score: float = 0.0
+    session: Session,
+    email: str,
+    *,
+    limit: int,
+    min_score: float = 0.0,
+    created_after: datetime | None = None,
 ) -> list[StoredMatch]:
-    """A user's stored matches on jobs that are still active, best first."""
-    if not session.scalar(select(exists().where(User.email == email))):
+    """A user's stored matches on jobs that are still active, best first; jobs the
+    user applied to or disliked are not shown (`created_after`: only matches first
+    stored after that moment, what a digest calls new)."""
+    user_id = session.scalar(select(User.id).where(User.email == email))
+    if user_id is None:
         raise UserNotFoundError(f"no user with email {email}")
-    rows = session.execute(
+    query = (
         select(UserMatch, Job)
         .join(Job, Job.job_hash == UserMatch.job_hash)
-        .where(UserMatch.user_email == email, UserMatch.score >= min_score, Job.status == "active")
-        .order_by(UserMatch.score.desc(), Job.id)
-        .limit(limit)
-    ).all()
+        .where(
+            UserMatch.user_email == email,
+            UserMatch.score >= min_score,
+            Job.status == "active",
+            Job.id.not_in(excluded_jobs(user_id)),
+        )
+    )
+    if created_after is not None:
+        query = query.where(UserMatch.created_at > created_after)
+    rows = session.execute(query.order_by(UserMatch.score.desc(), Job.id).limit(limit)).all()
     return [StoredMatch.of(job, m, m.method) for m, job in rows]
 
 

@@ -24,11 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.db.models import Candidate, CandidateJobMatch, GlobalRole, Job, UserMatch
+from jobmatch.db.models import (
+    Candidate,
+    CandidateJobMatch,
+    GlobalRole,
+    Job,
+    PreferenceSignal,
+    UserMatch,
+)
+from jobmatch.db.models.engagement import USER_EXCLUDED_JOBS
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, stored_fields
 
@@ -84,6 +92,28 @@ def resolve_preferred_roles(session: Session, raw: Iterable[Any]) -> list[int]:
         )
     ).scalars()
     return sorted(set(rows))
+
+
+def user_affinity(session: Session, user_id: int) -> dict[str, float]:
+    """A user's learnt preference weights, keyed `kind:value` (`scoring.signal_keys`)."""
+    rows = session.execute(
+        select(PreferenceSignal.kind, PreferenceSignal.value, PreferenceSignal.weight).where(
+            PreferenceSignal.user_id == user_id, PreferenceSignal.weight != 0
+        )
+    ).all()
+    return {f"{kind}:{value}": float(weight) for kind, value, weight in rows}
+
+
+def excluded_jobs(user_id: int) -> Select[Any]:
+    """The ids of the jobs never to recommend to this user again (applied to or
+    disliked): the `user_excluded_jobs` view, as a subquery for reads too."""
+    view = USER_EXCLUDED_JOBS
+    return select(view.c.job_id).where(view.c.user_id == user_id)
+
+
+def excluded_job_ids(session: Session, user_id: int) -> set[int]:
+    """`excluded_jobs`, fetched."""
+    return {int(j) for j in session.scalars(excluded_jobs(user_id))}
 
 
 def job_features(row: Any) -> JobFeatures:

@@ -8,6 +8,12 @@ recommended.
 Candidates (tenants) and free-signup users are both a `ProfileFeatures`, so every
 matching path scores the same way.
 
+A user's learnt preferences (`ProfileFeatures.affinity`: weights of skills, roles
+and companies, from applications, views and feedback) move a pair's total by at
+most `AFFINITY_CAP` points either way, so they re-order close matches without
+overriding fit; jobs the user applied to or disliked (`excluded_job_ids`) are not
+scored at all. Candidates have neither.
+
 Features are built once per row (sets, lower-cased strings), so scoring a batch
 is a tight loop over pairs with no per-pair parsing or allocation beyond the result.
 
@@ -27,6 +33,7 @@ RECOMMEND_THRESHOLD = 70.0
 WEIGHTS = {"skill": 0.35, "experience": 0.15, "location": 0.15, "salary": 0.10, "semantic": 0.25}
 MAX_LISTED_SKILLS = 10
 NEUTRAL = 50.0  # a component nobody stated anything about neither helps nor sinks a pair
+AFFINITY_CAP = 10.0  # learnt preferences move a total by at most this many points
 
 
 def _norm_set(values: Iterable[str] | None) -> frozenset[str]:
@@ -69,6 +76,9 @@ class ProfileFeatures:
     remote_ok: bool
     salary_expectation: int | None
     role_ids: tuple[int, ...] = ()
+    # Learnt weights by `signal_keys` key, and jobs never to match (users only).
+    affinity: Mapping[str, float] = field(default_factory=dict, compare=False)
+    excluded_job_ids: frozenset[int] = frozenset()
 
     @classmethod
     def build(
@@ -82,6 +92,8 @@ class ProfileFeatures:
         remote_ok: bool,
         salary_expectation: int | None,
         role_ids: Iterable[int] = (),
+        affinity: Mapping[str, float] | None = None,
+        excluded_job_ids: Iterable[int] = (),
     ) -> ProfileFeatures:
         """Normalise raw values (lower-case, trimmed, de-duplicated) once."""
         return cls(
@@ -93,6 +105,8 @@ class ProfileFeatures:
             remote_ok=remote_ok,
             salary_expectation=salary_expectation,
             role_ids=tuple(role_ids),
+            affinity=dict(affinity or {}),
+            excluded_job_ids=frozenset(excluded_job_ids),
         )
 
 
@@ -262,6 +276,27 @@ def salary_component(profile: ProfileFeatures, job: JobFeatures) -> float:
     return max(0.0, 100.0 - 200.0 * shortfall)
 
 
+def signal_keys(job: JobFeatures) -> list[tuple[str, str]]:
+    """The (kind, value) pairs a user's affinity is kept by for this job: its skills,
+    its role and its company. What a user does with a job strengthens (or weakens)
+    these; scoring reads them back for every job sharing them."""
+    keys = [("skill", s) for s in sorted(job.skill_set)]
+    if job.role_id is not None:
+        keys.append(("role", str(job.role_id)))
+    company = " ".join(job.company.lower().split())
+    if company:
+        keys.append(("company", company[:200]))
+    return keys
+
+
+def affinity_component(profile: ProfileFeatures, job: JobFeatures) -> float:
+    """Points the user's learnt preferences add to (or take from) this job, capped."""
+    if not profile.affinity:
+        return 0.0
+    total = sum(profile.affinity.get(f"{kind}:{value}", 0.0) for kind, value in signal_keys(job))
+    return max(-AFFINITY_CAP, min(AFFINITY_CAP, total))
+
+
 def _reasons(
     job: JobFeatures,
     parts: Mapping[str, float],
@@ -294,6 +329,10 @@ def _reasons(
         out.append("Salary range is below the expectation")
     if similarity >= 0.5:
         out.append(f"Profile and job description are closely related ({similarity:.2f})")
+    if parts["affinity"] >= 1.0:
+        out.append("Like jobs you applied to, liked or looked at closely")
+    elif parts["affinity"] <= -1.0:
+        out.append("Like jobs you disliked")
     return tuple(out)
 
 
@@ -310,7 +349,9 @@ def _components(
         "salary": salary_component(profile, job),
         "semantic": 100.0 * max(0.0, similarity),
     }
-    total = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+    parts["affinity"] = affinity_component(profile, job)
+    weighted = sum(WEIGHTS[k] * parts[k] for k in WEIGHTS) + parts["affinity"]
+    total = round(max(0.0, min(100.0, weighted)), 1)
     return total, parts, matched, missing, similarity
 
 
@@ -352,12 +393,12 @@ def score_batch(
     """Score (profile_id, job_id, similarity) pairs; keep those at or above `threshold`.
 
     Reasons are only written for pairs that are kept. Pairs whose profile or job
-    is absent are skipped (a row deleted between the candidate query and scoring
-    simply does not match)."""
+    is absent, or whose job the profile excludes, are skipped (a row deleted
+    between the candidate query and scoring simply does not match)."""
     results: list[MatchResult] = []
     for profile_id, job_id, similarity in pairs:
         profile, job = profiles.get(profile_id), jobs.get(job_id)
-        if profile is None or job is None:
+        if profile is None or job is None or job_id in profile.excluded_job_ids:
             continue
         scored = _components(profile, job, similarity)
         if scored[0] >= threshold:

@@ -10,7 +10,6 @@ operation reads several), clients (embedder, LLM) likewise.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.ai.llm import LLM, LLMUnavailableError
 from jobmatch.db.models import Job, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
+from jobmatch.deadline import Deadline
 from jobmatch.matching import repository as repo
 from jobmatch.matching.approval import tenant_candidate
 from jobmatch.matching.embedding_store import embed_preferences, preferences_dict
@@ -170,7 +170,8 @@ def match_candidate(
 def preferences_profile(
     session: Session, profile_id: int | None, prefs: Mapping[str, Any]
 ) -> ProfileFeatures:
-    """Scoring features of a user's preferences (role names resolved to role ids)."""
+    """Scoring features of a user's preferences (role names resolved to role ids);
+    a stored user's (`profile_id`) with their learnt affinity and excluded jobs."""
     return ProfileFeatures.build(
         profile_id,
         skills=prefs.get("skills"),
@@ -180,6 +181,8 @@ def preferences_profile(
         remote_ok=bool(prefs.get("remote_ok", True)),
         salary_expectation=prefs.get("salary_min"),
         role_ids=repo.resolve_preferred_roles(session, prefs.get("roles") or []),
+        affinity=repo.user_affinity(session, profile_id) if profile_id else None,
+        excluded_job_ids=repo.excluded_job_ids(session, profile_id) if profile_id else (),
     )
 
 
@@ -204,12 +207,11 @@ def match_profile(
     *,
     job_hashes: Sequence[str] | None = None,
     limit: int | None = None,
-    time_budget: float | None = None,
+    deadline: Deadline | None = None,
 ) -> list[MatchResult]:
-    """Best stored-grade matches of a profile, best first. Scoring stops when the
-    time budget is spent (the signup answer must be quick); what was scored by
-    then is returned, and the durable run computes the full set."""
-    started = time.monotonic()
+    """Best stored-grade matches of a profile, best first. Scoring stops at the
+    deadline (the signup answer must be quick, a step must leave time for the LLM);
+    what was scored by then is returned, and the durable run computes the full set."""
     if job_hashes:
         considered = _jobs_by_hash(session, embedding, job_hashes)
     else:
@@ -227,7 +229,7 @@ def match_profile(
         part = considered[start : start + batch]
         jobs = repo.load_jobs(session, [j for j, _ in part])
         results.extend(score_batch({pid: profile}, jobs, ((pid, j, s) for j, s in part)))
-        if time_budget is not None and time.monotonic() - started > time_budget:
+        if deadline is not None and deadline.expired:
             break
     results.sort(key=lambda r: (-r.score, r.job_id))
     return results[: limit or settings.user_match_limit]
@@ -253,7 +255,7 @@ def match_user(
     embedder: EmbeddingProvider,
     *,
     limit: int | None = None,
-    time_budget: float | None = None,
+    deadline: Deadline | None = None,
     job_hashes: Sequence[str] | None = None,
 ) -> list[MatchResult]:
     """A stored user's best matches."""
@@ -265,7 +267,7 @@ def match_user(
         settings,
         job_hashes=job_hashes,
         limit=limit,
-        time_budget=time_budget,
+        deadline=deadline,
     )
 
 
@@ -309,17 +311,20 @@ def ai_rerank(
     *,
     llm: LLM | None,
     top_n: int,
+    deadline: Deadline | None = None,
 ) -> tuple[list[MatchResult], str]:
-    """Let the LLM re-score and explain the top `top_n`; no LLM (AI off) or any
-    failure keeps the rule-based result. Returns the results (best first) and 'ai'
-    or 'rules'."""
+    """Let the LLM re-score and explain the top `top_n` by `deadline`; no LLM (AI
+    off), no time left, or any failure keeps the rule-based result. Returns the
+    results (best first) and 'ai' or 'rules'."""
     ranked = list(results)
     if llm is None or not ranked:
         return ranked, "rules"
     top = ranked[:top_n]
     by_hash = {r.job_hash: r for r in top}
     try:
-        answer = llm.complete_json(RERANK_SYSTEM, _rerank_prompt(top, profile, jobs))
+        answer = llm.complete_json(
+            RERANK_SYSTEM, _rerank_prompt(top, profile, jobs), deadline=deadline
+        )
     except LLMUnavailableError:
         return ranked, "rules"
     revised: dict[str, MatchResult] = {}

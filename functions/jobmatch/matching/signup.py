@@ -17,7 +17,6 @@ address was known.
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import User, UserPreferences
+from jobmatch.deadline import Deadline
 from jobmatch.matching import service
 from jobmatch.matching.match_reads import StoredMatch, describe_results
 from jobmatch.settings import Settings
@@ -139,11 +139,10 @@ def signup_matches(
     left to the durable run, which saves later and so overwrites these rows.
     `complete` is conservative: a run that finished just after the budget also
     reports False, which only means the durable run's result should be awaited."""
-    time_budget = settings.signup_time_budget_seconds
-    started = time.monotonic()
+    deadline = Deadline.after(settings.signup_time_budget_seconds)
     profile = service.preferences_profile(session, None, signup.preferences())
-    results = service.match_profile(session, profile, embedding, settings, time_budget=time_budget)
-    complete = time.monotonic() - started <= time_budget
+    results = service.match_profile(session, profile, embedding, settings, deadline=deadline)
+    complete = not deadline.expired
     if save:
         service.save_user_matches(session, signup.email, results)
     return describe_results(session, results), complete

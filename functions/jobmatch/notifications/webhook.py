@@ -21,12 +21,20 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import inngest
 
+from jobmatch.failures import PermanentError
 from jobmatch.security.addresses import AddressRefusedError, IPAddress, Resolver, is_public, pin
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 RETRYABLE_STATUSES = (408, 429)
+
+
+class WebhookRefusedError(PermanentError):
+    """The receiver answered a 4xx other than 408 and 429: it will refuse a retry too."""
+
+
+class WebhookAddressError(PermanentError):
+    """The URL's host is, or resolves to, an address the app must not call."""
 
 
 def build_webhook_client() -> httpx.Client:
@@ -56,13 +64,13 @@ def post_webhook(
     allow: Callable[[IPAddress], bool] = is_public,
 ) -> int:
     """POST the callback to the checked address of `url`; its status code. An
-    address that `allow` refuses (anything not public) is a NonRetriableError and
-    nothing is sent. 5xx, 408, 429 and network errors raise (the step retries);
+    address that `allow` refuses (anything not public) is a WebhookAddressError
+    and nothing is sent. 5xx, 408, 429 and network errors raise (the step retries);
     another non-2xx is the receiver refusing it, which a retry cannot change."""
     try:
         target = pin(url, resolver, allow)
     except AddressRefusedError as exc:
-        raise inngest.NonRetriableError(f"webhook not called: {exc}") from exc
+        raise WebhookAddressError(f"webhook not called: {exc}") from exc
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     headers = webhook_headers(body, key, secret, int(time.time()))
     response = http.post(
@@ -74,5 +82,5 @@ def post_webhook(
     if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
         response.raise_for_status()
     if not 200 <= response.status_code < 300:
-        raise inngest.NonRetriableError(f"webhook refused the callback: {response.status_code}")
+        raise WebhookRefusedError(f"webhook refused the callback: {response.status_code}")
     return response.status_code

@@ -92,21 +92,21 @@ def parse_entries(spec: str) -> dict[str, Caller]:
 
 
 class ConfiguredKeys:
-    """The keys of the `API_KEY_HASHES` setting. With `fetch` (the SSM parameter,
-    cached by Powertools) the value is read again on use, so an edit of the
-    parameter reaches running containers within the cache time."""
+    """The keys of the `API_KEY_HASHES` setting. `entries` gives their current text
+    (in Lambda the SSM parameter, cached by Powertools), read on every lookup, so an
+    edit of the parameter reaches running containers within the cache time; the
+    text is parsed again only when it changed."""
 
-    def __init__(self, spec: str, fetch: Callable[[], str] | None = None) -> None:
-        self._fetch = fetch
-        self._spec = spec
-        self._keys = parse_entries(spec)
+    def __init__(self, entries: Callable[[], str]) -> None:
+        self._entries = entries
+        self._parsed_from: str | None = None
+        self._keys: dict[str, Caller] = {}
 
     def lookup(self, digest: str) -> Caller | None:
         """The caller of a key hash, or None."""
-        if self._fetch is not None:
-            spec = self._fetch()
-            if spec != self._spec:
-                self._spec, self._keys = spec, parse_entries(spec)
+        spec = self._entries()
+        if spec != self._parsed_from:
+            self._parsed_from, self._keys = spec, parse_entries(spec)
         return self._keys.get(digest)
 
 

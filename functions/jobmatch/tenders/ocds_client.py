@@ -16,8 +16,10 @@ nor a cursor in it can be trusted, and guessing on would ask for up to
 
 One page fetch must fit in a step's budget (API Gateway cuts a step at 30 s), so
 retries on 5xx, 429 and network errors use exponential backoff that honours
-`Retry-After` but stop at `ocds_page_budget_seconds`; then `PublisherUnavailableError`
-is raised and Inngest retries the whole step later, with its own backoff.
+`Retry-After` but stop at the page's deadline: the step's (`jobmatch.deadline`),
+and at most `ocds_page_budget_seconds` of it; then `PublisherUnavailableError` is
+raised and Inngest retries the whole step later, with its own backoff. No request
+waits past that deadline either: each one's timeout is what is left of it.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from jobmatch.deadline import Deadline
+from jobmatch.failures import PermanentError
 from jobmatch.observability import logger
 from jobmatch.settings import Settings
 from jobmatch.tenders.releases import ParsedReleases, Release, parse_releases
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 PAGE_COUNT_KEYS = ("totalPages", "pageCount", "TotalPages", "PageCount")
 
 # A page reference: a page number (page style) or the URL of the next page (links style).
@@ -48,9 +52,9 @@ class PublisherUnavailableError(Exception):
     """The publisher kept failing for the whole page budget: retry the step later."""
 
 
-class PublisherRejectedError(Exception):
-    """The publisher answered 4xx (not 429) or something that is not a release package:
-    retrying the same request cannot help."""
+class PublisherRejectedError(PermanentError):
+    """The publisher answered 4xx (not 408 or 429) or something that is not a release
+    package: retrying the same request cannot help."""
 
 
 @dataclass(frozen=True)
@@ -149,12 +153,19 @@ class OCDSClient:
         return value.isoformat().replace("+00:00", "Z")
 
     def fetch_page(
-        self, date_from: datetime, date_to: datetime, ref: PageRef | None
+        self,
+        date_from: datetime,
+        date_to: datetime,
+        ref: PageRef | None,
+        deadline: Deadline | None = None,
     ) -> ReleasePage:
-        """Fetch and validate one page; `ref` None means the first page."""
+        """Fetch and validate one page by `deadline` (the step's; the page takes at
+        most `ocds_page_budget_seconds` of it); `ref` None means the first page."""
         s = self.settings
+        step = deadline or Deadline.after(s.ocds_page_budget_seconds, self._clock)
+        page_deadline = step.part(s.ocds_page_budget_seconds)
         if s.ocds_pagination == "links" and isinstance(ref, str):
-            body, url = self._get_json(ref, None)
+            body, url = self._get_json(ref, None, page_deadline)
         else:
             params: dict[str, Any] = {
                 "dateFrom": self._date(date_from),
@@ -164,7 +175,7 @@ class OCDSClient:
                 params |= {"PageNumber": int(ref or 1), "PageSize": s.ocds_page_size}
             else:
                 params["limit"] = s.ocds_page_size
-            body, url = self._get_json(s.ocds_releases_path, params)
+            body, url = self._get_json(s.ocds_releases_path, params, page_deadline)
         if "releases" not in body:
             raise PublisherRejectedError("the response is not a release package (no releases)")
         raw = body["releases"]
@@ -195,15 +206,15 @@ class OCDSClient:
             invalid_fields=dict(parsed.invalid_fields),
         )
 
-    def _get_json(self, url: str, params: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
-        """GET with bounded retries; returns the JSON object and the final URL."""
+    def _get_json(
+        self, url: str, params: dict[str, Any] | None, deadline: Deadline
+    ) -> tuple[dict[str, Any], str]:
+        """GET with retries until `deadline`; returns the JSON object and the final URL."""
         s = self.settings
-        deadline = self._clock() + s.ocds_page_budget_seconds
         attempt = 0
         while True:
             attempt += 1
-            remaining = deadline - self._clock()
-            timeout = max(0.5, min(s.ocds_timeout_seconds, remaining))
+            timeout = max(0.5, min(s.ocds_timeout_seconds, deadline.remaining()))
             problem: str
             wait: float | None = None
             try:
@@ -219,7 +230,7 @@ class OCDSClient:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
             if wait is None:
                 wait = s.ocds_backoff_seconds * 2 ** (attempt - 1) * (1 + random.random() / 4)  # noqa: S311
-            if attempt >= s.ocds_max_attempts or self._clock() + wait >= deadline:
+            if attempt >= s.ocds_max_attempts or wait >= deadline.remaining():
                 raise PublisherUnavailableError(
                     f"publisher unavailable after {attempt} attempts ({problem})"
                 )

@@ -13,7 +13,11 @@ retry, or a range fetched again after a failed run, changes nothing; the cursor
 is advanced only after the last page is saved, so a failed run leaves no gap.
 
 Besides their JSON arguments, steps take what they use (the settings, the LLM,
-the mailer): the workflow hands them over from its `Dependencies`.
+the mailer): the workflow hands them over from its `Dependencies`. Each is a
+`step_body`: a publisher that refuses the request (`PublisherRejectedError`: a 4xx,
+an answer that is not a release package) ends the run at once; its failure
+handler marks the job log FAILED, and the cursor, unmoved, has the next run ask
+for the same range again.
 
 Counts come from the job log, not from step outputs: a page step retried after a
 gateway timeout, whose first try did commit, saves nothing the second time, and
@@ -32,6 +36,8 @@ from sqlalchemy import func, select
 from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Tender
 from jobmatch.db.session import session_scope
+from jobmatch.deadline import Deadline
+from jobmatch.failures import step_body
 from jobmatch.mail import Mailer
 from jobmatch.settings import Settings
 from jobmatch.tenders import alerts, job_logs, repository
@@ -39,12 +45,14 @@ from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef
 
 
+@step_body
 def create_job_log(job_type: str, run_id: str, triggered_by: str, meta: dict[str, Any]) -> int:
     """The run's job log id (created RUNNING the first time)."""
     with session_scope() as session:
         return job_logs.create_job_log(session, job_type, run_id, triggered_by, meta)
 
 
+@step_body
 def determine_date_range(
     job_log_id: int, settings: Settings, now: str | None = None
 ) -> dict[str, str]:
@@ -62,6 +70,7 @@ def determine_date_range(
     return window
 
 
+@step_body
 def fetch_page(
     job_log_id: int,
     date_from: str,
@@ -71,10 +80,12 @@ def fetch_page(
     settings: Settings,
 ) -> dict[str, Any]:
     """Fetch page number `page`, compile it into `tenders`, record it on the job log;
-    the page's counts (as the log has them) and where the next page is."""
+    the page's counts (as the log has them) and where the next page is. The fetch,
+    retries included, ends by the step's deadline, leaving the rest for the save."""
+    deadline = Deadline.after(settings.step_budget_seconds)
     with OCDSClient(settings) as client:  # the HTTP work happens before any connection is taken
         got = client.fetch_page(
-            datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref
+            datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref, deadline
         )
     rows = compile_page(got.releases)
     seen = {
@@ -94,6 +105,7 @@ def fetch_page(
     }
 
 
+@step_body
 def configure_enrichment(
     max_enrichment: int | None, settings: Settings, llm: LLM | None
 ) -> dict[str, Any]:
@@ -106,6 +118,7 @@ def configure_enrichment(
     }
 
 
+@step_body
 def select_enrichment_batch(
     column: str, date_from: str, date_to: str, after_ocid: str, limit: int
 ) -> list[dict[str, str]]:
@@ -122,6 +135,7 @@ def select_enrichment_batch(
     return [{"ocid": ocid, "publishedAt": published.isoformat()} for ocid, published in rows]
 
 
+@step_body
 def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[str, Any]:
     """Advance the cursor and close the job log SUCCESS in one transaction: the cursor
     has moved exactly when the log says the sync succeeded. Returns the cursor and
@@ -136,18 +150,21 @@ def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[s
     return {**final, "cursor": cursor.isoformat()}
 
 
+@step_body
 def finish_job(job_log_id: int, counts: dict[str, Any]) -> None:
     """Close a job log SUCCESS with its counts."""
     with session_scope() as session:
         job_logs.finish_job_log(session, job_log_id, counts)
 
 
+@step_body
 def fail_job(job_type: str, run_id: str, error: str) -> int:
     """Mark a run's job log FAILED (the failure handler's one step)."""
     with session_scope() as session:
         return job_logs.fail_job_log(session, job_type, run_id, error)
 
 
+@step_body
 def alert_batch(
     job_log_id: int, after_id: int, settings: Settings, mailer: Mailer
 ) -> dict[str, Any]:
@@ -163,12 +180,14 @@ def alert_batch(
         )
 
 
+@step_body
 def record_alerts(job_log_id: int) -> int:
     """Write the sync's alert total onto its job log."""
     with session_scope() as session:
         return alerts.record_alert_count(session, job_log_id)
 
 
+@step_body
 def fail_stuck_job_logs(older_than_hours: int) -> int:
     """Job logs RUNNING for longer than `older_than_hours` -> FAILED."""
     with session_scope() as session:

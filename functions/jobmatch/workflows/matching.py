@@ -49,9 +49,11 @@ def slices(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def ensure_job_embeddings(ctx: inngest.ContextSync, deps: Dependencies, job_ids: list[int]) -> int:
-    """Embed the jobs lacking one, `embedding_batch_size` jobs per step."""
-    parts = slices(job_ids, deps.settings.embedding_batch_size)
+def ensure_job_embeddings(
+    ctx: inngest.ContextSync, deps: Dependencies, parts: list[list[int]]
+) -> int:
+    """Embed the jobs of `parts` lacking one, one part (`embedding_batch_size` jobs)
+    per step."""
     generated = 0
     for i, part in enumerate(parts):
         generated += ctx.step.run(
@@ -59,6 +61,7 @@ def ensure_job_embeddings(ctx: inngest.ContextSync, deps: Dependencies, job_ids:
             steps.embed_missing_jobs,
             part,
             deps.embedder,
+            deps.settings.step_budget_seconds,
         )
     return generated
 
@@ -127,6 +130,7 @@ def candidate_steps(
         tenant_id,
         reembed,
         deps.embedder,
+        deps.settings.step_budget_seconds,
     )
     counts = ctx.step.run(
         "generate-matches", steps.match_one_candidate, candidate_id, tenant_id, deps.settings
@@ -157,10 +161,14 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         summary: dict[str, Any] = {"batch_id": event.batch_id, "source": event.source}
         if not event.job_ids:
             return summary | {"jobs_processed": 0, "matches_created": 0}
-        jobs = ctx.step.run("get-jobs-with-roles", steps.job_overview, event.job_ids)
-        embedded = (
-            ensure_job_embeddings(ctx, deps, event.job_ids) if jobs["without_embedding"] else 0
+        # The overview also embeds the first part: one step (one request) less per import.
+        first, *rest = slices(event.job_ids, settings.embedding_batch_size)
+        jobs = ctx.step.run(
+            "get-jobs-with-roles", steps.job_overview, event.job_ids, first, deps.embedder
         )
+        embedded = jobs["embedded"]
+        if jobs["without_embedding"]:
+            embedded += ensure_job_embeddings(ctx, deps, rest)
         totals = run_job_matching(ctx, deps, event.job_ids, batch_id=event.batch_id)
         return (
             summary | {"jobs_processed": jobs["found"], "embeddings_generated": embedded} | totals
@@ -231,7 +239,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         if not event.content_changed:
             return {"job_id": event.job_id, "skipped": True, "reason": "No content fields changed"}
         result = ctx.step.run(
-            "regenerate-embedding", steps.regenerate_job_embedding, event.job_id, deps.embedder
+            "regenerate-embedding",
+            steps.regenerate_job_embedding,
+            event.job_id,
+            deps.embedder,
+            settings.step_budget_seconds,
         )
         totals = run_job_matching(ctx, deps, [event.job_id])
         return {"job_id": event.job_id, "changed_fields": event.changed_fields} | result | totals
@@ -254,6 +266,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 event.entity_type,
                 batch,
                 deps.embedder,
+                settings.step_budget_seconds,
             )
             processed += done
             more = done == batch
@@ -281,28 +294,27 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         priority=PREMIUM_PRIORITY,
     )
     def perform_ai_matching(ctx: inngest.ContextSync) -> dict[str, Any]:
-        """initialize, match with AI and a rule-based fallback, save (upsert on
-        user_email + job_hash), then announce `matching/completed`."""
+        """Match (the user lookup included) with AI and a rule-based fallback, save
+        (upsert on user_email + job_hash), then announce `matching/completed` if a
+        notification is asked for: otherwise that run would be a request paid for
+        nothing."""
         event = PerformMatching.parse(ctx.event.data)
-        hashes = event.wanted_hashes
-        inline_email = None if event.user_id is not None else (event.user_prefs or {})["email"]
-        init = ctx.step.run(
-            "initialize", steps.initialize_user, event.user_id, inline_email, len(hashes)
-        )
+        prefs = event.user_prefs.model_dump() if event.user_prefs is not None else None
         matched = ctx.step.run(
             "match-with-fallback",
             steps.match_with_fallback,
-            init["user_id"],
-            event.user_prefs,
-            hashes,
+            event.user_id,
+            prefs,
+            event.wanted_hashes,
             settings,
             deps.embedder,
             deps.llm,
         )
-        saved = ctx.step.run("save", steps.save_user_matches, init["email"], matched["results"])
-        if init["user_id"] is not None:
+        user_id = matched["user_id"]
+        saved = ctx.step.run("save", steps.save_user_matches, matched["email"], matched["results"])
+        if user_id is not None and event.context.notify:
             completed = MatchingCompleted(
-                user_id=str(init["user_id"]),
+                user_id=str(user_id),
                 matches_saved=saved,
                 method=matched["method"],
                 context=event.context,
@@ -311,7 +323,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 "announce-completed", completed.to_event(id=f"matching-completed-{ctx.run_id}")
             )
         logger.info("matching saved", extra={"matches": saved, "method": matched["method"]})
-        return {"user_id": init["user_id"], "method": matched["method"], "matches_saved": saved}
+        return {"user_id": user_id, "method": matched["method"], "matches_saved": saved}
 
     @deps.inngest.create_function(
         fn_id="perform-batch-matching",

@@ -7,7 +7,7 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.workflows import matching, notifications, tenders
+from jobmatch.workflows import alerts, engagement, matching, notifications, tenders
 
 
 def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -16,6 +16,8 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *matching.create_functions(deps),
         *tenders.create_functions(deps),
         *notifications.create_functions(deps),
+        *engagement.create_functions(deps),
+        *alerts.create_functions(deps),
     ]
 
 

@@ -193,7 +193,9 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def enrich_tender(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Categorise one tender: LLM when AI is on, rules otherwise or on any LLM failure."""
         event = TenderEnrichRequested.parse(ctx.event.data)
-        return ctx.step.run("categorise", categorise, event.ocid, deps.llm)
+        return ctx.step.run(
+            "categorise", categorise, event.ocid, deps.llm, settings.step_budget_seconds
+        )
 
     @deps.inngest.create_function(
         fn_id="enrich-today",

@@ -54,16 +54,10 @@ HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 GONE = {"description": "The link is invalid, expired or unknown", **HTML_PAGE}
 
 
-def confirmation_link(request: Request, settings: Settings, token: str) -> str:
-    """The link to email: `public_base_url`, else the API Gateway domain the request
-    came through (from the gateway's request context, not from a client header),
-    else (local runs) the request's own base URL."""
-    base = settings.public_base_url
-    if not base:
-        aws_event = request.scope.get("aws.event") or {}
-        domain = (aws_event.get("requestContext") or {}).get("domainName")
-        base = f"https://{domain}" if domain else str(request.base_url)
-    return f"{base.rstrip('/')}{CONFIRM_PATH}?{urlencode({'token': token})}"
+def confirmation_link(settings: Settings, token: str) -> str:
+    """The link to email (under `public_base_url`, where every emailed link points)."""
+    base = settings.public_base_url.rstrip("/")
+    return f"{base}{CONFIRM_PATH}?{urlencode({'token': token})}"
 
 
 def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:

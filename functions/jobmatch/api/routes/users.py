@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobmatch.api.auth import PlatformKeyDep
@@ -163,7 +163,6 @@ def signup_free(
     response: Response,
     session: SessionDep,
     deps: DepsDep,
-    http_request: Request,
 ) -> SignupResponse:
     """Sign up with an email and what you look for. A new address creates the user
     and preferences; for an address already signed up nothing changes until its
@@ -189,7 +188,7 @@ def signup_free(
             key=deps.signup_token_key,
             now=datetime.now(UTC),
             hours=settings.signup_confirmation_hours,
-            link=lambda token: confirmation_link(http_request, settings, token),
+            link=lambda token: confirmation_link(settings, token),
         )
     session.commit()
     matches: list[StoredMatch] = []

@@ -1,6 +1,17 @@
 """Every table, imported here so `Base.metadata` (and Alembic) sees all of them."""
 
 from jobmatch.db.base import Base
+from jobmatch.db.models.engagement import (
+    DigestLog,
+    JobApplication,
+    JobFeedback,
+    JobView,
+    MailSuppression,
+    MailUnsubscribe,
+    NewJobAlert,
+    PreferenceSignal,
+    RunProgress,
+)
 from jobmatch.db.models.mail import OutboxMessage
 from jobmatch.db.models.matching import (
     Candidate,
@@ -20,10 +31,19 @@ __all__ = [
     "Base",
     "Candidate",
     "CandidateJobMatch",
+    "DigestLog",
     "GlobalRole",
     "Job",
+    "JobApplication",
+    "JobFeedback",
     "JobLog",
+    "JobView",
+    "MailSuppression",
+    "MailUnsubscribe",
+    "NewJobAlert",
     "OutboxMessage",
+    "PreferenceSignal",
+    "RunProgress",
     "SignupConfirmation",
     "SyncState",
     "Tenant",

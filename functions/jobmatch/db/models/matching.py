@@ -113,12 +113,18 @@ class User(TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     is_premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     webhook_url: Mapped[str | None] = mapped_column(String(1000))
+    # IANA zone name: the daily digest goes out at 9 AM here.
+    timezone: Mapped[str] = mapped_column(
+        String(64), default="UTC", server_default="UTC", index=True
+    )
 
 
 class UserPreferences(Base):
-    """What a free-signup user is looking for (1:1 with users)."""
+    """What a free-signup user is looking for (1:1 with users). The GIN index on
+    `roles` serves new-job alerts (users whose roles name a new job's role)."""
 
     __tablename__ = "user_preferences"
+    __table_args__ = (Index("ix_user_preferences_roles", "roles", postgresql_using="gin"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -131,6 +137,11 @@ class UserPreferences(Base):
     salary_min: Mapped[int | None] = mapped_column(Integer)
     experience_years: Mapped[int | None] = mapped_column(Integer)
     embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIM))
+    # When each field was last changed by a `preference/updated` (event ms): an
+    # older edit that arrives late does not overwrite a newer one.
+    field_versions: Mapped[dict[str, int]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -1,0 +1,1 @@
+"""Runs of the app's functions as a client sees them: the progress steps record."""
