@@ -42,7 +42,7 @@ def use_local_environment(
     if signing_key:
         os.environ["INNGEST_SIGNING_KEY"] = signing_key
     if api_key:
-        os.environ["API_KEY_HASHES"] = hashlib.sha256(api_key.encode()).hexdigest()
+        os.environ["API_KEY_HASHES"] = hashlib.sha256(api_key.encode()).hexdigest() + ":platform"
     os.environ.update(extra or {})
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)

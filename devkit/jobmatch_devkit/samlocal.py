@@ -89,6 +89,11 @@ SAMPLES = (
     Sample("admin-role-alias-post.json", 200),
     Sample("admin-roles-re-resolve-post.json", 202),
     Sample("admin-roles-unresolved-get.json", 200),
+    Sample("admin-api-keys-post.json", 201),  # a key for the seeded tenant
+    Sample("admin-api-keys-get.json", 200),
+    Sample("admin-api-key-revoke-post.json", 200),  # revokes the key just issued
+    Sample("signup-confirm-get.json", 404),  # the "link invalid or expired" page
+    Sample("signup-confirm-post.json", 404),
 )
 
 

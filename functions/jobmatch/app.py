@@ -1,4 +1,5 @@
-"""The FastAPI application factory: routes, the Inngest endpoint, its replay guard.
+"""The FastAPI application factory: routes, the Inngest endpoint, its replay guard,
+one error shape (`api.errors`) and body limits (`api.body_limit`).
 
 `create_app(deps)` serves every function of `workflows.registry` with the
 client, settings and clients of `deps`, and keeps `deps` on `app.state` for the
@@ -18,15 +19,19 @@ from mangum import Mangum
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from jobmatch.api.body_limit import BodyLimit
+from jobmatch.api.errors import install_error_handlers
 from jobmatch.api.replay_guard import ReplayGuard
 from jobmatch.api.routes import (
     admin,
+    api_keys,
     candidates,
     engagement,
     health,
     jobs_import,
     roles_admin,
     scraper,
+    signup_confirm,
     unsubscribe,
     users,
 )
@@ -59,15 +64,21 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         version="1.0.0",
     )
     app.state.deps = deps
-    app.include_router(health.router)
-    app.include_router(admin.router)
-    app.include_router(roles_admin.router)
-    app.include_router(users.router)
-    app.include_router(jobs_import.router)
-    app.include_router(candidates.router)
-    app.include_router(scraper.router)
-    app.include_router(engagement.router)
-    app.include_router(unsubscribe.router)
+    install_error_handlers(app)
+    for module in (
+        health,
+        admin,
+        api_keys,
+        roles_admin,
+        scraper,
+        users,
+        signup_confirm,
+        jobs_import,
+        candidates,
+        engagement,
+        unsubscribe,
+    ):
+        app.include_router(module.router)
     inngest.fast_api.serve(
         app,
         client,
@@ -76,7 +87,12 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         serve_origin=settings.inngest_serve_origin,
         streaming=inngest.Streaming.DISABLE,
     )
+    # The SDK's protocol endpoint is Inngest's contract, not part of the REST API's.
+    for route in app.routes:
+        if getattr(route, "path", None) == INNGEST_PATH:
+            route.include_in_schema = False  # type: ignore[attr-defined]
     app.add_middleware(BaseHTTPMiddleware, dispatch=correlate_request)
+    app.add_middleware(BodyLimit, exempt=frozenset({INNGEST_PATH}))
     app.add_middleware(
         ReplayGuard,
         serve_path=INNGEST_PATH,
@@ -84,6 +100,19 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         require_signature=client.is_production,
     )
     return app
+
+
+def without_bad_forwarded_port(event: dict[str, object]) -> dict[str, object]:
+    """The event without an `x-forwarded-port` header that is not a number: Mangum
+    reads it with `int()` before the app runs, so a client-sent bad value would be a
+    500 (API Gateway sets the header itself, but a 5xx must not hinge on that)."""
+    headers = event.get("headers")
+    if not isinstance(headers, dict):
+        return event
+    port = headers.get("x-forwarded-port")
+    if port is None or (isinstance(port, str) and port.isdigit()):
+        return event
+    return {**event, "headers": {k: v for k, v in headers.items() if k != "x-forwarded-port"}}
 
 
 def build_handler(deps: Dependencies) -> LambdaHandler:
@@ -96,6 +125,6 @@ def build_handler(deps: Dependencies) -> LambdaHandler:
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, object], context: object) -> dict[str, object]:
         """Serve one API Gateway (HTTP API v2) event."""
-        return asgi_handler(event, context)  # type: ignore[arg-type]
+        return asgi_handler(without_bad_forwarded_port(event), context)  # type: ignore[arg-type]
 
     return handle

@@ -30,6 +30,9 @@ from jobmatch.mail import Mailer
 from jobmatch.mail.outbox import build_ses_client
 from jobmatch.notifications.webhook import build_webhook_client
 from jobmatch.outbound import build_fetch_client
+from jobmatch.security.addresses import Resolver, system_resolver
+from jobmatch.security.api_keys import ConfiguredKeys
+from jobmatch.security.tokens import token_key
 from jobmatch.settings import Settings
 
 T = TypeVar("T")
@@ -39,7 +42,8 @@ class Dependencies:
     """Settings plus the clients built from them, each created once, when first used.
 
     Every keyword argument replaces the client built from settings (tests pass
-    fakes: an `httpx.Client` on a mock transport, a moto SES client, a stub LLM)."""
+    fakes: an `httpx.Client` on a mock transport, a moto SES client, a stub LLM,
+    a `resolver` answering host names from a table)."""
 
     def __init__(
         self,
@@ -52,6 +56,7 @@ class Dependencies:
         mailer: Mailer | None = None,
         http: httpx.Client | None = None,
         fetch_http: httpx.Client | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings
         self._lock = threading.RLock()
@@ -63,6 +68,7 @@ class Dependencies:
             "mailer": mailer,
             "http": http,
             "fetch_http": fetch_http,
+            "resolver": resolver,
         }
         self._built: dict[str, object] = {k: v for k, v in given.items() if v is not None}
 
@@ -109,3 +115,18 @@ class Dependencies:
     def fetch_http(self) -> httpx.Client:
         """The HTTP client for reading public APIs (job boards, the Common Crawl index)."""
         return self._once("fetch_http", build_fetch_client)
+
+    @property
+    def resolver(self) -> Resolver:
+        """Host name -> addresses, for the webhook guard (the system's resolver)."""
+        return self._once("resolver", lambda: system_resolver)
+
+    @property
+    def api_keys(self) -> ConfiguredKeys:
+        """The API keys of the settings (in Lambda re-read from the SSM parameter)."""
+        return self._once("api_keys", lambda: ConfiguredKeys(self.settings.api_key_entries))
+
+    @property
+    def signup_token_key(self) -> bytes:
+        """The HMAC key of signup confirmation tokens (see `security.tokens.token_key`)."""
+        return self._once("signup_token_key", lambda: token_key(self.settings))

@@ -74,9 +74,11 @@ class Settings(BaseSettings):
     signature_max_age_seconds: int = 300
     app_secret_id: str | None = None
 
-    # Machine API keys: only SHA-256 hashes are held (comma-separated hex), read
-    # from SSM in Lambda (`api_key_hashes_param`) by the first request that checks a
-    # key. The keys live in Secrets Manager.
+    # Machine API keys: only SHA-256 hashes are held, each with its scope
+    # (`<sha256>:platform`, `<sha256>:tenant:<id>`, comma-separated; see
+    # `security.api_keys`), read from SSM in Lambda (`api_key_hashes_param`) by the
+    # first request that checks a key. More keys live in the `api_keys` table; the
+    # keys themselves live with their callers.
     api_key_hashes: str = ""
     api_key_hashes_param: str | None = None
 
@@ -290,6 +292,14 @@ class Settings(BaseSettings):
     digest_max_jobs: int = 10
     progress_retention_days: int = 7  # run progress and alert records kept this long
 
+    # ---------------------------------------------------------------- security
+    # Signup confirmation links (a repeat signup changes a user only after the
+    # address's owner confirms by email; see `matching.signup_confirmation`). The
+    # token key comes from the app secret; unset, it is derived from the Inngest
+    # signing key (`security.tokens.token_key`).
+    signup_confirmation_secret: SecretStr | None = None
+    signup_confirmation_hours: int = Field(default=24, gt=0, le=72)
+
     @property
     def in_lambda(self) -> bool:
         """True inside AWS Lambda, where secrets come from AWS services."""
@@ -300,17 +310,18 @@ class Settings(BaseSettings):
         """Whether requests to /api/inngest must carry a valid signature."""
         return not self.inngest_dev if self.inngest_dev is not None else self.in_lambda
 
-    def api_key_hash_set(self) -> frozenset[str]:
-        """The accepted API key hashes, lower-case hex. In Lambda they come from SSM,
-        looked up when a request first checks a key (most cold starts serve Inngest,
-        which never does) and then cached by Powertools for SECRET_CACHE_SECONDS, so
-        a revoked key stops working within that on warm containers too."""
-        raw = self.api_key_hashes
+    def api_key_entries(self) -> str:
+        """The configured API key entries as they stand now (`security.api_keys`
+        parses them). In Lambda they come from SSM, looked up when a request first
+        checks a key (most cold starts serve Inngest, which never does) and then
+        cached by Powertools for SECRET_CACHE_SECONDS, so a key removed from the
+        parameter stops working within that on warm containers too."""
         if self.in_lambda and self.api_key_hashes_param:
             from aws_lambda_powertools.utilities import parameters
 
             raw = parameters.get_parameter(self.api_key_hashes_param, max_age=SECRET_CACHE_SECONDS)
-        return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
+            return raw if isinstance(raw, str) else raw.decode()
+        return self.api_key_hashes
 
 
 def env_name(field_name: str) -> str:
@@ -334,6 +345,7 @@ def _resolve_app_secret(settings: Settings) -> Settings:
             "inngest_event_key",
             "webhook_signing_secret",
             "unsubscribe_secret",
+            "signup_confirmation_secret",
         ):
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])

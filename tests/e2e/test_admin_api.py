@@ -153,7 +153,8 @@ def test_bad_requests_are_4xx_with_a_message_and_send_nothing(
 ) -> None:
     response = api.call(method, path, body=body, query=query)
     assert response.status == 422
-    assert response.json()["detail"][0]["msg"]
+    assert response.json()["errors"][0]["msg"]
+    assert response.json()["detail"].startswith("invalid request: ")
     assert event_api.received() == []
 
 

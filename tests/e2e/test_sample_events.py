@@ -29,6 +29,7 @@ from moto import mock_aws
 from inngest_harness.apigw import LambdaContext, http_event
 from inngest_harness.eventapi import EventAPI
 from inngest_harness.records import HandlerResponse
+from jobmatch.security.api_keys import parse_entries
 from jobmatch_devkit import samlocal
 from tests.conftest import TEST_SIGNING_KEY
 
@@ -189,7 +190,7 @@ def test_env_file_starts_in_lambda_mode(
         None,
     )
     assert settings.mail_backend == "outbox"
-    assert settings.api_key_hash_set()
+    assert parse_entries(settings.api_key_hashes)
 
 
 def test_what_the_template_declares_empty_for_sam_local_is_unset_in_aws(
@@ -204,7 +205,7 @@ def test_what_the_template_declares_empty_for_sam_local_is_unset_in_aws(
         monkeypatch.setenv(key, "")
     settings = Settings()
     assert (settings.database_url, settings.inngest_base_url) == (None, None)
-    assert settings.api_key_hash_set() == frozenset()
+    assert parse_entries(settings.api_key_hashes) == {}
 
 
 def test_without_the_env_file_sam_local_would_fail_at_start(

@@ -23,6 +23,7 @@ from jobmatch.db import migrate
 from jobmatch.db.session import database_url
 from jobmatch.dependencies import Dependencies
 from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.security.api_keys import parse_entries
 from jobmatch.settings import Settings, get_settings
 from tests.lambda_support import DEPLOYMENT_ENV
 
@@ -90,7 +91,7 @@ def test_lambda_settings_come_from_secrets_manager_and_ssm(
     assert settings.inngest_event_key is not None
     assert settings.inngest_event_key.get_secret_value() == "evt-key-123"
     assert settings.inngest_signing_key_fallback is None  # empty in the secret: not set
-    assert settings.api_key_hash_set() == {"ab" * 32, "cd" * 32}
+    assert set(parse_entries(settings.api_key_entries())) == {"ab" * 32, "cd" * 32}
     # Secrets never show in a repr, a dump or a log line.
     for text in (repr(settings), str(settings.model_dump()), caplog.text):
         assert SIGNING_KEY not in text
@@ -110,7 +111,23 @@ def test_the_api_key_hashes_are_read_from_ssm_only_when_a_key_is_checked(
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     with pytest.raises(GetParameterError, match="ParameterNotFound"):
-        settings.api_key_hash_set()
+        settings.api_key_entries()
+
+
+def test_an_api_key_removed_from_ssm_is_refused_without_a_restart(in_lambda: None) -> None:
+    """Running containers re-read the parameter once Powertools' cache (5 minutes)
+    expires, so revoking a configured key needs no deploy and no cold start."""
+    from aws_lambda_powertools.utilities import parameters
+
+    deps = Dependencies(get_settings())
+    assert deps.api_keys.lookup("cd" * 32) is not None
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/jobmatch/dev/api-key-sha256", Value="ab" * 32, Type="String", Overwrite=True
+    )
+    assert deps.api_keys.lookup("cd" * 32) is not None  # cached: within 5 minutes
+    parameters.clear_caches()  # the cache time has passed
+    assert deps.api_keys.lookup("cd" * 32) is None
+    assert deps.api_keys.lookup("ab" * 32) is not None
 
 
 def test_secret_lookups_are_cached_per_container(in_lambda: None) -> None:

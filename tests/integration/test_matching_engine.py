@@ -22,7 +22,7 @@ from jobmatch.matching.embedding_store import (
 from jobmatch.matching.errors import CandidateNotFoundError
 from jobmatch.matching.repository import resolve_preferred_roles, upsert_candidate_matches
 from jobmatch.matching.scoring import stored_fields
-from jobmatch.matching.signup import SignupInput, upsert_signup
+from jobmatch.matching.signup import SignupInput, create_or_find_user
 from jobmatch.settings import get_settings
 from tests import matching_data as make
 from tests.matching_data import EMBEDDER
@@ -269,7 +269,8 @@ def test_preferences_embed_alike_signed_up_stored_or_inline(db: None) -> None:
     }
     inline = preferences_vector(wish, EMBEDDER)
     with session_scope() as s:
-        user = upsert_signup(s, SignupInput(email="ann@example.com", name=None, **wish), EMBEDDER)
+        signup = SignupInput(email="ann@example.com", name=None, **wish)
+        user = create_or_find_user(s, signup, preferences_vector(signup.preferences(), EMBEDDER))
         row = s.get(UserPreferences, user.id)
         assert row is not None
         signed_up = list(row.embedding)

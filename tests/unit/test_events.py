@@ -3,6 +3,8 @@ only what they set), and what consumers accept."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import inngest
 import pytest
 
@@ -85,4 +87,20 @@ def test_bad_data_fails_the_run_without_retries(
     model: type[EventModel], data: dict[str, object], problem: str
 ) -> None:
     with pytest.raises(inngest.NonRetriableError, match=problem):
+        model.parse(data)
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (TenderSyncRequested, {"triggeredBy": "cron\x00"}),
+        (PerformMatching, {"userPrefs": {"email": "a@b.co", "skills": ["py\x00"]}}),
+        (PerformMatching, {"userId": "1", "jobs": [{"job_hash": "h", "score": float("nan")}]}),
+        (MatchingCompleted, {"userId": "1", "method": "\ud800"}),
+    ],
+)
+def test_event_data_postgres_or_json_cannot_hold_is_bad_data(
+    model: type[EventModel], data: dict[str, Any]
+) -> None:
+    with pytest.raises(inngest.NonRetriableError, match=r"NUL|finite"):
         model.parse(data)

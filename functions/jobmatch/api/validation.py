@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
+from typing import Annotated
 from urllib.parse import urlsplit
 
+from pydantic import AfterValidator, Field
+
+from jobmatch.security.addresses import AddressRefusedError, check_host
+
 # Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is
-# proven by the email we send, not by a regex.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# proven by the email we send, not by a regex. Written without `\s` so that the
+# OpenAPI document (ECMA regex) and pydantic read it alike.
+EMAIL_PATTERN = r"^[^@ \t\r\n]{1,64}@[^@ \t\r\n]+\.[^@ \t\r\n]{2,}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
-def clean_list(values: list[str], *, max_item_length: int) -> list[str]:
-    """Lower-cased, stripped, de-duplicated (first wins), empty items dropped; an
-    item longer than `max_item_length` is an error, not silently cut."""
+Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(str.lower)]
+"""An email in a request body, stored lower-cased (the document states the pattern)."""
+
+
+def clean_list(values: list[str]) -> list[str]:
+    """Lower-cased, whitespace collapsed, de-duplicated (first wins), empty items
+    dropped."""
     cleaned: list[str] = []
     for value in values:
         item = " ".join(value.split()).lower()
-        if len(item) > max_item_length:
-            raise ValueError(f"'{item[:20]}...' is longer than {max_item_length} characters")
         if item and item not in cleaned:
             cleaned.append(item)
     return cleaned
@@ -34,19 +42,16 @@ def normalize_email(value: str) -> str:
 
 def require_https(url: str) -> str:
     """A callback URL must be https to a public host: we POST users' data to it
-    from inside our VPC, so loopback, private and link-local addresses (the
-    instance metadata service among them) are refused when written as such.
-    A public name that resolves to a private address is not caught here."""
+    from inside our VPC. This is the cheap first refusal (a host written as a
+    loopback, private, link-local or metadata address in any numeric form, or a
+    local-only name); the address actually connected to is checked when the
+    callback is sent (`security.addresses.pin`)."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    host = parts.hostname or ""
     if parts.scheme != "https" or not host:
         raise ValueError("must be an https:// URL")
-    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
-        raise ValueError("must point to a public host")
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not address.is_global:
-        raise ValueError("must point to a public address")
+        check_host(host)
+    except AddressRefusedError as exc:
+        raise ValueError(str(exc)) from exc
     return url

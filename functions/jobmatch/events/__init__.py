@@ -13,15 +13,18 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 import inngest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
+
+from jobmatch.safe_input import StorableModel
 
 # The event Inngest sends a function run by its cron trigger (not one of ours).
 CRON_EVENT = "inngest/scheduled.timer"
 
 
-class EventPart(BaseModel):
+class EventPart(StorableModel):
     """Base of event data and the objects nested in it: unknown keys are ignored,
-    known ones validated; fields can be given by name or by their wire alias."""
+    known ones validated (text and numbers must be storable: `safe_input`); fields
+    can be given by name or by their wire alias."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 

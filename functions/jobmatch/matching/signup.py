@@ -1,25 +1,32 @@
-"""Free signup: create or update a user and their preferences, with an embedding.
+"""Free signup: a new address creates its user; an existing one changes nothing yet.
 
-A repeated signup for the same email updates the user (one row per email, one
-preferences row per user): both writes are `INSERT .. ON CONFLICT DO UPDATE`,
-so two concurrent signups for one email cannot create two users either. The
-preferences' embedding is computed here, before the matching that needs it.
+One user per email (lower-cased), one preferences row per user. A signup for a
+new address creates both (`INSERT .. ON CONFLICT DO NOTHING`, so two concurrent
+signups for one email cannot create two users). A signup for an address that is
+already signed up must not change that user: anyone can post a signup with
+anyone's address, and the change could redirect the user's notifications (the
+webhook) to someone else. So it is stored as a pending change and applied only
+when the owner of the address confirms it from their mailbox
+(`signup_confirmation`); `apply_profile` is how it is applied then.
+
+The immediate matches are computed from the submitted preferences in both cases
+(saved only for a new user), so the answer is the same whether or not the
+address was known.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import literal_column
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import User, UserPreferences
 from jobmatch.deadline import Deadline
 from jobmatch.matching import service
-from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.match_reads import StoredMatch, describe_results
 from jobmatch.settings import Settings
 
@@ -39,10 +46,31 @@ class SignupInput:
     remote_ok: bool
     webhook_url: str | None = None
 
+    def preferences(self) -> dict[str, Any]:
+        """The preferences, in the mapping shape the embedding and scoring read."""
+        return {
+            "roles": self.roles,
+            "skills": self.skills,
+            "locations": self.locations,
+            "countries": self.countries,
+            "remote_ok": self.remote_ok,
+            "salary_min": self.salary_min,
+            "experience_years": self.experience_years,
+        }
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON form, for a pending change."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> SignupInput:
+        """Back from `to_payload`."""
+        return cls(**payload)
+
 
 @dataclass(frozen=True)
 class SignedUpUser:
-    """Who signed up, and whether this signup created them."""
+    """A user a signup names, and whether this signup created them."""
 
     id: int
     email: str
@@ -50,53 +78,71 @@ class SignedUpUser:
     created: bool
 
 
-def upsert_signup(
-    session: Session, signup: SignupInput, embedder: EmbeddingProvider
-) -> SignedUpUser:
-    """Create or update the user and preferences in the caller's transaction.
-
-    The embedding is computed first: the session takes its connection only at
-    the first statement, so a slow embedding call holds no database connection."""
-    preferences: dict[str, Any] = {
-        "roles": signup.roles,
-        "skills": signup.skills,
-        "locations": signup.locations,
-        "countries": signup.countries,
-        "remote_ok": signup.remote_ok,
-        "salary_min": signup.salary_min,
-        "experience_years": signup.experience_years,
-    }
-    values = {**preferences, "embedding": preferences_vector(preferences, embedder)}
-    user_values = {"name": signup.name, "webhook_url": signup.webhook_url}
-    # `xmax = 0` is true only for a row this statement inserted (not updated).
-    row: Any = session.execute(
-        insert(User)
-        .values(email=signup.email, **user_values)
-        .on_conflict_do_update(index_elements=["email"], set_=user_values)
-        .returning(User.id, User.is_premium, literal_column("(xmax = 0)").label("created"))
-    ).one()
+def _write_preferences(
+    session: Session, user_id: int, signup: SignupInput, embedding: list[float]
+) -> None:
+    values = {**signup.preferences(), "embedding": embedding}
     session.execute(
         insert(UserPreferences)
-        .values(user_id=row.id, **values)
+        .values(user_id=user_id, **values)
         .on_conflict_do_update(index_elements=["user_id"], set_=values)
     )
-    return SignedUpUser(
-        id=row.id, email=signup.email, is_premium=row.is_premium, created=row.created
+
+
+def create_or_find_user(
+    session: Session, signup: SignupInput, embedding: list[float]
+) -> SignedUpUser:
+    """Create the user and preferences if the address is new; otherwise return the
+    existing user unchanged (`created` False). The embedding is computed by the
+    caller first: the session takes its connection only at the first statement, so
+    a slow embedding call holds no database connection."""
+    row: Any = session.execute(
+        insert(User)
+        .values(email=signup.email, name=signup.name, webhook_url=signup.webhook_url)
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(User.id, User.is_premium)
+    ).first()
+    if row is not None:
+        _write_preferences(session, row.id, signup, embedding)
+        return SignedUpUser(row.id, signup.email, row.is_premium, created=True)
+    existing: Any = session.execute(
+        select(User.id, User.is_premium).where(User.email == signup.email)
+    ).one()
+    return SignedUpUser(existing.id, signup.email, existing.is_premium, created=False)
+
+
+def apply_profile(
+    session: Session, user_id: int, signup: SignupInput, embedding: list[float]
+) -> None:
+    """Replace a user's name, webhook and preferences (a confirmed change)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(name=signup.name, webhook_url=signup.webhook_url)
     )
+    _write_preferences(session, user_id, signup, embedding)
 
 
 def signup_matches(
-    session: Session, user: SignedUpUser, settings: Settings, embedder: EmbeddingProvider
+    session: Session,
+    signup: SignupInput,
+    embedding: list[float],
+    settings: Settings,
+    *,
+    save: bool,
 ) -> tuple[list[StoredMatch], bool]:
-    """The immediate answer: the engine's best matches found within the signup time
-    budget, saved (upsert on user_email, job_hash), and whether the budget held.
+    """The immediate answer: the engine's best matches for the submitted
+    preferences found within the signup time budget, saved (upsert on user_email,
+    job_hash) when `save`, and whether the budget held.
 
     Rule-based only: an LLM call could spend the whole budget, so AI re-ranking is
     left to the durable run, which saves later and so overwrites these rows.
     `complete` is conservative: a run that finished just after the budget also
     reports False, which only means the durable run's result should be awaited."""
     deadline = Deadline.after(settings.signup_time_budget_seconds)
-    results = service.match_user(session, user.id, settings, embedder, deadline=deadline)
+    profile = service.preferences_profile(session, None, signup.preferences())
+    results = service.match_profile(session, profile, embedding, settings, deadline=deadline)
     complete = not deadline.expired
-    service.save_user_matches(session, user.email, results)
+    if save:
+        service.save_user_matches(session, signup.email, results)
     return describe_results(session, results), complete

@@ -57,13 +57,21 @@ def resolve_users(session: Session, ids: list[int], emails: list[str]) -> list[U
 
 
 def matching_event(
-    user_id: int, premium: bool, *, source: str, request_id: str, notify: bool = False
+    user_id: int,
+    premium: bool,
+    *,
+    source: str,
+    request_id: str,
+    notify: bool = False,
+    event_id: str | None = None,
 ) -> inngest.Event:
     """`matching/perform` for one user, by user id rather than a copy of the
     preferences and jobs: the run reads them fresh from Postgres. `notify` asks for
-    the completion email / webhook after the run saved its matches."""
+    the completion email / webhook after the run saved its matches; `event_id`
+    makes a resend of the same event a no-op for Inngest."""
     fields: dict[str, Any] = {"source": source, "request_id": request_id}
     if notify:  # left out otherwise, like every default on the wire
         fields["notify"] = True
     context = MatchingContext.model_validate(fields)
-    return PerformMatching(user_id=user_id, premium=premium, context=context).to_event()
+    event = PerformMatching(user_id=user_id, premium=premium, context=context)
+    return event.to_event(id=event_id)

@@ -20,6 +20,7 @@ from jobmatch.db.session import session_scope
 from jobmatch.failures import step_body
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.notifications.webhook import post_webhook
+from jobmatch.security.addresses import Resolver
 
 TOP_MATCHES_IN_MESSAGE = 5
 KIND = "matching-complete"
@@ -99,6 +100,7 @@ def post_completion_webhook(
     matches_saved: int,
     http: httpx.Client,
     secret: SecretStr | None,
+    resolver: Resolver,
 ) -> int:
     """Call the user's webhook with the best matches; its status code."""
     payload = {
@@ -109,4 +111,4 @@ def post_completion_webhook(
         "top_matches": summary["top"],
     }
     reveal = secret.get_secret_value() if secret is not None else None
-    return post_webhook(http, summary["webhook_url"], payload, key, reveal)
+    return post_webhook(http, summary["webhook_url"], payload, key, reveal, resolver=resolver)

@@ -57,6 +57,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 event.matches_saved,
                 deps.http,
                 deps.settings.webhook_signing_secret,
+                deps.resolver,
             )
         logger.info("matching completion notified", extra={"emailed": emailed})
         return {"notified": True, "emailed": emailed, "webhook_status": webhook_status}

@@ -1,4 +1,4 @@
-"""Admin API (machine API key): trigger tender jobs, read job logs.
+"""Admin API (platform API key): trigger tender jobs, read job logs.
 
 Triggers only send events; the work runs as Inngest functions and reports through
 its job log, which `GET /api/admin/job-logs` lists with counts and errors.
@@ -14,8 +14,11 @@ from fastapi import APIRouter, Body, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.auth import PlatformKeyDep
+from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
+from jobmatch.api.request_model import RequestModel
 from jobmatch.db.models import JobLog
 from jobmatch.events import EventModel
 from jobmatch.events.tenders import (
@@ -23,15 +26,12 @@ from jobmatch.events.tenders import (
     TenderEnrichTodayRequested,
     TenderSyncRequested,
 )
+from jobmatch.safe_input import StorableText
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class SyncRequest(_Body):
+class SyncRequest(RequestModel):
     """What a manual sync may set."""
 
     max_enrichment: int | None = Field(default=None, alias="maxEnrichment", ge=0, le=MAX_ENRICHMENT)
@@ -40,7 +40,7 @@ class SyncRequest(_Body):
     )
 
 
-class EnrichTodayRequest(_Body):
+class EnrichTodayRequest(RequestModel):
     """What enrich-today may set."""
 
     max_enrichment: int | None = Field(default=None, alias="maxEnrichment", ge=0, le=MAX_ENRICHMENT)
@@ -85,9 +85,17 @@ def _trigger(client: inngest.Inngest, event: EventModel) -> Triggered:
     return Triggered(event=event.NAME, event_ids=ids)
 
 
-@router.post("/tenders/sync", status_code=status.HTTP_202_ACCEPTED, response_model=Triggered)
+TRIGGER_ERRORS = error_responses(*KEY_ERRORS, *BODY_ERRORS, 503)
+
+
+@router.post(
+    "/tenders/sync",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Triggered,
+    responses=TRIGGER_ERRORS,
+)
 def trigger_sync(
-    _key: ApiKeyDep, client: InngestDep, body: Annotated[SyncRequest | None, Body()] = None
+    _key: PlatformKeyDep, client: InngestDep, body: Annotated[SyncRequest | None, Body()] = None
 ) -> Triggered:
     """Send `tender/sync.requested` (skipped by Inngest if a sync is already running)."""
     request = body or SyncRequest()
@@ -98,10 +106,15 @@ def trigger_sync(
 
 
 @router.post(
-    "/tenders/enrich-today", status_code=status.HTTP_202_ACCEPTED, response_model=Triggered
+    "/tenders/enrich-today",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Triggered,
+    responses=TRIGGER_ERRORS,
 )
 def trigger_enrich_today(
-    _key: ApiKeyDep, client: InngestDep, body: Annotated[EnrichTodayRequest | None, Body()] = None
+    _key: PlatformKeyDep,
+    client: InngestDep,
+    body: Annotated[EnrichTodayRequest | None, Body()] = None,
 ) -> Triggered:
     """Send `tender/enrich-today.requested`."""
     request = body or EnrichTodayRequest()
@@ -111,11 +124,11 @@ def trigger_enrich_today(
     return _trigger(client, event)
 
 
-@router.get("/job-logs", response_model=JobLogPage)
+@router.get("/job-logs", response_model=JobLogPage, responses=error_responses(*KEY_ERRORS, 422))
 def list_job_logs(
-    _key: ApiKeyDep,
+    _key: PlatformKeyDep,
     session: SessionDep,
-    job_type: Annotated[str | None, Query(alias="jobType", max_length=60)] = None,
+    job_type: Annotated[StorableText | None, Query(alias="jobType", max_length=60)] = None,
     status_: Annotated[
         Literal["RUNNING", "SUCCESS", "FAILED"] | None, Query(alias="status")
     ] = None,

@@ -1,15 +1,22 @@
-"""Tenant-scoped candidate routes (API key + tenant): approve, read matches."""
+"""Tenant-scoped candidate routes: approve, read matches.
+
+The tenant is the key's (`TenantKeyDep`); every query filters on it, so another
+tenant's candidate is a 404, never a 403 that would confirm it exists.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.auth import TenantKeyDep
+from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MatchList
+from jobmatch.api.request_model import RequestModel
 from jobmatch.events.matching import GenerateCandidateMatches
 from jobmatch.matching.approval import CandidateStateError, approve_candidate
 from jobmatch.matching.errors import CandidateNotFoundError
@@ -18,16 +25,13 @@ from jobmatch.matching.match_reads import candidate_matches
 router = APIRouter(tags=["candidates"])
 
 CandidateId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Candidate id")]
-TenantHeader = Annotated[
-    int | None,
-    Header(alias="X-Tenant-Id", ge=1, le=2**31 - 1, description="The calling tenant"),
-]
+NOT_FOUND = "No such candidate in this tenant"
 
 
-class ApproveRequest(BaseModel):
+class ApproveRequest(RequestModel):
     """The tenant may come in the body instead of the X-Tenant-Id header."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"tenant_id": 1}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tenant_id": 1}]})
 
     tenant_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
@@ -49,47 +53,32 @@ class ApproveResponse(BaseModel):
     event_ids: list[str]
 
 
-def resolve_tenant(header: int | None, body: int | None) -> int:
-    """The one tenant of a request: header or body, and they must agree."""
-    if header is not None and body is not None and header != body:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "X-Tenant-Id and body tenant_id disagree")
-    tenant = header if header is not None else body
-    if tenant is None:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "tenant required: X-Tenant-Id header or body tenant_id"
-        )
-    return tenant
-
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such candidate in this tenant"}
-}
-
-
 @router.post(
     "/api/candidates/{candidate_id}/approve",
     summary="Approve a candidate",
     response_model=ApproveResponse,
-    responses={
-        400: {"description": "No tenant given, or header and body disagree"},
-        401: {"description": "Missing or invalid API key"},
-        **NOT_FOUND,
-        409: {"description": "The candidate is past approval or inactive"},
-        503: {"description": "Approved, but the event service was unreachable; retry"},
-    },
+    responses=error_responses(
+        *KEY_ERRORS,
+        *BODY_ERRORS,
+        404,
+        409,
+        503,
+        e400="Not JSON; or a platform key named no tenant, or header and body disagree",
+        e404=NOT_FOUND,
+        e409="The candidate is past approval or inactive",
+    ),
 )
 def approve(
     candidate_id: CandidateId,
     session: SessionDep,
-    _key: ApiKeyDep,
+    access: TenantKeyDep,
     client: InngestDep,
-    x_tenant_id: TenantHeader = None,
     request: ApproveRequest | None = None,
 ) -> ApproveResponse:
     """Approve a pending candidate of the calling tenant, then send
     `job-match/generate-candidate` (trigger `onboarding_approval`), whose run creates
     the matches and moves the candidate to ready_for_assignment."""
-    tenant_id = resolve_tenant(x_tenant_id, request.tenant_id if request else None)
+    tenant_id = access.tenant_id(request.tenant_id if request else None)
     try:
         candidate = approve_candidate(session, candidate_id, tenant_id)
     except CandidateNotFoundError as exc:
@@ -110,22 +99,21 @@ def approve(
     "/api/candidates/{candidate_id}/matches",
     summary="A candidate's matches",
     response_model=MatchList,
-    responses={401: {"description": "Missing or invalid API key"}, **NOT_FOUND},
+    responses=error_responses(
+        *KEY_ERRORS, 400, 404, 422, e400="A platform key named no tenant", e404=NOT_FOUND
+    ),
 )
 def read_candidate_matches(
     candidate_id: CandidateId,
     session: SessionDep,
-    _key: ApiKeyDep,
-    x_tenant_id: Annotated[
-        int, Header(alias="X-Tenant-Id", ge=1, le=2**31 - 1, description="The calling tenant")
-    ],
+    access: TenantKeyDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    min_score: Annotated[float, Query(ge=0, le=100)] = 0.0,
+    min_score: Annotated[float, Query(ge=0, le=100, allow_inf_nan=False)] = 0.0,
 ) -> MatchList:
     """A candidate's stored matches on active jobs, best first (tenant-scoped)."""
     try:
         matches = candidate_matches(
-            session, candidate_id, x_tenant_id, limit=limit, min_score=min_score
+            session, candidate_id, access.tenant_id(), limit=limit, min_score=min_score
         )
     except CandidateNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc

@@ -1,4 +1,4 @@
-"""Engagement routes (machine API key): send events, follow runs, send what is due.
+"""Engagement routes (platform API key): send events, follow runs, send what is due.
 
 - `POST /api/events`: the platform's engagement events (`PUBLIC_EVENTS`) into
   Inngest, each validated by the model its function parses with, so bad data is a
@@ -13,7 +13,7 @@
   one request; and the digest log would not send a second digest anyway.
 
 Scope: these routes act for the platform, not for a tenant (users and their
-events belong to no tenant). Once scoped keys exist they take the platform scope.
+events belong to no tenant), so they take a platform key (`PlatformKeyDep`).
 """
 
 from __future__ import annotations
@@ -26,22 +26,23 @@ import inngest
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.auth import PlatformKeyDep
+from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
+from jobmatch.api.request_model import RequestModel
 from jobmatch.events.engagement import PUBLIC_EVENTS, DigestRunRequested
 from jobmatch.runs import progress
+from jobmatch.safe_input import StorableText
 
 router = APIRouter(tags=["engagement"])
 
 MAX_EVENTS = 100
 UNPROCESSABLE = 422
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "Missing or invalid API key"}}
 
 
-class EventIn(BaseModel):
+class EventIn(RequestModel):
     """One event as the platform sends it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=100, examples=["job/applied"])
     data: dict[str, Any] = Field(
@@ -56,11 +57,10 @@ class EventIn(BaseModel):
     )
 
 
-class EventsRequest(BaseModel):
+class EventsRequest(RequestModel):
     """Up to 100 events, sent together or not at all."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -129,15 +129,17 @@ def _validated(events: list[EventIn]) -> list[inngest.Event]:
     summary="Send engagement events",
     response_model=EventsAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={
-        **UNAUTHORIZED,
-        422: {"description": "An event off the allow-list or with invalid data: none sent"},
-        503: {"description": "The event service was unreachable; retry with the same ids"},
-    },
+    responses=error_responses(
+        *KEY_ERRORS,
+        *BODY_ERRORS,
+        503,
+        e422="An event off the allow-list or with invalid data: none sent",
+        e503="The event service was unreachable; retry with the same ids",
+    ),
 )
 def post_events(
     request: EventsRequest,
-    _key: ApiKeyDep,  # scope: platform (PlatformKeyDep once scoped keys land)
+    _key: PlatformKeyDep,
     client: InngestDep,
 ) -> EventsAccepted:
     """Send the platform's engagement events (user/registered, job/applied,
@@ -152,12 +154,12 @@ def post_events(
     "/api/runs/{run_id}",
     summary="Follow a run",
     response_model=RunOut,
-    responses={**UNAUTHORIZED, 404: {"description": "Nothing recorded (yet) under this id"}},
+    responses=error_responses(*KEY_ERRORS, 404, 422, e404="Nothing recorded (yet) under this id"),
 )
 def get_run(
-    run_id: Annotated[str, Path(max_length=200, description="A run id or an event id")],
+    run_id: Annotated[StorableText, Path(max_length=200, description="A run id or an event id")],
     session: SessionDep,
-    _key: ApiKeyDep,  # scope: platform (PlatformKeyDep once scoped keys land)
+    _key: PlatformKeyDep,
 ) -> RunOut:
     """The progress a run recorded: by its run id, or by the id of an event that
     started it. A run that has not finished its first step yet is a 404."""
@@ -172,11 +174,9 @@ def get_run(
     summary="Send the emails due now",
     response_model=ScheduledEmails,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**UNAUTHORIZED, 503: {"description": "The event service was unreachable"}},
+    responses=error_responses(*KEY_ERRORS, 503, e503="The event service was unreachable"),
 )
-def send_scheduled_emails(
-    _key: ApiKeyDep, client: InngestDep
-) -> ScheduledEmails:  # scope: platform
+def send_scheduled_emails(_key: PlatformKeyDep, client: InngestDep) -> ScheduledEmails:
     """Start the digest run for the current hour (what the hourly cron does): the
     users for whom it is the digest hour now, who have something new, get theirs.
     Safe to call twice: one run per hour, and one digest per user and day."""

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from jobmatch.api.deps import SettingsDep
+from jobmatch.api.errors import error_responses
 from jobmatch.db.session import session_scope
 
 router = APIRouter(tags=["health"])
@@ -20,7 +21,14 @@ class Health(BaseModel):
     env: str
 
 
-@router.get("/api/health", response_model=Health)
+@router.get(
+    "/api/health",
+    response_model=Health,
+    responses={
+        503: {"model": Health, "description": "The database is unreachable"},
+        **error_responses(),
+    },
+)
 def health(response: Response, settings: SettingsDep) -> Health:
     """200 `ok` when the app answers and the database runs a trivial read, else 503."""
     try:

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 from sqlalchemy.orm import Session
 
-from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.auth import PlatformKeyDep
+from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
+from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.validation import clean_list
 from jobmatch.events.matching import JobsImported
 from jobmatch.matching.job_import import JobInput, announcement_id, import_jobs, mark_announced
@@ -21,36 +24,39 @@ router = APIRouter(tags=["jobs"])
 
 MAX_IMPORT_BATCH = 500
 
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+Skill = Annotated[str, Field(max_length=80)]
 
 
-class ImportJob(BaseModel):
-    """One scraped job. Unknown fields are rejected so a renamed field cannot be lost."""
+class ImportJob(RequestModel):
+    """One scraped job. Unknown fields are rejected so a renamed field cannot be lost;
+    text is stored without surrounding whitespace."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    external_id: str | None = Field(default=None, max_length=200)
-    source: str | None = Field(
-        default=None, max_length=60, description="Overrides the batch's source for this job"
+    external_id: Trimmed | None = Field(default=None, max_length=200)
+    source: Trimmed | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        pattern=NOT_BLANK,
+        description="Overrides the batch's source for this job",
     )
-    title: str = Field(min_length=1, max_length=300)
-    company: ShortText
-    location: str = Field(default="", max_length=200)
+    title: Trimmed = Field(min_length=1, max_length=300, pattern=NOT_BLANK)
+    company: Trimmed = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    location: Trimmed = Field(default="", max_length=200)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     remote: bool = False
     salary_min: int | None = Field(default=None, ge=0, le=10_000_000)
     salary_max: int | None = Field(default=None, ge=0, le=10_000_000)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     experience_min: int | None = Field(default=None, ge=0, le=60)
-    skills: list[str] = Field(default_factory=list, max_length=100)
-    description: str = Field(default="", max_length=20_000)
+    skills: list[Skill] = Field(default_factory=list, max_length=100)
+    description: Trimmed = Field(default="", max_length=20_000)
     external_url: HttpUrl | None = None
-    posted_date: date | None = None
+    posted_date: date | None = Field(default=None, strict=False)
 
     @field_validator("skills")
     @classmethod
     def _skills(cls, value: list[str]) -> list[str]:
-        return clean_list(value, max_item_length=80)
+        return clean_list(value)
 
     @model_validator(mode="after")
     def _salary_range(self) -> ImportJob:
@@ -63,11 +69,10 @@ class ImportJob(BaseModel):
         return self
 
 
-class ImportRequest(BaseModel):
+class ImportRequest(RequestModel):
     """A batch of at most 500 jobs from one scraper run."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -96,8 +101,8 @@ class ImportRequest(BaseModel):
         },
     )
 
-    source: str = Field(min_length=1, max_length=60)
-    batch_id: str | None = Field(
+    source: Trimmed = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
+    batch_id: Trimmed | None = Field(
         default=None, max_length=100, description="Generated when absent; echoed back"
     )
     jobs: list[ImportJob] = Field(min_length=1, max_length=MAX_IMPORT_BATCH)
@@ -146,18 +151,24 @@ def _job_input(job: ImportJob, batch_source: str) -> JobInput:
     responses={
         200: {
             "description": "Every job was already stored: nothing created; jobs an "
-            "earlier try could not announce are announced now"
+            "earlier try could not announce are announced now",
+            "model": ImportResponse,
         },
-        401: {"description": "Missing or invalid API key"},
-        422: {"description": "A job is invalid: nothing is written"},
-        503: {"description": "Jobs saved, but the event service was unreachable"},
+        **error_responses(
+            *KEY_ERRORS,
+            *BODY_ERRORS,
+            503,
+            e413="The body is larger than 2 MB: send smaller batches",
+            e422="A job is invalid: nothing is written",
+            e503="Jobs saved, but the event service was unreachable: retry the same batch",
+        ),
     },
 )
 def import_jobs_route(
     request: ImportRequest,
     response: Response,
     session: SessionDep,
-    _key: ApiKeyDep,
+    _key: PlatformKeyDep,
     client: InngestDep,
 ) -> ImportResponse:
     """Store the new jobs of a batch (dedup on job hash), then send `jobs/imported`

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.auth import PlatformKeyDep
+from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import repository
@@ -20,7 +22,6 @@ from jobmatch.roles.repository import RoleConflictError
 
 # Platform-wide data (every tenant's jobs resolve against these roles): a key
 # scoped to one tenant must not reach these routes once keys carry scopes.
-SCOPE = {"x-api-key-scope": "platform"}
 router = APIRouter(prefix="/api/admin/roles", tags=["admin"])
 
 Phrase = Annotated[str, Field(min_length=2, max_length=200)]
@@ -97,8 +98,13 @@ def _embed(client: Any) -> None:
     send_events(client, [RolesEmbedMissing().to_event()], what=RolesEmbedMissing.NAME)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=RoleOut, openapi_extra=SCOPE)
-def add_role(body: NewRole, session: SessionDep, _key: ApiKeyDep, client: InngestDep) -> Any:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RoleOut,
+    responses=error_responses(*KEY_ERRORS, *BODY_ERRORS, 409, 503),
+)
+def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: InngestDep) -> Any:
     """Add a role (409 if the name exists); its vectors are computed in the background."""
     try:
         role = repository.add_role(
@@ -112,12 +118,16 @@ def add_role(body: NewRole, session: SessionDep, _key: ApiKeyDep, client: Innges
     return out
 
 
-@router.post("/{role_id}/aliases", response_model=RoleOut, openapi_extra=SCOPE)
+@router.post(
+    "/{role_id}/aliases",
+    response_model=RoleOut,
+    responses=error_responses(*KEY_ERRORS, *BODY_ERRORS, 404, 503),
+)
 def add_alias(
     role_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
     body: NewAlias,
     session: SessionDep,
-    _key: ApiKeyDep,
+    _key: PlatformKeyDep,
     client: InngestDep,
 ) -> Any:
     """Give a role one more alias (404 if there is no such role)."""
@@ -134,10 +144,10 @@ def add_alias(
     "/re-resolve",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Triggered,
-    openapi_extra=SCOPE,
+    responses=error_responses(*KEY_ERRORS, *BODY_ERRORS, 503),
 )
 def re_resolve(
-    _key: ApiKeyDep,
+    _key: PlatformKeyDep,
     client: InngestDep,
     body: Annotated[ReResolveRequest | None, Body()] = None,
 ) -> Triggered:
@@ -149,9 +159,13 @@ def re_resolve(
     return Triggered(event=event.NAME, event_ids=ids)
 
 
-@router.get("/unresolved", response_model=UnresolvedPage, openapi_extra=SCOPE)
+@router.get(
+    "/unresolved",
+    response_model=UnresolvedPage,
+    responses=error_responses(*KEY_ERRORS, 422),
+)
 def unresolved(
-    _key: ApiKeyDep,
+    _key: PlatformKeyDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,

@@ -20,7 +20,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobmatch.api.deps import ApiKeyDep, InngestDep, SessionDep
+from jobmatch.api.auth import PlatformKeyDep
+from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.routes.jobs_import import (
     MAX_IMPORT_BATCH,
     ImportJob,
@@ -105,14 +107,17 @@ class CompleteResponse(BaseModel):
     summary="Claim the next role to scrape",
     status_code=status.HTTP_201_CREATED,
     response_model=ClaimResponse,
-    responses={204: {"description": "No role is queued"}, 401: {"description": "Bad API key"}},
+    responses={
+        204: {"description": "No role is queued"},
+        **error_responses(*KEY_ERRORS, *BODY_ERRORS),
+    },
 )
 def claim_session(
-    session: SessionDep, key: ApiKeyDep, request: ClaimRequest | None = None
+    session: SessionDep, key: PlatformKeyDep, request: ClaimRequest | None = None
 ) -> ClaimResponse | Response:
     """Lock the next queued role (`SKIP LOCKED`: concurrent claims get different
     roles) and open a session for it."""
-    scraper = (request.scraper if request else None) or f"key:{key}"
+    scraper = (request.scraper if request else None) or key.key_ref
     claim = queue.claim_next(session, scraper)
     if claim is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -126,9 +131,11 @@ def claim_session(
     "/api/scraper/sessions/{session_id}/heartbeat",
     summary="Keep a scraper session alive",
     response_model=SessionState,
-    responses={404: {"description": "Unknown session"}, 409: {"description": "Not active"}},
+    responses=error_responses(
+        *KEY_ERRORS, 404, 409, 422, e404="Unknown session", e409="The session is not active"
+    ),
 )
-def heartbeat(session_id: SessionId, session: SessionDep, _key: ApiKeyDep) -> SessionState:
+def heartbeat(session_id: SessionId, session: SessionDep, _key: PlatformKeyDep) -> SessionState:
     """Stamp the heartbeat; a session reset for silence answers 409 (stop: the role
     was handed to another scraper)."""
     row = queue.heartbeat(session, str(session_id))
@@ -143,16 +150,13 @@ def heartbeat(session_id: SessionId, session: SessionDep, _key: ApiKeyDep) -> Se
     "/api/scraper/sessions/{session_id}/complete",
     summary="Complete a scraper session with its jobs",
     response_model=CompleteResponse,
-    responses={
-        404: {"description": "Unknown session"},
-        503: {"description": "Jobs saved, but the event service was unreachable: retry"},
-    },
+    responses=error_responses(*KEY_ERRORS, *BODY_ERRORS, 404, 503, e404="Unknown session"),
 )
 def complete(
     session_id: SessionId,
     request: CompleteRequest,
     session: SessionDep,
-    _key: ApiKeyDep,
+    _key: PlatformKeyDep,
     client: InngestDep,
 ) -> CompleteResponse:
     """Store the jobs through the import path, then complete the session and its

@@ -4,37 +4,71 @@
 clients send from the `List-Unsubscribe-Post` header (RFC 8058: a form body
 `List-Unsubscribe=One-Click`, which is not needed here), and the confirm button of
 the page below. `GET` only shows that page: link scanners and previews follow
-links in emails, and must not unsubscribe anybody by doing so.
+links in emails, and must not unsubscribe anybody by doing so. Both answer HTML
+only, as a browser or mail client opens them: a bad or missing token is the
+"not a valid link" page (400), not a JSON error.
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 
 from jobmatch.api.deps import DepsDep, SessionDep
+from jobmatch.api.errors import error_responses
 from jobmatch.mail.unsubscribe import UNSUBSCRIBE_PATH, InvalidTokenError, Opt, record_unsubscribe
 
 router = APIRouter(tags=["mail"])
 
-TokenQuery = Annotated[str, Query(min_length=5, max_length=200, description="From the email")]
+MIN_TOKEN, MAX_TOKEN = 5, 200
+# Read from the query by hand: a declared parameter would add FastAPI's JSON 422
+# to pages that answer HTML only.
+TOKEN_PARAMETER: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "token",
+            "in": "query",
+            "required": True,
+            "description": "From the email",
+            "schema": {"type": "string", "minLength": MIN_TOKEN, "maxLength": MAX_TOKEN},
+        }
+    ]
+}
+HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+PAGES = {
+    400: {"description": "Not a valid unsubscribe link", **HTML_PAGE},
+    503: {"description": "Unsubscribe links are not configured", **HTML_PAGE},
+    **error_responses(),
+}
 WHAT = {"new_jobs": "new job alerts", "digest": "the daily digest", "all": "all emails"}
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Unsubscribe</title></head>
 <body style="font-family: sans-serif;">{body}</body></html>"""
 
 
-def _opt(deps: DepsDep, token: str) -> Opt:
+class _RefusedError(Exception):
+    """The page to answer instead of acting."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.page = HTMLResponse(
+            _PAGE.format(body=f"<p>{escape(message)}</p>"), status_code=status_code
+        )
+
+
+def _opt(deps: DepsDep, token: str | None) -> Opt:
     links = deps.mailer.links
     if links is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "unsubscribe is not configured")
+        raise _RefusedError(status.HTTP_503_SERVICE_UNAVAILABLE, "unsubscribe is not configured")
+    if token is None or not MIN_TOKEN <= len(token) <= MAX_TOKEN or not token.isascii():
+        raise _RefusedError(status.HTTP_400_BAD_REQUEST, "not a valid unsubscribe link")
     try:
         return links.verify(token)
     except InvalidTokenError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+        raise _RefusedError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
 
 
 def _what(opt: Opt) -> str:
@@ -45,11 +79,17 @@ def _what(opt: Opt) -> str:
     UNSUBSCRIBE_PATH,
     summary="Unsubscribe: confirm page",
     response_class=HTMLResponse,
-    responses={400: {"description": "Not a valid unsubscribe link"}},
+    responses=PAGES,
+    openapi_extra=TOKEN_PARAMETER,
 )
-def confirm_page(token: TokenQuery, deps: DepsDep) -> HTMLResponse:
+def confirm_page(request: Request, deps: DepsDep) -> HTMLResponse:
     """A page with one button that confirms (POST); nothing is changed by GET."""
-    opt = _opt(deps, token)
+    token = request.query_params.get("token")
+    try:
+        opt = _opt(deps, token)
+    except _RefusedError as refused:
+        return refused.page
+    assert token is not None
     form = (
         f"<p>Stop receiving {escape(_what(opt))} from jobmatch?</p>"
         f'<form method="post" action="{UNSUBSCRIBE_PATH}?token={escape(token, quote=True)}">'
@@ -62,11 +102,15 @@ def confirm_page(token: TokenQuery, deps: DepsDep) -> HTMLResponse:
     UNSUBSCRIBE_PATH,
     summary="Unsubscribe (one click)",
     response_class=HTMLResponse,
-    responses={400: {"description": "Not a valid unsubscribe link"}},
+    responses=PAGES,
+    openapi_extra=TOKEN_PARAMETER,
 )
-def unsubscribe(token: TokenQuery, deps: DepsDep, session: SessionDep) -> HTMLResponse:
+def unsubscribe(request: Request, deps: DepsDep, session: SessionDep) -> HTMLResponse:
     """Record the opt-out (again is fine); a user deleted since is simply done."""
-    opt = _opt(deps, token)
+    try:
+        opt = _opt(deps, request.query_params.get("token"))
+    except _RefusedError as refused:
+        return refused.page
     record_unsubscribe(session, opt)
     body = f"<p>Done: you will not receive {escape(_what(opt))} any more.</p>"
     return HTMLResponse(_PAGE.format(body=body))

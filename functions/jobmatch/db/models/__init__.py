@@ -25,10 +25,12 @@ from jobmatch.db.models.matching import (
     UserPreferences,
 )
 from jobmatch.db.models.roles import EmbeddingState, JobRole, RoleTerm
+from jobmatch.db.models.security import ApiKey, SignupConfirmation
 from jobmatch.db.models.skills import JobSkill, Skill
 from jobmatch.db.models.tenders import JobLog, SyncState, Tender, TenderAlertSubscription
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Candidate",
     "CandidateJobMatch",
@@ -53,6 +55,7 @@ __all__ = [
     "RoleTerm",
     "RunProgress",
     "ScraperSession",
+    "SignupConfirmation",
     "Skill",
     "SyncState",
     "Tenant",

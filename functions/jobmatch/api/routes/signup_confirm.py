@@ -1,0 +1,178 @@
+"""The confirmation link of a repeat signup: a page to review, a button to apply.
+
+`GET /api/signup/confirm?token=` only shows what would change: mail scanners and
+link previews open links, and opening one must not change anything. The page's
+form POSTs the same token to `POST /api/signup/confirm`, which applies the change
+(`matching.signup_confirmation`) and starts a durable matching run with the new
+preferences. Both answer HTML, and only HTML, as a browser opens them: a bad or
+missing token is the "invalid link" page, not a JSON error.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from jobmatch.api.deps import DepsDep, SessionDep
+from jobmatch.api.errors import error_responses
+from jobmatch.api.events import send_events
+from jobmatch.dependencies import Dependencies
+from jobmatch.events.matching import PerformMatching
+from jobmatch.matching.embedding_store import preferences_vector
+from jobmatch.matching.signup_confirmation import (
+    ConfirmationError,
+    PendingChange,
+    apply_change,
+    load_change,
+)
+from jobmatch.matching.user_batch import matching_event
+from jobmatch.settings import Settings
+
+router = APIRouter(tags=["users"])
+
+CONFIRM_PATH = "/api/signup/confirm"
+MAX_TOKEN = 200
+# The token is read from the query by hand: a declared parameter would add
+# FastAPI's JSON 422 to pages that answer HTML only.
+TOKEN_PARAMETER = {
+    "parameters": [
+        {
+            "name": "token",
+            "in": "query",
+            "required": False,
+            "description": "The token of the emailed link",
+            "schema": {"type": "string"},
+        }
+    ]
+}
+HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+GONE = {"description": "The link is invalid, expired or unknown", **HTML_PAGE}
+
+
+def confirmation_link(settings: Settings, token: str) -> str:
+    """The link to email (under `public_base_url`, where every emailed link points)."""
+    base = settings.public_base_url.rstrip("/")
+    return f"{base}{CONFIRM_PATH}?{urlencode({'token': token})}"
+
+
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    text = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='robots' content='noindex'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(text, status_code=status_code)
+
+
+def _gone() -> HTMLResponse:
+    return _page(
+        "Link invalid or expired",
+        "<p>This confirmation link is invalid or has expired. Sign up again to get a new one.</p>",
+        status.HTTP_404_NOT_FOUND,
+    )
+
+
+def _load(session: Session, deps: Dependencies, token: str | None) -> PendingChange:
+    """The change a link's token names. The token is checked against its signature
+    before anything else, so whatever a forged one holds never reaches the database."""
+    if not token or len(token) > MAX_TOKEN or not token.isascii():
+        raise ConfirmationError
+    return load_change(session, token, deps.signup_token_key, datetime.now(UTC))
+
+
+def _summary(change: PendingChange) -> str:
+    signup = change.signup
+    webhook = urlsplit(signup.webhook_url).hostname if signup.webhook_url else None
+    rows = [
+        ("Name", signup.name or "(none)"),
+        ("Roles", ", ".join(signup.roles)),
+        ("Skills", ", ".join(signup.skills) or "(none)"),
+        ("Locations", ", ".join(signup.locations) or "(any)"),
+        ("Notifications", f"email, and a webhook at {webhook}" if webhook else "email only"),
+    ]
+    items = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in rows)
+    return f"<ul>{items}</ul>"
+
+
+@router.get(
+    CONFIRM_PATH,
+    summary="Review a signup change (the emailed link)",
+    response_class=HTMLResponse,
+    responses={
+        200: {"description": "What the change would set, and a button to confirm it"},
+        404: GONE,
+        **error_responses(),
+    },
+    openapi_extra=TOKEN_PARAMETER,
+)
+def review_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLResponse:
+    """Show the pending change; changes nothing (mail scanners open links)."""
+    token = request.query_params.get("token")
+    try:
+        change = _load(session, deps, token)
+    except ConfirmationError:
+        return _gone()
+    if change.used:
+        return _page("Already confirmed", "<p>This change has been applied.</p>")
+    action = html.escape(f"{CONFIRM_PATH}?{urlencode({'token': token})}")
+    return _page(
+        "Confirm the change to your job matches",
+        f"<p>Someone asked to set your profile to:</p>{_summary(change)}"
+        f"<form method='post' action='{action}'><button type='submit'>Confirm</button></form>"
+        "<p>If it was not you, close this page: nothing changes.</p>",
+    )
+
+
+@router.post(
+    CONFIRM_PATH,
+    summary="Apply a signup change (the confirm button)",
+    response_class=HTMLResponse,
+    responses={
+        200: {"description": "The change is applied and matching has started"},
+        404: GONE,
+        503: {"description": "Applied, but matching could not start yet: post again", **HTML_PAGE},
+        **error_responses(),
+    },
+    openapi_extra=TOKEN_PARAMETER,
+)
+def confirm_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLResponse:
+    """Apply the change once (the token is single-use), then send `matching/perform`
+    with an id derived from the confirmation, so posting again after a refused
+    send retries the send without starting a second run."""
+    token = request.query_params.get("token")
+    try:
+        change = _load(session, deps, token)
+    except ConfirmationError:
+        return _gone()
+    session.commit()  # no connection held while the preferences are embedded
+    if not change.used:
+        embedding = preferences_vector(change.signup.preferences(), deps.embedder)
+        if not apply_change(session, change, embedding, datetime.now(UTC)):
+            return _gone()
+        session.commit()
+    event = matching_event(
+        change.user_id,
+        change.is_premium,
+        source="signup/confirm",
+        request_id=change.request_id,
+        notify=change.mode == "async",
+        event_id=change.event_id,
+    )
+    try:
+        send_events(deps.inngest, [event], what=PerformMatching.NAME)
+    except HTTPException:
+        return _page(
+            "Change saved",
+            "<p>Your profile is updated, but matching could not start yet. "
+            "Press the confirm button again in a minute.</p>",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return _page(
+        "Change confirmed",
+        "<p>Your profile is updated. Your new matches are on their way.</p>",
+    )

@@ -1,0 +1,164 @@
+"""A repeat signup's change, applied only when the address's owner confirms it.
+
+`request_confirmation` stores the submitted signup as a pending change and emails
+the address a link carrying a signed token (`security.tokens`) through the one
+mail path, keyed by the signup request (a retried step or request sends it once).
+The database keeps the token's hash only.
+
+Opening the link shows what would change (`load_change`); nothing is applied by a
+GET, because mail scanners open links. The form's POST applies it (`apply_change`):
+the token is claimed (`used_at` set) in the same transaction that writes the user
+and preferences, so a token works once and a change is applied whole or not at
+all. Until then the stored user, and so where their notifications go, is as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from jobmatch.db.models import SignupConfirmation, User
+from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.matching.signup import SignupInput, apply_profile
+from jobmatch.security.tokens import make_token, token_hash, token_valid
+
+KIND = "signup-confirmation"
+
+
+class ConfirmationError(LookupError):
+    """The link is unknown, forged or expired (one message for all: which it is
+    would help nobody but someone guessing)."""
+
+    def __init__(self) -> None:
+        super().__init__("this confirmation link is invalid or has expired")
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A change awaiting (or past) its owner's confirmation."""
+
+    id: int
+    user_id: int
+    is_premium: bool
+    request_id: str
+    mode: str
+    signup: SignupInput
+    used: bool
+
+    @property
+    def event_id(self) -> str:
+        """The id of the matching event this confirmation sends (so sending it
+        again, after a refused send, cannot start a second run)."""
+        return f"signup-confirmed-{self.id}"
+
+
+def confirmation_text(link: str, hours: int) -> str:
+    """The email. It repeats nothing the requester wrote (their text is theirs,
+    the mail is ours); the page behind the link shows the change."""
+    return "\n".join(
+        [
+            "Hello,",
+            "",
+            "Someone asked to change the job-match profile of this email address: name,",
+            "preferences, and where match notifications are sent.",
+            "",
+            f"If it was you, open this link to review and confirm the change (valid for {hours} "
+            "hours):",
+            link,
+            "",
+            "If it was not you, ignore this email: nothing changes without your confirmation.",
+        ]
+    )
+
+
+def request_confirmation(
+    session: Session,
+    *,
+    user_id: int,
+    signup: SignupInput,
+    request_id: str,
+    mode: str,
+    mailer: Mailer,
+    key: bytes,
+    now: datetime,
+    hours: int,
+    link: Callable[[str], str],
+) -> None:
+    """Store `signup` as a pending change of `user_id` and email the link
+    (`link(token)`) to the address, in the caller's transaction."""
+    expires_at = now + timedelta(hours=hours)
+    token = make_token(key, expires_at)
+    session.add(
+        SignupConfirmation(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            request_id=request_id,
+            payload={"signup": signup.to_payload(), "mode": mode},
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    mailer.send(
+        session,
+        EmailMessage(
+            idempotency_key=f"{KIND}:{request_id}",
+            to_address=signup.email,
+            subject="Confirm the change to your job matches",
+            body_text=confirmation_text(link(token), hours),
+            kind=KIND,
+            meta={"user_id": user_id, "expires_at": expires_at.isoformat()},
+        ),
+    )
+
+
+def load_change(session: Session, token: str, key: bytes, now: datetime) -> PendingChange:
+    """The change a token confirms; ConfirmationError when the token is forged,
+    expired or unknown. A used token still loads (`used`), so that re-posting the
+    form after a failed event send can send it again."""
+    if not token_valid(key, token, now):
+        raise ConfirmationError
+    row: Any = session.execute(
+        select(SignupConfirmation, User.is_premium)
+        .join(User, User.id == SignupConfirmation.user_id)
+        .where(SignupConfirmation.token_hash == token_hash(token))
+    ).first()
+    if row is None or row[0].expires_at <= now:
+        raise ConfirmationError
+    change: SignupConfirmation = row[0]
+    payload: dict[str, Any] = change.payload
+    return PendingChange(
+        id=change.id,
+        user_id=change.user_id,
+        is_premium=row.is_premium,
+        request_id=change.request_id,
+        mode=str(payload["mode"]),
+        signup=SignupInput.from_payload(payload["signup"]),
+        used=change.used_at is not None,
+    )
+
+
+def apply_change(
+    session: Session, change: PendingChange, embedding: list[float], now: datetime
+) -> bool:
+    """Claim the token and apply the change in the caller's transaction; False when
+    it was already used (or expired meanwhile), and then nothing is written."""
+    claimed = session.execute(
+        update(SignupConfirmation)
+        .where(
+            SignupConfirmation.id == change.id,
+            SignupConfirmation.used_at.is_(None),
+            SignupConfirmation.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(SignupConfirmation.id)
+    ).first()
+    if claimed is None:
+        return False
+    apply_profile(session, change.user_id, change.signup, embedding)
+    return True

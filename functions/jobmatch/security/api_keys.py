@@ -1,0 +1,157 @@
+"""Scoped API keys: what a key may act for, and how keys are issued and revoked.
+
+A key is held only as its SHA-256 (hex), together with its scope:
+
+- `platform`: the platform's own machines (scraper, admin tools, CI). Admin,
+  import and batch routes accept only these; on a tenant route the tenant must
+  be named (X-Tenant-Id or the body).
+- `tenant` (one tenant id): a staffing company's integration. It acts for its
+  tenant only, whatever header or body it sends.
+
+Keys come from two places, both changeable without a deploy:
+
+- the `api_keys` table, managed through the admin API (`/api/admin/api-keys`):
+  a key is shown once when issued; revoking it takes effect on the next request;
+- the `API_KEY_HASHES` setting (in AWS the SSM parameter `API_KEY_HASHES_PARAM`,
+  re-read at most every 5 minutes), entries `<sha256>:platform` or
+  `<sha256>:tenant:<id>`, comma-separated. A bare `<sha256>` (the format before
+  keys had scopes) is a platform key. It bootstraps the first platform key.
+
+Rotation is the same in both: add the new key, move the caller to it (both work
+meanwhile), then revoke (or remove) the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobmatch.db.models import ApiKey
+from jobmatch.observability import logger
+
+Scope = Literal["platform", "tenant"]
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+KEY_PREFIX = "jm_"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a valid key speaks for. `key_ref` names the key in logs (never the key)."""
+
+    scope: Scope
+    tenant_id: int | None
+    key_ref: str
+
+    @property
+    def is_platform(self) -> bool:
+        """Whether the key is a platform key."""
+        return self.scope == "platform"
+
+
+def hash_api_key(key: str) -> str:
+    """SHA-256 hex of an API key: the only form the app keeps."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_entry(entry: str) -> tuple[str, Caller]:
+    """One `API_KEY_HASHES` entry as (hash, caller); ValueError when malformed."""
+    digest, _, scope = entry.strip().lower().partition(":")
+    if not _HASH.match(digest):
+        raise ValueError("an entry must start with a SHA-256 hex digest")
+    ref = f"config:{digest[:8]}"
+    if scope in ("", "platform"):
+        return digest, Caller("platform", None, ref)
+    kind, _, tenant = scope.partition(":")
+    if kind == "tenant" and tenant.isdigit() and int(tenant) > 0:
+        return digest, Caller("tenant", int(tenant), ref)
+    raise ValueError(f"unknown scope {scope!r}: use 'platform' or 'tenant:<id>'")
+
+
+def parse_entries(spec: str) -> dict[str, Caller]:
+    """Every well-formed entry of `spec`; a malformed one is logged and skipped (a
+    typo in one entry must not lock every caller out)."""
+    keys: dict[str, Caller] = {}
+    for number, entry in enumerate(spec.split(","), start=1):
+        if not entry.strip():
+            continue
+        try:
+            digest, caller = parse_entry(entry)
+        except ValueError as exc:
+            logger.error("API_KEY_HASHES entry skipped", extra={"entry": number, "why": str(exc)})
+            continue
+        keys[digest] = caller
+    return keys
+
+
+class ConfiguredKeys:
+    """The keys of the `API_KEY_HASHES` setting. `entries` gives their current text
+    (in Lambda the SSM parameter, cached by Powertools), read on every lookup, so an
+    edit of the parameter reaches running containers within the cache time; the
+    text is parsed again only when it changed."""
+
+    def __init__(self, entries: Callable[[], str]) -> None:
+        self._entries = entries
+        self._parsed_from: str | None = None
+        self._keys: dict[str, Caller] = {}
+
+    def lookup(self, digest: str) -> Caller | None:
+        """The caller of a key hash, or None."""
+        spec = self._entries()
+        if spec != self._parsed_from:
+            self._parsed_from, self._keys = spec, parse_entries(spec)
+        return self._keys.get(digest)
+
+
+def find_caller(session: Session, digest: str, configured: ConfiguredKeys) -> Caller | None:
+    """The caller a key hash belongs to (configured first, then the table's
+    unrevoked keys), or None."""
+    caller = configured.lookup(digest)
+    if caller is not None:
+        return caller
+    row = session.execute(
+        select(ApiKey.id, ApiKey.scope, ApiKey.tenant_id).where(
+            ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    scope: Scope = "platform" if row.scope == "platform" else "tenant"
+    return Caller(scope, row.tenant_id, f"db:{row.id}")
+
+
+def issue_key(
+    session: Session, *, scope: Scope, tenant_id: int | None, label: str
+) -> tuple[ApiKey, str]:
+    """A new key of this scope: the row (hash only) and the key itself, which is
+    shown to the caller once and never stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(key_hash=hash_api_key(key), scope=scope, tenant_id=tenant_id, label=label)
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def revoke_key(session: Session, key_id: int) -> ApiKey | None:
+    """Revoke a key (idempotent: a revoked key keeps its first revocation time);
+    None when there is no such key."""
+    row = session.get(ApiKey, key_id, with_for_update=True)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+    return row
+
+
+def list_keys(session: Session, tenant_id: int | None = None) -> list[ApiKey]:
+    """Keys, newest first, optionally one tenant's."""
+    stmt = select(ApiKey).order_by(ApiKey.id.desc())
+    if tenant_id is not None:
+        stmt = stmt.where(ApiKey.tenant_id == tenant_id)
+    return list(session.scalars(stmt))
