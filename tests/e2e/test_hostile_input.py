@@ -40,6 +40,15 @@ HOSTILE: list[tuple[str, str, str | None, dict[str, str] | None]] = [
     ("POST", "/api/match-users", f'{{"emails": ["ana{NUL}@example.com"]}}', None),
     ("POST", "/api/admin/tenders/sync", f'{{"triggeredBy": "cron{NUL}"}}', None),
     ("POST", "/api/admin/tenders/enrich-today", f'{{"adminUserId": "a{NUL}"}}', None),
+    ("POST", "/api/admin/roles", f'{{"name": "quantum{NUL} gardener"}}', None),
+    ("POST", "/api/admin/roles/1/aliases", f'{{"alias": "pruner{NUL}"}}', None),
+    ("POST", "/api/scraper/sessions", f'{{"scraper": "s{NUL}"}}', None),
+    (
+        "POST",
+        "/api/scraper/sessions/00000000-0000-0000-0000-000000000001/complete",
+        f'{{"source": "t{NUL}", "jobs": []}}',
+        None,
+    ),
     ("GET", "/api/admin/job-logs", None, {"jobType": "tender\x00sync"}),
     ("GET", "/api/users/ana%00@example.com/matches", None, None),
     # NaN, Infinity and lone surrogates, which the default error answer echoed

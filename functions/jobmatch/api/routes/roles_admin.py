@@ -16,6 +16,7 @@ from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
+from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import repository
 from jobmatch.roles.repository import RoleConflictError
@@ -24,13 +25,11 @@ from jobmatch.roles.repository import RoleConflictError
 # scoped to one tenant must not reach these routes once keys carry scopes.
 router = APIRouter(prefix="/api/admin/roles", tags=["admin"])
 
-Phrase = Annotated[str, Field(min_length=2, max_length=200)]
+Phrase = Annotated[Trimmed, Field(min_length=2, max_length=200, pattern=NOT_BLANK)]
 
 
-class NewRole(BaseModel):
+class NewRole(RequestModel):
     """A role the taxonomy lacks."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
     name: Phrase
     aliases: list[Phrase] = Field(default_factory=list, max_length=100)
@@ -38,10 +37,8 @@ class NewRole(BaseModel):
     parent_id: int | None = Field(default=None, alias="parentId", gt=0, le=2**31 - 1)
 
 
-class NewAlias(BaseModel):
+class NewAlias(RequestModel):
     """One more name a role is known by."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     alias: Phrase
 
@@ -62,10 +59,8 @@ class RoleOut(BaseModel):
     source: str
 
 
-class ReResolveRequest(BaseModel):
+class ReResolveRequest(RequestModel):
     """Which jobs to resolve again besides the pending and unresolved ones."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     below_confidence: float | None = Field(default=None, alias="belowConfidence", ge=0, le=1)
 

@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
+from jobmatch.api.request_model import RequestModel
 from jobmatch.api.routes.jobs_import import (
     MAX_IMPORT_BATCH,
     ImportJob,
@@ -37,10 +38,8 @@ router = APIRouter(tags=["scraper"])
 SessionId = Annotated[uuid.UUID, Path(description="The session id the claim returned")]
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(RequestModel):
     """Who is claiming (shown on the session; defaults to the API key's prefix)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     scraper: str | None = Field(
         default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@/-]+$"
@@ -85,10 +84,8 @@ class SessionState(BaseModel):
         )
 
 
-class CompleteRequest(BaseModel):
+class CompleteRequest(RequestModel):
     """The session's jobs (at most 500; none is a valid answer for a role)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     source: str = Field(min_length=1, max_length=60)
     batch_id: str | None = Field(default=None, max_length=100)
