@@ -34,19 +34,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jobmatch_devkit.localenv import use_local_environment
+from jobmatch_devkit.localenv import BENCH_EVENT_KEY, use_bench_environment
 
 SIGNING_KEY = "signkey-bench-" + "ef" * 32
 API_KEY = "cost-bench-api-key-0123456789"
 DB_NAME = "jobmatch_cost_bench"
-use_local_environment(
-    env="test",
-    db_name=DB_NAME,
-    signing_key=SIGNING_KEY,
-    event_key="bench-event-key",
-    api_key=API_KEY,
-    extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
-)
+use_bench_environment(DB_NAME, SIGNING_KEY, API_KEY)
 
 from inngest_harness.driver import InngestDriver  # noqa: E402
 from inngest_harness.eventapi import EventAPI  # noqa: E402
@@ -54,7 +47,7 @@ from inngest_harness.records import Run  # noqa: E402
 from jobmatch_devkit.apiclient import ApiClient  # noqa: E402
 from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases  # noqa: E402
 
-EVENT_API = EventAPI(event_key="bench-event-key", signing_keys=(SIGNING_KEY,)).start()
+EVENT_API = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
 os.environ["INNGEST_BASE_URL"] = EVENT_API.url
 
 from lambda_env import memory_size  # noqa: E402

@@ -34,18 +34,11 @@ from sqlalchemy import select, text
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from inngest_harness.records import Run
-from jobmatch_devkit.localenv import use_local_environment
+from jobmatch_devkit.localenv import BENCH_EVENT_KEY, use_bench_environment
 
 SIGNING_KEY = "signkey-bench-" + "ef" * 32
 DB_NAME = "jobmatch_engagement_bench"
-EVENT_KEY = "bench-event-key"
-use_local_environment(
-    env="test",
-    db_name=DB_NAME,
-    signing_key=SIGNING_KEY,
-    event_key=EVENT_KEY,
-    extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
-)
+use_bench_environment(DB_NAME, SIGNING_KEY)
 # jobmatch is imported inside the functions below, after this environment is set.
 
 STEP_BUDGET_S = 20.0
@@ -208,7 +201,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
     users, jobs = int(100_000 * args.scale), int(1_000 * args.scale)
-    event_api = EventAPI(event_key=EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
+    event_api = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
     os.environ["INNGEST_BASE_URL"] = event_api.url
     settings = get_settings()
     mailer = Dependencies(settings).mailer

@@ -34,18 +34,11 @@ from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.bench_report import budget_lines, step_table
 from jobmatch_devkit.job_boards import FakeJobBoards, synthetic_board
-from jobmatch_devkit.localenv import use_local_environment
+from jobmatch_devkit.localenv import BENCH_EVENT_KEY, use_bench_environment
 
 SIGNING_KEY = "signkey-bench-" + "ef" * 32
 DB_NAME = "jobmatch_pipeline_bench"
-EVENT_KEY = "bench-event-key"
-use_local_environment(
-    env="test",
-    db_name=DB_NAME,
-    signing_key=SIGNING_KEY,
-    event_key=EVENT_KEY,
-    extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
-)
+use_bench_environment(DB_NAME, SIGNING_KEY)
 # jobmatch is imported inside the functions below, after this environment is set.
 
 PROVIDERS = ("ashby", "greenhouse", "lever")
@@ -282,7 +275,7 @@ def main() -> None:
     args = parser.parse_args()
     scale = args.scale
 
-    event_api = EventAPI(event_key=EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
+    event_api = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
     os.environ["INNGEST_BASE_URL"] = event_api.url
     fresh_database()
     with FakeJobBoards() as boards:

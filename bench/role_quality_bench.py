@@ -39,20 +39,12 @@ from sqlalchemy import select, text
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.apiclient import ApiClient
-from jobmatch_devkit.localenv import use_local_environment
+from jobmatch_devkit.localenv import BENCH_EVENT_KEY, use_bench_environment
 
 SIGNING_KEY = "signkey-bench-" + "ab" * 32
 DB_NAME = "jobmatch_role_bench"
-EVENT_KEY = "bench-event-key"
 API_KEY = "role-bench-api-key"
-use_local_environment(
-    env="test",
-    db_name=DB_NAME,
-    signing_key=SIGNING_KEY,
-    event_key=EVENT_KEY,
-    api_key=API_KEY,
-    extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
-)
+use_bench_environment(DB_NAME, SIGNING_KEY, API_KEY)
 # jobmatch is imported inside the functions below, after this environment is set.
 
 HOLD_OUT = 2
@@ -131,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    event_api = EventAPI(event_key=EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
+    event_api = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
     os.environ["INNGEST_BASE_URL"] = event_api.url
     migrate.upgrade("heads")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

@@ -29,19 +29,12 @@ from sqlalchemy import create_engine, func, select, text
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.bench_report import step_table
-from jobmatch_devkit.localenv import use_local_environment
+from jobmatch_devkit.localenv import BENCH_EVENT_KEY, use_bench_environment
 from jobmatch_devkit.ocds_publisher import OCDSPublisher, synthetic_releases
 
 SIGNING_KEY = "signkey-bench-" + "cd" * 32
 DB_NAME = "jobmatch_tender_bench"
-EVENT_KEY = "bench-event-key"
-use_local_environment(
-    env="test",
-    db_name=DB_NAME,
-    signing_key=SIGNING_KEY,
-    event_key=EVENT_KEY,
-    extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
-)
+use_bench_environment(DB_NAME, SIGNING_KEY)
 # jobmatch is imported inside the functions below, after this environment is set:
 # Powertools reads its part (log level, metrics) when jobmatch is imported.
 
@@ -108,7 +101,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=200)
     args = parser.parse_args()
 
-    event_api = EventAPI(event_key=EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
+    event_api = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
     os.environ["INNGEST_BASE_URL"] = event_api.url
     url = fresh_database()
     releases = synthetic_releases(args.releases, start=START)

@@ -46,3 +46,21 @@ def use_local_environment(
     os.environ.update(extra or {})
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+
+
+BENCH_EVENT_KEY = "bench-event-key"
+# Benchmarks print their own figures: the app's logs and metric lines would bury them.
+QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+def use_bench_environment(db_name: str, signing_key: str, api_key: str | None = None) -> None:
+    """A benchmark's environment: the local one in cloud mode (signed requests, as
+    Inngest sends them), its own database, and quiet logs."""
+    use_local_environment(
+        env="test",
+        db_name=db_name,
+        signing_key=signing_key,
+        event_key=BENCH_EVENT_KEY,
+        api_key=api_key,
+        extra=QUIET,
+    )
