@@ -162,8 +162,9 @@ def per_pair_loop(job_ids: list[int], sample: int) -> dict[str, float]:
     }
 
 
-def user_step_output() -> int:
-    """Bytes of `match-with-fallback`'s output for a user with broad preferences."""
+def user_step_output() -> tuple[int, int]:
+    """Bytes of `match-with-fallback`'s output for a user with broad preferences, and
+    how many results it holds (at most `user_match_limit`)."""
     with session_scope() as s:
         user = User(email="bench@bench.test")
         s.add(user)
@@ -193,7 +194,7 @@ def user_step_output() -> int:
             s, user.id, get_settings(), embedder, deadline=Deadline.after(10.0)
         )
         out = {"method": "rules", "results": [r.to_dict() for r in results]}
-    return len(json.dumps(out))
+    return len(json.dumps(out)), len(results)
 
 
 def main() -> None:
@@ -261,10 +262,13 @@ def main() -> None:
         f"{'OK' if slowest['seconds'] < BUDGET_SECONDS else 'OVER'})"
     )
     biggest = max(steps, key=lambda x: x["bytes"])
-    user_bytes = user_step_output()
+    user_bytes, user_results = user_step_output()
+    limit = settings.user_match_limit
     print(
         f"(d) largest step output: {biggest['step']} {biggest['bytes']:,} bytes; "
-        f"match-with-fallback (top {settings.user_match_limit}) {user_bytes:,} bytes"
+        f"match-with-fallback (top {limit}) {user_bytes:,} bytes ({user_results} results, "
+        f"{user_bytes // max(user_results, 1):,} bytes a result: about "
+        f"{user_bytes // max(user_results, 1) * limit:,} bytes at the limit)"
     )
 
 

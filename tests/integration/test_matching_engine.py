@@ -232,6 +232,64 @@ def test_both_match_tables_store_and_show_a_result_alike(world: dict[str, Any]) 
     assert {m.method for m in shown_candidate} == {None}
 
 
+# Skills and reasons as real ads and profiles spell them: separators, quotes, braces
+# and backslashes that array literals escape, NULL as a word, non-Latin text.
+AWKWARD_TEXTS = (
+    "C++",
+    "C#/.NET",
+    "Node.js, Express",
+    '"quoted" skill',
+    "{braces}",
+    "back\\slash",
+    "NULL",
+    "",
+    "Zürich \u2013 Ingenieur:in",
+    "日本語",
+    "🚀 " + "x" * 2_000,
+)
+
+
+def test_a_batch_upsert_keeps_every_text_and_float_exactly(world: dict[str, Any]) -> None:
+    """The rows travel as JSON and come back as the table's types: text arrays and
+    floats arrive unchanged, and a second write updates the same rows."""
+    fits, tenant = world["fits"], world["tenants"]["a"]
+    with session_scope() as s:
+        user = make.user(s, "awkward@example.com", ["backend engineer"])
+        base = service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
+        assert len(base) == 2
+        written = [
+            replace(
+                r,
+                profile_id=fits,
+                score=200 / 3,
+                matched_skills=AWKWARD_TEXTS,
+                missing_skills=AWKWARD_TEXTS[::-1],
+                reasons=(f"job {r.job_id}", *AWKWARD_TEXTS),
+            )
+            for r in base
+        ]
+        upsert_candidate_matches(s, written, {fits: tenant}, batch=1)
+        service.save_user_matches(s, user.email, written)
+    with session_scope() as s:
+        before = _matches(s)
+        stored = match_reads.candidate_matches(s, fits, tenant, limit=10)
+        shown_user = match_reads.user_matches(s, "awkward@example.com", limit=10)
+    expected = {r.job_id: stored_fields(r) for r in written}
+    assert {m.job_id: stored_fields(m) for m in stored} == expected
+    assert {m.job_id: stored_fields(m) for m in shown_user} == expected
+
+    rescored = [replace(r, score=51.25, reasons=("rescored",)) for r in written]
+    with session_scope() as s:
+        upsert_candidate_matches(s, rescored, {fits: tenant}, batch=5_000)
+    with session_scope() as s:
+        after = _matches(s)
+    assert after.keys() == before.keys()
+    for job_id in expected:
+        assert after[(fits, job_id)]["id"] == before[(fits, job_id)]["id"]
+        assert after[(fits, job_id)]["score"] == 51.25
+        assert after[(fits, job_id)]["reasons"] == ["rescored"]
+
+
 def test_user_matching_can_be_limited_to_given_jobs(world: dict[str, Any]) -> None:
     with session_scope() as s:
         user = make.user(s, "bob@example.com", [])
