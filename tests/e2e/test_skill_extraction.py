@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from inngest_harness.driver import InngestDriver
 from jobmatch.ai.llm import LLMUnavailableError
-from jobmatch.db.models import Job, JobSkill, Skill
+from jobmatch.db.models import CandidateJobMatch, Job, JobSkill, Skill
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
 from jobmatch.dependencies import Dependencies
@@ -102,7 +102,7 @@ def test_offline_extraction_maps_aliases_and_is_idempotent(
     assert graphql[1] == "vector"
     assert graphql[0] >= settings.skill_similarity_floor
     assert found == OFFLINE  # "Series C" is no C
-    assert run.output == {"jobs": 1, "tags": 6, "llm": 0, "llmFailed": 0}
+    assert run.output == {"jobs": 1, "tags": 6, "llm": 0, "llmFailed": 0, "rescored": 0}
     with session_scope() as session:
         assert session.get(Job, job).skills_extracted_at is not None  # type: ignore[union-attr]
     driver.send("job/extract-skills", {"jobId": job})
@@ -148,7 +148,7 @@ def test_a_bedrock_failure_falls_back_to_offline_extraction(
 
     assert run.status == "completed", run.error
     assert bedrock.calls == 1
-    assert run.output == {"jobs": 1, "tags": 6, "llm": 0, "llmFailed": 1}
+    assert run.output == {"jobs": 1, "tags": 6, "llm": 0, "llmFailed": 1, "rescored": 0}
     found = tags(job)
     found.pop("GraphQL")
     assert found == OFFLINE
@@ -174,3 +174,57 @@ def test_daily_extraction_loads_the_taxonomy_and_fans_out_untagged_jobs(
     assert all(set(tags(j)) == {"Python", "JavaScript"} for j in ids)
     again = driver.run_cron("daily-skill-extraction")
     assert again.output["jobsQueued"] == 0
+
+
+def stored_match(candidate_id: int, job_id: int) -> CandidateJobMatch:
+    with session_scope() as session:
+        match = session.scalars(
+            select(CandidateJobMatch).where(
+                CandidateJobMatch.candidate_id == candidate_id, CandidateJobMatch.job_id == job_id
+            )
+        ).one()
+        session.expunge(match)
+        return match
+
+
+def test_a_job_without_listed_skills_is_scored_on_its_tags_and_matched_again(
+    taxonomy: int, driver_for: DriverFor, settings: Settings
+) -> None:
+    """Job boards rarely list skills. Such a job is first matched with none; once its
+    description is tagged, it is matched again on the tags. A job that lists its own
+    skills keeps being scored on them and is not matched again."""
+    with session_scope() as session:
+        role = make.role(session, "backend engineer")
+        tenant = make.tenant(session, "Alpha Staffing")
+        skills = ["python", "javascript", "postgresql", "kubernetes", "terraform"]
+        cand = make.candidate(session, tenant, ["backend engineer"], skills=skills).id
+        bare = make.job(session, role, skills=[], description=DESCRIPTION).id
+        listed = make.job(session, role, skills=["python", "cobol"], description=DESCRIPTION).id
+    driver = driver_for(Dependencies(settings))
+    driver.send("jobs/imported", {"job_ids": [bare, listed]})
+    before = stored_match(cand, bare)
+    assert before.matched_skills == []
+    listed_before = stored_match(cand, listed)
+
+    driver.send("job/extract-skills", {"jobId": bare})
+    driver.send("job/extract-skills", {"jobId": listed})
+
+    [run, listed_run] = driver.runs_of("extract-job-skills")
+    assert run.status == listed_run.status == "completed", run.error
+    assert listed_run.output["rescored"] == 0
+    assert run.output["rescored"] == 1
+    rematch = [
+        r
+        for r in driver.runs_of("match-jobs-to-candidates")
+        if r.event["data"].get("source") == "skills"
+    ]
+    assert [r.event["data"]["job_ids"] for r in rematch] == [[bare]]
+    after = stored_match(cand, bare)
+    assert {s.lower() for s in after.matched_skills} == set(skills)
+    assert [s.lower() for s in after.missing_skills] == ["graphql"]
+    assert after.skill_score > before.skill_score
+    assert stored_match(cand, listed).matched_skills == listed_before.matched_skills == ["python"]
+
+    driver.send("job/extract-skills", {"jobId": bare})
+    assert driver.runs_of("extract-job-skills")[-1].output["rescored"] == 0
+    assert len(driver.runs_of("match-jobs-to-candidates")) == 2

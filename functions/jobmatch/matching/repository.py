@@ -19,6 +19,9 @@ Who is paired with whom:
 Candidates without preferred roles are therefore matched only from their own
 side (and by unresolved jobs); re-matching a job leaves their matches alone (see
 `delete_stale_job_matches`).
+
+A job is scored on the skills it lists, or on its extracted tags when it lists
+none (`SCORED_SKILLS`).
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import Select, bindparam, column, func, select, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Select, bindparam, case, column, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
 from jobmatch.ai.embeddings import EmbeddingProvider
@@ -40,7 +43,9 @@ from jobmatch.db.models import (
     GlobalRole,
     Job,
     JobRole,
+    JobSkill,
     PreferenceSignal,
+    Skill,
     UserMatch,
 )
 from jobmatch.db.models.engagement import USER_EXCLUDED_JOBS
@@ -142,6 +147,20 @@ def job_features(row: Any, roles: Sequence[tuple[int, float, str]] = ()) -> JobF
     )
 
 
+# The skills a job is scored on: those it lists, or, when it lists none (job boards
+# rarely do), the names of the skill tags extracted from its text, surest first.
+_TAGGED_SKILLS = (
+    select(func.array_agg(aggregate_order_by(Skill.name, JobSkill.confidence.desc(), Skill.name)))
+    .select_from(JobSkill)
+    .join(Skill, Skill.id == JobSkill.skill_id)
+    .where(JobSkill.job_id == Job.id)
+    .scalar_subquery()
+)
+SCORED_SKILLS = case((func.cardinality(Job.skills) > 0, Job.skills), else_=_TAGGED_SKILLS).label(
+    "skills"
+)
+
+
 def load_jobs(session: Session, job_ids: Iterable[int]) -> dict[int, JobFeatures]:
     """Features of these jobs, with their roles, by id (two queries)."""
     ids = sorted(set(job_ids))
@@ -152,7 +171,7 @@ def load_jobs(session: Session, job_ids: Iterable[int]) -> dict[int, JobFeatures
         Job.job_hash,
         Job.title,
         Job.company,
-        Job.skills,
+        SCORED_SKILLS,
         Job.location,
         Job.country,
         Job.remote,

@@ -1,9 +1,14 @@
 """Skill tags in PostgreSQL: the nearest skill of a phrase's vector, a job's tags
-replaced in one go, the jobs still waiting for theirs. In the caller's transaction."""
+replaced in one go, the jobs still waiting for theirs. In the caller's transaction.
+
+A job that lists no skills of its own is scored on its tags (`matching.repository`
+reads them), so replacing its tags says whether its matches are now out of date."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -25,12 +30,42 @@ def nearest_skill(session: Session, vector: Sequence[float]) -> tuple[int, float
     return (int(row.id), 1.0 - float(row.d)) if row is not None else None
 
 
-def replace_tags(session: Session, tags: dict[int, list[Tag]]) -> int:
+@dataclass(frozen=True, slots=True)
+class SavedTags:
+    """What `replace_tags` wrote: tag rows, and the active jobs without skills of their
+    own whose tags changed (their matches were scored on the old ones)."""
+
+    rows: int
+    rescore: list[int]
+
+
+def _tags_scored_on(session: Session, job_ids: list[int]) -> dict[int, frozenset[int]]:
+    """Current tag sets of the active jobs among `job_ids` that list no skills."""
+    scored_on_tags = set(
+        session.scalars(
+            select(Job.id).where(
+                Job.id.in_(job_ids),
+                Job.status == "active",
+                func.coalesce(func.cardinality(Job.skills), 0) == 0,
+            )
+        )
+    )
+    current: dict[int, set[int]] = defaultdict(set)
+    for job_id, skill_id in session.execute(
+        select(JobSkill.job_id, JobSkill.skill_id).where(JobSkill.job_id.in_(scored_on_tags))
+    ):
+        current[job_id].add(skill_id)
+    return {job: frozenset(current.get(job, ())) for job in scored_on_tags}
+
+
+def replace_tags(session: Session, tags: dict[int, list[Tag]]) -> SavedTags:
     """Each job's tags become exactly `tags[job]` and the job is marked extracted
-    (also with no tags: it was looked at). Running it twice gives the same rows."""
+    (also with no tags: it was looked at). Running it twice gives the same rows, and
+    the second run names no job to rescore."""
     job_ids = list(tags)
     if not job_ids:
-        return 0
+        return SavedTags(0, [])
+    before = _tags_scored_on(session, job_ids)
     session.execute(delete(JobSkill).where(JobSkill.job_id.in_(job_ids)))
     rows = [
         {"job_id": job, "skill_id": t.skill_id, "confidence": t.confidence, "source": t.source}
@@ -51,7 +86,8 @@ def replace_tags(session: Session, tags: dict[int, list[Tag]]) -> int:
         .values(skills_extracted_at=func.now())
         .execution_options(synchronize_session=False)
     )
-    return len(rows)
+    rescore = sorted(job for job, old in before.items() if old != {t.skill_id for t in tags[job]})
+    return SavedTags(len(rows), rescore)
 
 
 def jobs_without_tags(session: Session, after_id: int, limit: int) -> list[int]:

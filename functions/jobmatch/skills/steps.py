@@ -35,7 +35,9 @@ def extract_jobs(
     floor: float,
     step_budget: float,
 ) -> dict[str, Any]:
-    """Tag these jobs (missing ones are skipped): counts of jobs, tags, LLM use."""
+    """Tag these jobs (missing ones are skipped): counts of jobs, tags, LLM use, and
+    the ids of the jobs to match again (scored on their tags, which changed; at most
+    one step's jobs, ~100 ids)."""
     deadline = Deadline.after(step_budget)
     with session_scope() as session:
         index = SkillIndex.load(session)
@@ -59,9 +61,10 @@ def extract_jobs(
         )
     return {
         "jobs": len(plans),
-        "tags": saved,
+        "tags": saved.rows,
         "llm": sum(job.used_llm for job in plans),
         "llmFailed": sum(job.llm_failed for job in plans),
+        "rescore": saved.rescore,
     }
 
 

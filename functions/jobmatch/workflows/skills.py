@@ -8,7 +8,9 @@
   `skill_daily_max_jobs` a day; the rest the next day).
 
 Both extraction functions run at most `skill_extract_concurrency` at once: with
-AI on each step calls Bedrock, and a day's fan-out must not become a burst.
+AI on each step calls Bedrock, and a day's fan-out must not become a burst. A job
+that lists no skills is scored on its tags, so the jobs whose tags changed are
+announced again in one `jobs/imported` (source `skills`) and matched again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import inngest
 
 from jobmatch.dependencies import Dependencies
 from jobmatch.events.jobs import ExtractJobSkills, ExtractSkillsChunk
+from jobmatch.events.matching import JobsImported
 from jobmatch.skills import steps
 from jobmatch.workflows.matching import numbered, slices
 
@@ -34,6 +37,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         size = settings.skill_llm_jobs_per_step if llm else settings.skill_extract_batch
         parts = slices(job_ids, size)
         totals = {"jobs": 0, "tags": 0, "llm": 0, "llmFailed": 0}
+        rescore: list[int] = []
         for i, part in enumerate(parts):
             out = ctx.step.run(
                 numbered("extract", i, len(parts)),
@@ -45,7 +49,18 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 settings.step_budget_seconds,
             )
             totals = {k: totals[k] + int(out[k]) for k in totals}
-        return totals
+            rescore += out["rescore"]
+        if rescore:
+            # Jobs scored on their tags were matched before they had any: match again.
+            ctx.step.send_event(
+                "rescore-jobs",
+                [
+                    JobsImported(job_ids=rescore, source="skills").to_event(
+                        id=f"skills-rescore-{ctx.run_id}"
+                    )
+                ],
+            )
+        return totals | {"rescored": len(rescore)}
 
     @deps.inngest.create_function(
         fn_id="extract-job-skills",
