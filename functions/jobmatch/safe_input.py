@@ -5,7 +5,9 @@ database and every log line) cannot carry a lone surrogate; JSON itself has no
 NaN or Infinity, although Python's parser accepts them. Input carrying any of
 these used to travel until the database or the response encoder choked on it (a
 500, or an Inngest run failing every retry). `check_storable` refuses such
-input where it enters, so it is a 422 (routes) or a NonRetriableError (events):
+input where it enters, so it is a 422 (routes) or a NonRetriableError (events);
+`strip_unstorable` cleans text we take in without a caller to refuse it to (job
+board postings, an LLM's explanation):
 
 - request bodies and event data derive `StorableModel`, whose one validator
   runs on every field, nested lists and mappings included;
@@ -45,6 +47,12 @@ def check_storable(value: Any) -> Any:
         for item in value:
             check_storable(item)
     return value
+
+
+def strip_unstorable(text: str) -> str:
+    """`text` without the characters it could not be stored or sent with: one bad
+    character in a posting or a model's answer must not fail the whole write."""
+    return _UNSTORABLE.sub("", text)
 
 
 StorableText = Annotated[str, AfterValidator(check_storable)]

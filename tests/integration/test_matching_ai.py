@@ -98,6 +98,34 @@ def test_bedrock_answer_rescores_and_explains_the_top(
     assert len(ranked) == len(results)
 
 
+def test_a_model_answer_with_unstorable_text_or_numbers_is_stored_clean(
+    rule_results: tuple[list[MatchResult], Any, Any], settings: Settings
+) -> None:
+    """The model's JSON may carry a NUL, a lone surrogate (both valid JSON escapes that
+    PostgreSQL or UTF-8 refuse) or NaN: the reason is cleaned, the number ignored,
+    and the matches are saved instead of failing the step on every retry."""
+    results, profile, jobs = rule_results
+    first, second = results[0], results[1]
+    llm, stub = _llm()
+    answer = {
+        "ranking": [
+            {"job_hash": first.job_hash, "score": 91, "reason": "Fits\u0000 well \ud83d"},
+            {"job_hash": second.job_hash, "score": float("nan"), "reason": "no number"},
+        ]
+    }
+    with stub:
+        stub.add_response("converse", _converse_answer(answer))
+        ranked, method = service.ai_rerank(
+            results, profile, jobs, llm=llm, top_n=settings.ai_rerank_top_n
+        )
+    assert method == "ai"
+    by_hash = {r.job_hash: r for r in ranked}
+    assert by_hash[first.job_hash].reasons[0] == "Fits well "
+    assert by_hash[second.job_hash] == second
+    with session_scope() as s:
+        assert service.save_user_matches(s, "ai@example.com", ranked) == len(ranked)
+
+
 def test_ai_off_means_rules(
     rule_results: tuple[list[MatchResult], Any, Any], settings: Settings
 ) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from jobmatch.safe_input import strip_unstorable
+
 BLOCK_TAGS = frozenset(
     [
         "p",
@@ -40,8 +42,6 @@ BLOCK_TAGS = frozenset(
     ]
 )
 SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "head"})
-# Characters PostgreSQL text refuses (NUL) or that cannot be encoded (lone surrogates).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
@@ -71,15 +71,9 @@ class _TextParser(HTMLParser):
             self.parts.append(data)
 
 
-def storable(text: str) -> str:
-    """`text` without the characters PostgreSQL cannot store (a NUL in one posting
-    must not fail the whole board's insert)."""
-    return _UNSTORABLE.sub("", text)
-
-
 def tidy(text: str) -> str:
     """Spaces collapsed within lines, at most one blank line in a row, trimmed."""
-    lines = (_SPACES.sub(" ", line).strip() for line in storable(text).split("\n"))
+    lines = (_SPACES.sub(" ", line).strip() for line in strip_unstorable(text).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

@@ -37,8 +37,9 @@ from pydantic import (
 )
 
 from jobmatch.ingestion.countries import country_code
-from jobmatch.ingestion.html_text import html_to_text, storable, tidy
+from jobmatch.ingestion.html_text import html_to_text, tidy
 from jobmatch.matching.job_import import JobInput
+from jobmatch.safe_input import strip_unstorable
 
 # The import route's limits, so a board job fits the same columns.
 MAX_TITLE, MAX_COMPANY, MAX_LOCATION, MAX_URL = 300, 200, 200, 1000
@@ -77,7 +78,7 @@ class BoardPostings:
 
 
 def _cut(text: str | None, limit: int) -> str:
-    return storable(text or "").strip()[:limit]
+    return strip_unstorable(text or "").strip()[:limit]
 
 
 def _salary(

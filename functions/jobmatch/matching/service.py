@@ -10,6 +10,7 @@ operation reads several), clients (embedder, LLM) likewise.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from jobmatch.matching.embedding_store import embed_preferences, preferences_dic
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.repository import JobChunk
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch
+from jobmatch.safe_input import strip_unstorable
 from jobmatch.settings import Settings
 
 MAX_JOBS_PER_CHUNK = 500  # keeps a chunk (a step output / event) a few KB at most
@@ -356,8 +358,10 @@ def ai_rerank(
         value = item.get("score")
         if not isinstance(value, int | float) or isinstance(value, bool):
             continue
+        if not math.isfinite(value):  # the model's JSON may say NaN or Infinity
+            continue
         reason = item.get("reason")
-        reason = str(reason)[:300] if reason else None
+        reason = strip_unstorable(str(reason))[:300] if reason else None
         revised[item["job_hash"]] = by_hash[item["job_hash"]].with_ai(float(value), reason)
     if not revised:
         return ranked, "rules"
