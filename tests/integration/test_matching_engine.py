@@ -290,6 +290,36 @@ def test_a_batch_upsert_keeps_every_text_and_float_exactly(world: dict[str, Any]
         assert after[(fits, job_id)]["reasons"] == ["rescored"]
 
 
+def test_a_closed_job_s_matches_are_hidden_until_it_reopens(world: dict[str, Any]) -> None:
+    """A job that left its board (`closed`) keeps its stored matches, unseen: if the
+    board lists it again it is `active` and they show again without re-matching."""
+    fits, tenant = world["fits"], world["tenants"]["a"]
+    closed = world["jobs"][0]
+    with session_scope() as s:
+        service.match_jobs_inline(s, world["jobs"], SETTINGS)
+        user = make.user(s, "closed@example.com", ["backend engineer"])
+        service.save_user_matches(
+            s, user.email, service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
+        )
+
+    def shown() -> tuple[set[int], set[int]]:
+        with session_scope() as s:
+            cand = match_reads.candidate_matches(s, fits, tenant, limit=10)
+            users = match_reads.user_matches(s, "closed@example.com", limit=10)
+        return {m.job_id for m in cand}, {m.job_id for m in users}
+
+    assert shown() == (set(world["jobs"]), set(world["jobs"]))
+    stored = select(func.count()).where(CandidateJobMatch.job_id == closed)
+    with session_scope() as s:
+        kept = s.scalar(stored)
+        s.get_one(Job, closed).status = "closed"
+    assert shown() == ({world["jobs"][1]}, {world["jobs"][1]})
+    with session_scope() as s:
+        assert s.scalar(stored) == kept >= 1
+        s.get_one(Job, closed).status = "active"
+    assert shown() == (set(world["jobs"]), set(world["jobs"]))
+
+
 def test_user_matching_can_be_limited_to_given_jobs(world: dict[str, Any]) -> None:
     with session_scope() as s:
         user = make.user(s, "bob@example.com", [])
