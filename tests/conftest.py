@@ -26,11 +26,13 @@ from inngest_harness.apigw import LambdaContext, lambda_context
 from inngest_harness.devserver import DEV_SERVER_URL
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
+from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.localenv import use_local_environment
 
 if TYPE_CHECKING:
     from jobmatch.dependencies import Dependencies
     from jobmatch.settings import Settings
+    from tests.security_support import Tenants
 
 TEST_SIGNING_KEY = "signkey-test-" + "a1b2c3d4" * 8
 TEST_SIGNING_KEY_FALLBACK = "signkey-test-" + "f0e1d2c3" * 8
@@ -147,3 +149,19 @@ def driver_for(event_api: EventAPI, db: None) -> Callable[[Dependencies], Innges
         return InngestDriver(build_handler(deps), signing_key=TEST_SIGNING_KEY, event_api=event_api)
 
     return make
+
+
+@pytest.fixture
+def api(driver: InngestDriver) -> ApiClient:
+    """The REST API through the handler the driver calls (synced first), holding the
+    platform key."""
+    driver.sync()
+    return ApiClient(driver.handler, api_key=TEST_API_KEY)
+
+
+@pytest.fixture
+def tenants(api: ApiClient) -> Tenants:
+    """Two tenants with a pending candidate and a tenant key each."""
+    from tests.security_support import make_tenants
+
+    return make_tenants(api)

@@ -92,6 +92,9 @@ SAMPLES = (
     Sample("admin-api-keys-post.json", 201),  # a key for the seeded tenant
     Sample("admin-api-keys-get.json", 200),
     Sample("admin-api-key-revoke-post.json", 200),  # revokes the key just issued
+    Sample("tenant-keys-post.json", 201),  # key 2, for tenant 1 (the platform acts for it)
+    Sample("tenant-keys-get.json", 200),
+    Sample("tenant-key-revoke-post.json", 200),  # revokes key 2
     Sample("signup-confirm-get.json", 404),  # the "link invalid or expired" page
     Sample("signup-confirm-post.json", 404),
 )

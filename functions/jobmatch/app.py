@@ -79,6 +79,7 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         unsubscribe,
     ):
         app.include_router(module.router)
+    app.include_router(api_keys.tenant_router)
     inngest.fast_api.serve(
         app,
         client,

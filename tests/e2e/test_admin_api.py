@@ -15,7 +15,6 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
 from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
-from tests.conftest import TEST_API_KEY
 from tests.tenders_support import (
     FIXTURE_OCIDS,
     FIXTURE_RELEASES,
@@ -30,12 +29,6 @@ ROUTES = [
     ("POST", "/api/admin/tenders/enrich-today"),
     ("GET", "/api/admin/job-logs"),
 ]
-
-
-@pytest.fixture
-def api(driver: InngestDriver) -> ApiClient:
-    driver.sync()
-    return ApiClient(driver.handler, api_key=TEST_API_KEY)
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.apiclient import ApiClient
-from tests.conftest import TEST_API_KEY
 from tests.security_support import Tenants, database_state, make_tenants
 
 pytestmark = pytest.mark.e2e
@@ -18,12 +16,6 @@ pytestmark = pytest.mark.e2e
 ERROR = "#/components/schemas/ErrorBody"
 GATEWAY = "#/components/schemas/GatewayErrorBody"
 JOB = {"title": "Backend Engineer", "company": "Acme"}
-
-
-@pytest.fixture
-def api(driver: InngestDriver) -> ApiClient:
-    driver.sync()
-    return ApiClient(driver.handler, api_key=TEST_API_KEY)
 
 
 @pytest.fixture

@@ -69,13 +69,6 @@ FRONTEND = ["javascript", "typescript", "react", "css", "html"]
 
 
 @pytest.fixture
-def api(driver: InngestDriver) -> ApiClient:
-    """The REST API through the same handler the driver calls (synced first)."""
-    driver.sync()
-    return ApiClient(driver.handler, api_key=TEST_API_KEY)
-
-
-@pytest.fixture
 def roles(db: None) -> dict[str, int]:
     """The sample's global roles (title normalisation needs them)."""
     from jobmatch.db.session import session_scope

@@ -18,8 +18,7 @@ from inngest_harness.eventapi import EventAPI
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
 from jobmatch_devkit.apiclient import ApiClient
-from tests.conftest import TEST_API_KEY
-from tests.security_support import Tenants, database_state, issue_key, make_tenants
+from tests.security_support import Tenants, database_state, issue_key
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +32,18 @@ PUBLIC = {
     ("POST", "/api/unsubscribe"),
 }
 
-# Every tenant-scoped route, as the request a tenant would send for candidate `{id}`.
-TENANT_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
+# The tenant-scoped routes on one candidate, as a tenant would send them for `{id}`.
+CANDIDATE_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/candidates/{candidate_id}/approve"): {},
     ("GET", "/api/candidates/{candidate_id}/matches"): {},
 }
+# A tenant's own keys (tests/e2e/test_tenant_keys.py).
+TENANT_KEY_ROUTES = {
+    ("GET", "/api/keys"),
+    ("POST", "/api/keys"),
+    ("POST", "/api/keys/{key_id}/revoke"),
+}
+TENANT_ROUTES = set(CANDIDATE_ROUTES) | TENANT_KEY_ROUTES
 
 # Every platform route, with a body its schema accepts.
 PLATFORM_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
@@ -109,19 +115,8 @@ def test_every_route_is_public_on_purpose_or_takes_one_key_scope(settings: Setti
                 continue
             assert len(scopes) == 1, f"{key} must take PlatformKeyDep or TenantKeyDep"
             found[scopes.pop()].add(key)
-    assert found["tenant"] == set(TENANT_ROUTES)
+    assert found["tenant"] == TENANT_ROUTES
     assert found["platform"] == set(PLATFORM_ROUTES)
-
-
-@pytest.fixture
-def platform(driver: InngestDriver) -> ApiClient:
-    driver.sync()
-    return ApiClient(driver.handler, api_key=TEST_API_KEY)
-
-
-@pytest.fixture
-def tenants(platform: ApiClient) -> Tenants:
-    return make_tenants(platform)
 
 
 def _call(api: ApiClient, route: tuple[str, str], spec: dict[str, Any], **kw: Any) -> Any:
@@ -130,13 +125,13 @@ def _call(api: ApiClient, route: tuple[str, str], spec: dict[str, Any], **kw: An
     return api.call(method, path, body=spec.get("body"), **kw)
 
 
-@pytest.mark.parametrize("route", sorted(TENANT_ROUTES))
+@pytest.mark.parametrize("route", sorted(CANDIDATE_ROUTES))
 def test_a_tenant_key_cannot_reach_another_tenants_candidate(
-    platform: ApiClient, tenants: Tenants, event_api: EventAPI, route: tuple[str, str]
+    api: ApiClient, tenants: Tenants, event_api: EventAPI, route: tuple[str, str]
 ) -> None:
     """B's key on A's candidate: 404 whatever the request names; naming A
     explicitly is a 403; nothing is written or sent."""
-    b = ApiClient(platform.handler, api_key=tenants.key_b)
+    b = ApiClient(api.handler, api_key=tenants.key_b)
     spec = {"path": {"candidate_id": tenants.candidate_a}}
     before = database_state()
 
@@ -153,11 +148,11 @@ def test_a_tenant_key_cannot_reach_another_tenants_candidate(
     assert event_api.received() == []
 
 
-@pytest.mark.parametrize("route", sorted(TENANT_ROUTES))
+@pytest.mark.parametrize("route", sorted(CANDIDATE_ROUTES))
 def test_a_tenant_key_acts_for_its_own_tenant_without_naming_it(
-    platform: ApiClient, tenants: Tenants, route: tuple[str, str]
+    api: ApiClient, tenants: Tenants, route: tuple[str, str]
 ) -> None:
-    a = ApiClient(platform.handler, api_key=tenants.key_a)
+    a = ApiClient(api.handler, api_key=tenants.key_a)
     spec = {"path": {"candidate_id": tenants.candidate_a}}
     assert _call(a, route, spec).status == 200
     assert _call(a, route, spec, headers={"X-Tenant-Id": str(tenants.a)}).status == 200
@@ -165,9 +160,9 @@ def test_a_tenant_key_acts_for_its_own_tenant_without_naming_it(
 
 @pytest.mark.parametrize("route", sorted(PLATFORM_ROUTES))
 def test_platform_routes_refuse_tenant_keys(
-    platform: ApiClient, tenants: Tenants, event_api: EventAPI, route: tuple[str, str]
+    api: ApiClient, tenants: Tenants, event_api: EventAPI, route: tuple[str, str]
 ) -> None:
-    tenant = ApiClient(platform.handler, api_key=tenants.key_a)
+    tenant = ApiClient(api.handler, api_key=tenants.key_a)
     before = database_state()
     response = _call(tenant, route, PLATFORM_ROUTES[route])
     assert response.status == 403, response.body
@@ -177,21 +172,21 @@ def test_platform_routes_refuse_tenant_keys(
 
 
 def test_keys_rotate_with_two_valid_at_once_and_revoke_on_the_next_request(
-    platform: ApiClient, tenants: Tenants
+    api: ApiClient, tenants: Tenants
 ) -> None:
     from jobmatch.db.models import ApiKey
     from jobmatch.db.session import session_scope
 
-    old = ApiClient(platform.handler, api_key=tenants.key_a)
-    issued = issue_key(platform, "tenant", tenants.a)
-    new = ApiClient(platform.handler, api_key=issued["key"])
+    old = ApiClient(api.handler, api_key=tenants.key_a)
+    issued = issue_key(api, "tenant", tenants.a)
+    new = ApiClient(api.handler, api_key=issued["key"])
     path = f"/api/candidates/{tenants.candidate_a}/matches"
     assert old.get(path).status == new.get(path).status == 200
 
-    listed = platform.get("/api/admin/api-keys", query={"tenantId": str(tenants.a)}).json()
+    listed = api.get("/api/admin/api-keys", query={"tenantId": str(tenants.a)}).json()
     old_id = next(k["id"] for k in listed["items"] if k["id"] != issued["id"])
     assert all("key" not in k for k in listed["items"])
-    revoked = platform.post(f"/api/admin/api-keys/{old_id}/revoke")
+    revoked = api.post(f"/api/admin/api-keys/{old_id}/revoke")
     assert revoked.status == 200
     assert revoked.json()["revoked_at"]
 
@@ -200,10 +195,10 @@ def test_keys_rotate_with_two_valid_at_once_and_revoke_on_the_next_request(
     with session_scope() as session:
         stored = {k.key_hash for k in session.query(ApiKey)}
     assert issued["key"] not in stored  # hashes only
-    assert platform.post("/api/admin/api-keys/999999/revoke").status == 404
+    assert api.post("/api/admin/api-keys/999999/revoke").status == 404
 
 
-def test_issuing_a_key_checks_scope_and_tenant(platform: ApiClient, tenants: Tenants) -> None:
+def test_issuing_a_key_checks_scope_and_tenant(api: ApiClient, tenants: Tenants) -> None:
     before = database_state()
     for body in (
         {"scope": "tenant", "label": "no tenant"},
@@ -211,14 +206,14 @@ def test_issuing_a_key_checks_scope_and_tenant(platform: ApiClient, tenants: Ten
         {"scope": "tenant", "tenant_id": 999_999, "label": "unknown tenant"},
         {"scope": "admin", "label": "unknown scope"},
     ):
-        assert platform.post("/api/admin/api-keys", body).status == 422, body
+        assert api.post("/api/admin/api-keys", body).status == 422, body
     assert database_state() == before
 
 
 def test_configured_keys_carry_their_scope(
     driver_for: Callable[[Dependencies], InngestDriver],
     settings: Settings,
-    platform: ApiClient,
+    api: ApiClient,
     tenants: Tenants,
 ) -> None:
     """`API_KEY_HASHES` entries `<sha256>:tenant:<id>` are tenant keys too."""
@@ -227,14 +222,14 @@ def test_configured_keys_carry_their_scope(
     key = "configured-tenant-b-key-0123456789"
     entries = f"{settings.api_key_hashes},{hash_api_key(key)}:tenant:{tenants.b}"
     configured = settings.model_copy(update={"api_key_hashes": entries})
-    api = ApiClient(driver_for(Dependencies(configured)).handler, api_key=key)
-    assert api.get(f"/api/candidates/{tenants.candidate_b}/matches").status == 200
-    assert api.get(f"/api/candidates/{tenants.candidate_a}/matches").status == 404
-    assert api.get("/api/admin/job-logs").status == 403
+    tenant_b = ApiClient(driver_for(Dependencies(configured)).handler, api_key=key)
+    assert tenant_b.get(f"/api/candidates/{tenants.candidate_b}/matches").status == 200
+    assert tenant_b.get(f"/api/candidates/{tenants.candidate_a}/matches").status == 404
+    assert tenant_b.get("/api/admin/job-logs").status == 403
 
 
-def test_a_platform_key_must_name_the_tenant(platform: ApiClient, tenants: Tenants) -> None:
+def test_a_platform_key_must_name_the_tenant(api: ApiClient, tenants: Tenants) -> None:
     path = f"/api/candidates/{tenants.candidate_a}/matches"
-    assert platform.get(path).status == 400
-    assert platform.get(path, headers={"X-Tenant-Id": str(tenants.a)}).status == 200
-    assert platform.get(path, headers={"X-Tenant-Id": str(tenants.b)}).status == 404
+    assert api.get(path).status == 400
+    assert api.get(path, headers={"X-Tenant-Id": str(tenants.a)}).status == 200
+    assert api.get(path, headers={"X-Tenant-Id": str(tenants.b)}).status == 404

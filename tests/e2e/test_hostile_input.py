@@ -12,7 +12,6 @@ import pytest
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch_devkit.apiclient import ApiClient
-from tests.conftest import TEST_API_KEY
 from tests.security_support import database_state
 
 pytestmark = pytest.mark.e2e
@@ -22,12 +21,6 @@ JOB = '{"title": "Backend Engineer", "company": "Acme"'
 IMPORT = '{"source": "t", "jobs": [%s]}'
 NUL = "\\u0000"  # as written in JSON
 LONE = "\\ud800"
-
-
-@pytest.fixture
-def api(driver: InngestDriver) -> ApiClient:
-    driver.sync()
-    return ApiClient(driver.handler, api_key=TEST_API_KEY)
 
 
 # (method, path, raw JSON body or None, query or None)
@@ -43,6 +36,8 @@ HOSTILE: list[tuple[str, str, str | None, dict[str, str] | None]] = [
     ("POST", "/api/admin/roles", f'{{"name": "quantum{NUL} gardener"}}', None),
     ("POST", "/api/admin/roles/1/aliases", f'{{"alias": "pruner{NUL}"}}', None),
     ("POST", "/api/scraper/sessions", f'{{"scraper": "s{NUL}"}}', None),
+    ("POST", "/api/keys", f'{{"label": "ats{NUL}"}}', None),
+    ("POST", "/api/admin/api-keys", f'{{"scope": "platform", "label": "{LONE}"}}', None),
     (
         "POST",
         "/api/scraper/sessions/00000000-0000-0000-0000-000000000001/complete",

@@ -29,15 +29,8 @@ from jobmatch.roles import repository as roles_repo
 from jobmatch.settings import Settings
 from jobmatch_devkit.apiclient import ApiClient
 from tests import matching_data as make
-from tests.conftest import TEST_API_KEY
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def api(driver: InngestDriver) -> ApiClient:
-    driver.sync()
-    return ApiClient(driver.handler, api_key=TEST_API_KEY)
 
 
 @pytest.fixture

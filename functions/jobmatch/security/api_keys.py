@@ -18,7 +18,10 @@ Keys come from two places, both changeable without a deploy:
   keys had scopes) is a platform key. It bootstraps the first platform key.
 
 Rotation is the same in both: add the new key, move the caller to it (both work
-meanwhile), then revoke (or remove) the old one.
+meanwhile), then revoke (or remove) the old one. A tenant rotates its own table keys
+through `/api/keys` (`issue_tenant_key`, `revoke_tenant_key`): at most
+`MAX_TENANT_KEYS` active at once, and never the key making the request, so a tenant
+cannot lock itself out by mistake.
 """
 
 from __future__ import annotations
@@ -31,15 +34,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jobmatch.db.models import ApiKey
+from jobmatch.db.models import ApiKey, Tenant
 from jobmatch.observability import logger
 
 Scope = Literal["platform", "tenant"]
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 KEY_PREFIX = "jm_"
+# Active keys a tenant may hold: enough for one per integration and a rotation, few
+# enough that a leaked key cannot mint keys without bound.
+MAX_TENANT_KEYS = 10
+
+
+class TenantKeyError(Exception):
+    """A tenant's own key request that would break a rule; the message says which."""
+
+
+class TenantNotFoundError(LookupError):
+    """The tenant a platform key named does not exist."""
 
 
 @dataclass(frozen=True)
@@ -155,3 +169,47 @@ def list_keys(session: Session, tenant_id: int | None = None) -> list[ApiKey]:
     if tenant_id is not None:
         stmt = stmt.where(ApiKey.tenant_id == tenant_id)
     return list(session.scalars(stmt))
+
+
+def _lock_tenant(session: Session, tenant_id: int) -> bool:
+    """Serialise a tenant's key changes (the count and the revoke see settled rows);
+    whether the tenant exists."""
+    found = session.scalar(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    return found is not None
+
+
+def issue_tenant_key(session: Session, tenant_id: int, label: str) -> tuple[ApiKey, str]:
+    """A new key of the tenant's own, unless it holds `MAX_TENANT_KEYS` active ones."""
+    if not _lock_tenant(session, tenant_id):
+        raise TenantNotFoundError(f"no tenant {tenant_id}")
+    active = session.scalar(
+        select(func.count())
+        .select_from(ApiKey)
+        .where(ApiKey.tenant_id == tenant_id, ApiKey.revoked_at.is_(None))
+    )
+    if (active or 0) >= MAX_TENANT_KEYS:
+        raise TenantKeyError(
+            f"the tenant already holds {MAX_TENANT_KEYS} active keys: revoke one first"
+        )
+    row, key = issue_key(session, scope="tenant", tenant_id=tenant_id, label=label)
+    logger.info("tenant issued an API key", extra={"tenant_id": tenant_id, "key_id": row.id})
+    return row, key
+
+
+def revoke_tenant_key(
+    session: Session, tenant_id: int, key_id: int, caller: Caller
+) -> ApiKey | None:
+    """Revoke one of the tenant's own keys; None when the tenant has no such key
+    (another tenant's key is not found either). The key making the request cannot
+    revoke itself: the tenant rotates with a new key, then revokes the old one."""
+    if caller.key_ref == f"db:{key_id}":
+        raise TenantKeyError("a key cannot revoke itself: call with another of your keys")
+    _lock_tenant(session, tenant_id)
+    row = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id))
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+        logger.info("tenant revoked an API key", extra={"tenant_id": tenant_id, "key_id": key_id})
+    return row

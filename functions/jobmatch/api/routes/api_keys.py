@@ -1,8 +1,13 @@
-"""Admin API for API keys (platform key): issue, list, revoke.
+"""API keys: the admin API (platform key, any scope) and a tenant's own (tenant key).
 
 This is how keys are rotated without a deploy: issue a new key, move the caller
 to it (both work meanwhile), revoke the old one (refused from the next request
 on). A key is shown once, in the answer that issues it; only its hash is kept.
+
+`/api/admin/api-keys` issues and revokes any key. `/api/keys` lets a tenant do the
+same with its own keys, so an integration rotates without asking the platform: at
+most 10 active, and a key cannot revoke itself (no lock-out by mistake). A platform
+key may act for a tenant there too (X-Tenant-Id).
 """
 
 from __future__ import annotations
@@ -13,16 +18,26 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from jobmatch.api.auth import PlatformKeyDep
+from jobmatch.api.auth import PlatformKeyDep, TenantKeyDep
 from jobmatch.api.deps import SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.db.models import ApiKey, Tenant
-from jobmatch.security.api_keys import issue_key, list_keys, revoke_key
+from jobmatch.security.api_keys import (
+    TenantKeyError,
+    TenantNotFoundError,
+    issue_key,
+    issue_tenant_key,
+    list_keys,
+    revoke_key,
+    revoke_tenant_key,
+)
 
 router = APIRouter(prefix="/api/admin/api-keys", tags=["admin"])
+tenant_router = APIRouter(prefix="/api/keys", tags=["keys"])
 
 TenantIdValue = Annotated[int, Field(ge=1, le=2**31 - 1)]
+KeyIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class IssueKeyRequest(RequestModel):
@@ -47,6 +62,16 @@ class IssueKeyRequest(RequestModel):
         if (self.scope == "tenant") != (self.tenant_id is not None):
             raise ValueError("a tenant key needs tenant_id; a platform key takes none")
         return self
+
+
+class TenantKeyRequest(RequestModel):
+    """A new key for the calling tenant."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "ats-sync 2026-12"}]})
+
+    label: Trimmed = Field(
+        min_length=1, max_length=100, pattern=NOT_BLANK, description="Who holds the key"
+    )
 
 
 class KeyOut(BaseModel):
@@ -114,11 +139,78 @@ def list_api_keys(
     response_model=KeyOut,
     responses=error_responses(*KEY_ERRORS, 404, 422, e404="No such key"),
 )
-def revoke(
-    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, _key: PlatformKeyDep
-) -> KeyOut:
+def revoke(key_id: KeyIdPath, session: SessionDep, _key: PlatformKeyDep) -> KeyOut:
     """Revoke a key: refused from the next request on. Revoking twice is harmless."""
     row: ApiKey | None = revoke_key(session, key_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no API key {key_id}")
+    return KeyOut.model_validate(row)
+
+
+TENANT_400 = "Not JSON; or a platform key named no tenant"
+
+
+@tenant_router.get(
+    "",
+    summary="List the tenant's API keys",
+    response_model=KeyList,
+    responses=error_responses(*KEY_ERRORS, 400, 422, e400=TENANT_400),
+)
+def list_tenant_keys(session: SessionDep, access: TenantKeyDep) -> KeyList:
+    """The calling tenant's keys, revoked ones included, newest first (never the keys
+    themselves; keys given in the deployment's configuration are not listed)."""
+    rows = list_keys(session, access.tenant_id())
+    return KeyList(items=[KeyOut.model_validate(k) for k in rows])
+
+
+@tenant_router.post(
+    "",
+    summary="Issue an API key for the tenant",
+    response_model=IssuedKey,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        *KEY_ERRORS,
+        *BODY_ERRORS,
+        404,
+        409,
+        e400=TENANT_400,
+        e404="A platform key named a tenant that does not exist",
+        e409="The tenant already holds 10 active keys: nothing is written",
+    ),
+)
+def issue_own(request: TenantKeyRequest, session: SessionDep, access: TenantKeyDep) -> IssuedKey:
+    """A new tenant key, shown once: move the integration to it, then revoke the old."""
+    try:
+        row, key = issue_tenant_key(session, access.tenant_id(), request.label)
+    except TenantNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except TenantKeyError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return IssuedKey(**KeyOut.model_validate(row).model_dump(), key=key)
+
+
+@tenant_router.post(
+    "/{key_id}/revoke",
+    summary="Revoke one of the tenant's API keys",
+    response_model=KeyOut,
+    responses=error_responses(
+        *KEY_ERRORS,
+        400,
+        404,
+        409,
+        422,
+        e400=TENANT_400,
+        e404="The tenant has no such key",
+        e409="The key making the request: revoke it with another key",
+    ),
+)
+def revoke_own(key_id: KeyIdPath, session: SessionDep, access: TenantKeyDep) -> KeyOut:
+    """Revoke a key of the tenant: refused from the next request on. Revoking twice
+    is harmless."""
+    try:
+        row = revoke_tenant_key(session, access.tenant_id(), key_id, access.caller)
+    except TenantKeyError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no API key {key_id} of this tenant")
     return KeyOut.model_validate(row)
