@@ -299,6 +299,9 @@ class Settings(BaseSettings):
     # signing key (`security.tokens.token_key`).
     signup_confirmation_secret: SecretStr | None = None
     signup_confirmation_hours: int = Field(default=24, gt=0, le=72)
+    # Confirmation emails one address receives per hour at most: anyone can post a
+    # signup with anyone's address, and each would otherwise mail it.
+    signup_confirmations_per_hour: int = Field(default=3, ge=1, le=100)
 
     @property
     def in_lambda(self) -> bool:

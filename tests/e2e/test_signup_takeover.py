@@ -269,6 +269,31 @@ def test_one_confirmation_email_per_signup_request(api: ApiClient, driver: Innge
     assert links[0] != links[1]
 
 
+def test_an_address_gets_a_bounded_number_of_confirmation_emails_an_hour(
+    api: ApiClient, driver: InngestDriver, settings: Settings
+) -> None:
+    """Anyone may post anyone's address: repeats past the hourly bound are dropped
+    (nothing stored, nothing mailed) with the same answer; the next hour mails again."""
+    from jobmatch.db.models import SignupConfirmation
+    from jobmatch.db.session import session_scope
+
+    _signed_up_owner(api, driver)
+    bound = settings.signup_confirmations_per_hour
+    answers = [api.post("/api/signup/free", INTRUDER) for _ in range(bound + 3)]
+
+    assert {a.status for a in answers} == {202}
+    shapes = [{k: v for k, v in a.json().items() if k != "request_id"} for a in answers]
+    assert all(shape == shapes[0] for shape in shapes)
+    assert len(_confirmation_links()) == bound
+    assert _count(SignupConfirmation) == bound
+
+    with session_scope() as session:
+        for row in session.scalars(select(SignupConfirmation)):
+            row.created_at -= timedelta(minutes=61)
+    assert api.post("/api/signup/free", INTRUDER).status == 202
+    assert len(_confirmation_links()) == bound + 1
+
+
 def _rows(model: Any, *where: Any) -> list[Any]:
     from jobmatch.db.session import session_scope
 

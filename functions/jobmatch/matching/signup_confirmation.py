@@ -3,7 +3,11 @@
 `request_confirmation` stores the submitted signup as a pending change and emails
 the address a link carrying a signed token (`security.tokens`) through the one
 mail path, keyed by the signup request (a retried step or request sends it once).
-The database keeps the token's hash only.
+The database keeps the token's hash only. An address gets at most a few such
+emails an hour (`SIGNUP_CONFIRMATIONS_PER_HOUR`): anyone can post a signup with
+anyone's address, and without a bound the public route would mail a victim (and
+spend the sender's reputation) as fast as the API lets it. Past the bound the repeat
+signup is dropped, stored nowhere; its answer is the same as ever.
 
 Opening the link shows what would change (`load_change`); nothing is applied by a
 GET, because mail scanners open links. The form's POST applies it (`apply_change`):
@@ -19,12 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import SignupConfirmation, User
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.matching.signup import SignupInput, apply_profile
+from jobmatch.observability import logger
 from jobmatch.security.tokens import make_token, token_hash, token_valid
 
 KIND = "signup-confirmation"
@@ -87,10 +92,28 @@ def request_confirmation(
     key: bytes,
     now: datetime,
     hours: int,
+    per_hour: int,
     link: Callable[[str], str],
-) -> None:
+) -> bool:
     """Store `signup` as a pending change of `user_id` and email the link
-    (`link(token)`) to the address, in the caller's transaction."""
+    (`link(token)`) to the address, in the caller's transaction; False (nothing
+    stored or sent) when the address had `per_hour` such emails in the last hour."""
+    # The user's row lock makes concurrent repeats count one after another.
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    recent = session.scalar(
+        select(func.count())
+        .select_from(SignupConfirmation)
+        .where(
+            SignupConfirmation.user_id == user_id,
+            SignupConfirmation.created_at > now - timedelta(hours=1),
+        )
+    )
+    if (recent or 0) >= per_hour:
+        logger.warning(
+            "repeat signup dropped: the address had its confirmation emails for this hour",
+            extra={"user_id": user_id, "request_id": request_id},
+        )
+        return False
     expires_at = now + timedelta(hours=hours)
     token = make_token(key, expires_at)
     session.add(
@@ -115,6 +138,7 @@ def request_confirmation(
             meta={"user_id": user_id, "expires_at": expires_at.isoformat()},
         ),
     )
+    return True
 
 
 def load_change(session: Session, token: str, key: bytes, now: datetime) -> PendingChange:

@@ -188,6 +188,7 @@ def signup_free(
             key=deps.signup_token_key,
             now=datetime.now(UTC),
             hours=settings.signup_confirmation_hours,
+            per_hour=settings.signup_confirmations_per_hour,
             link=lambda token: confirmation_link(settings, token),
         )
     session.commit()
