@@ -4,6 +4,7 @@ add roles and aliases and re-resolve; the model switch re-embeds everything."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +113,7 @@ def test_titles_resolve_by_meaning_and_an_unknown_one_is_matched_by_similarity_a
     ]
 
 
-def test_admin_adds_a_role_then_re_resolving_gives_waiting_jobs_their_role(
+def test_a_role_the_admin_adds_reaches_the_jobs_that_waited_for_one(
     api: ApiClient, driver: InngestDriver, world: dict[str, int], event_api: EventAPI
 ) -> None:
     [chef] = _import(api, [_job(3, "Sous Chef (w/m/d) | Vollzeit", skills=["cooking"])])["job_ids"]
@@ -141,6 +142,13 @@ def test_admin_adds_a_role_then_re_resolving_gives_waiting_jobs_their_role(
     embed = [r for r in runs if r.function_id.endswith("embed-roles")]
     assert embed
     assert all(r.status == "completed" for r in embed)
+    # Once the new names have vectors, the jobs that found no role are resolved
+    # again, announced again and matched: no operator call needed.
+    [re_resolve] = [r for r in runs if r.function_id.endswith("re-resolve-job-roles")]
+    assert re_resolve.status == "completed", re_resolve.error
+    assert re_resolve.output["resolved"] == 1
+    rematched = [r for r in runs if r.function_id.endswith("match-jobs-to-candidates")]
+    assert [r.event["data"]["job_ids"] for r in rematched] == [[chef]]
     with session_scope() as s:
         assert (
             s.scalar(select(func.count()).select_from(RoleTerm).where(RoleTerm.embedding.is_(None)))
@@ -148,21 +156,48 @@ def test_admin_adds_a_role_then_re_resolving_gives_waiting_jobs_their_role(
         )
         with_cook = s.get(Candidate, world["cook"])
         assert with_cook is not None
-
-    triggered = api.post("/api/admin/roles/re-resolve", {"belowConfidence": 0.6})
-    assert triggered.status == 202, triggered.body
-    assert triggered.json()["event"] == "roles/re-resolve.requested"
-    runs = driver.drain()
-    [re_resolve] = [r for r in runs if r.function_id.endswith("re-resolve-job-roles")]
-    assert re_resolve.status == "completed", re_resolve.error
-    assert re_resolve.output["resolved"] == 1
-    # The re-resolved job was announced again and matched.
-    assert any(r.function_id.endswith("match-jobs-to-candidates") for r in runs)
-    with session_scope() as s:
         job = s.get(Job, chef)
         assert job is not None
         assert (job.role_resolution, job.normalized_role_id) == ("alias", role["id"])
     assert api.get("/api/admin/roles/unresolved").json()["total"] == 0
+
+    # The operator's route does the same on demand; nothing is left to resolve.
+    triggered = api.post("/api/admin/roles/re-resolve", {"belowConfidence": 0.6})
+    assert triggered.status == 202, triggered.body
+    assert triggered.json()["event"] == "roles/re-resolve.requested"
+    [again] = [r for r in driver.drain() if r.function_id.endswith("re-resolve-job-roles")]
+    assert (again.status, again.output["resolved"]) == ("completed", 0)
+    # An hourly embedding run with nothing to embed resolves nothing again.
+    idle = driver.send("roles/embed-missing", {})
+    assert not [r for r in idle if r.function_id.endswith("re-resolve-job-roles")]
+
+
+def test_an_embedding_chain_of_several_runs_re_resolves_once_at_its_end(
+    db: None,
+    driver_for: Callable[[Dependencies], InngestDriver],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A loaded taxonomy takes several runs to embed: only the run that finds nothing
+    left asks for the re-resolve, also when it embedded nothing itself."""
+    from jobmatch.workflows import roles as role_functions
+
+    monkeypatch.setattr(role_functions, "STEPS_PER_RUN", 1)
+    with session_scope() as s:
+        roles_repo.add_role(s, "chef", ["sous chef", "head cook"], "Runs a kitchen.", None)
+        missing = sum(
+            s.scalar(select(func.count()).select_from(model).where(model.embedding.is_(None))) or 0
+            for model in (GlobalRole, RoleTerm)
+        )
+    small = settings.model_copy(update={"role_embed_batch": missing})
+    runs = driver_for(Dependencies(small)).send("roles/embed-missing", {})
+
+    embeds = [r for r in runs if r.function_id.endswith("embed-roles")]
+    assert [(r.output["embedded"], r.output["reResolve"]) for r in embeds] == [
+        (missing, False),
+        (0, True),
+    ]
+    assert len([r for r in runs if r.function_id.endswith("re-resolve-job-roles")]) == 1
 
 
 @pytest.mark.parametrize(

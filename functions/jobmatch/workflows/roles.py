@@ -31,7 +31,10 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         retries=3,
     )
     def embed_roles(ctx: inngest.ContextSync) -> dict[str, Any]:
-        """Roles and terms without a vector (a loaded taxonomy, a new role or alias)."""
+        """Roles and terms without a vector (a loaded taxonomy, a new role or alias).
+        Once all have one, jobs that found no role (or a weak one) are resolved
+        again: the new names may fit them."""
+        before = RolesEmbedMissing.parse(ctx.event.data).embedded_before
         batch = settings.role_embed_batch
         embedded, more = 0, False
         for i in range(STEPS_PER_RUN):
@@ -48,9 +51,21 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 break
         if more:
             ctx.step.send_event(
-                "continue", RolesEmbedMissing().to_event(id=f"embed-roles-{ctx.run_id}")
+                "continue",
+                RolesEmbedMissing(embedded_before=before + embedded).to_event(
+                    id=f"embed-roles-{ctx.run_id}"
+                ),
             )
-        return {"embedded": embedded, "continued": more}
+        elif before + embedded:
+            ctx.step.send_event(
+                "re-resolve",
+                RolesReResolveRequested().to_event(id=f"re-resolve-after-embed-{ctx.run_id}"),
+            )
+        return {
+            "embedded": embedded,
+            "continued": more,
+            "reResolve": not more and bool(before + embedded),
+        }
 
     @deps.inngest.create_function(
         fn_id="re-resolve-job-roles",
