@@ -7,8 +7,10 @@ import io
 import os
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
+from sqlalchemy import select
 
 from inngest_harness.driver import InngestDriver
 from jobmatch.dependencies import Dependencies
@@ -20,6 +22,14 @@ from tests.conftest import TEST_API_KEY
 pytestmark = pytest.mark.e2e
 
 
+def outbox_kinds() -> Counter[str]:
+    from jobmatch.db.models import OutboxMessage
+    from jobmatch.db.session import session_scope
+
+    with session_scope() as session:
+        return Counter(session.scalars(select(OutboxMessage.kind)))
+
+
 def test_the_demo_scenario_matches_and_reports(driver: InngestDriver, deps: Dependencies) -> None:
     part = Slice(jobs=80, candidates_per_tenant=20, approvals_per_tenant=3, signups=3, users=8)
     api = ApiClient(driver.handler, api_key=TEST_API_KEY)
@@ -29,12 +39,17 @@ def test_the_demo_scenario_matches_and_reports(driver: InngestDriver, deps: Depe
     assert report.counts["candidates ready_for_assignment"] == 6
     assert report.counts["candidate matches"] > 0
     assert report.counts["user matches"] > 0
-    # The one async signup's notice, and the confirmation the repeated signup asks for.
-    assert report.counts["emails in outbox"] == 2
+    # The one async signup's notice, the confirmation the repeated signup asks for,
+    # and new-job alerts to the subscribed users the imported jobs fit.
+    kinds = outbox_kinds()
+    assert (kinds.pop("matching-complete"), kinds.pop("signup-confirmation")) == (1, 1)
+    assert set(kinds) == {"new_jobs"}
+    assert report.counts["emails in outbox"] == 2 + kinds["new_jobs"]
     assert {status for _, status in report.runs} == {"completed"}
     functions = {fn for fn, _ in report.runs}
     assert {
         "match-jobs-to-candidates",
+        "alert-new-jobs",
         "generate-candidate-matches",
         "perform-ai-matching",
         "notify-matching-complete",

@@ -221,6 +221,32 @@ def test_a_new_batch_alerts_each_fitting_user_once(small_chunks: InngestDriver) 
     assert len(outbox("new_jobs")) == 6
 
 
+def test_jobs_from_the_import_api_alert_users_as_board_jobs_do(
+    driver: InngestDriver, api: ApiClient
+) -> None:
+    """Every door into `jobs` announces new jobs the same way: matching and alerts.
+    A retried import announces nothing again, so nobody is alerted twice."""
+    with session_scope() as s:
+        make.role(s, "backend engineer", "python developer")
+        make.user(s, "dev@example.com", ["backend engineer"])
+    batch = {
+        "source": "monster",
+        "batch_id": "monster-2026-11-23",
+        "jobs": [{"title": "Senior Python Developer (m/w/d)", "company": "Acme GmbH"}],
+    }
+    imported = api.post("/api/jobs/import", batch)
+    assert imported.status == 201, imported.body
+    assert len(imported.json()["event_ids"]) == 2
+    runs = driver.drain()
+    assert [r.status for r in of(runs, "alert-new-jobs")] == ["completed"]
+    assert of(runs, "match-jobs-to-candidates")
+    assert [m.to_address for m in outbox("new_jobs")] == ["dev@example.com"]
+
+    assert api.post("/api/jobs/import", batch).json()["event_ids"] == []
+    driver.drain()
+    assert len(outbox("new_jobs")) == 1
+
+
 def test_a_chunk_that_runs_out_of_time_goes_on_in_a_next_step(
     settings: Settings, driver_for: Callable[[Dependencies], InngestDriver]
 ) -> None:

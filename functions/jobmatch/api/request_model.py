@@ -24,8 +24,11 @@ class RequestModel(StorableModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-NOT_BLANK = r"\S"
-"""A pattern for text that must hold more than whitespace."""
+NOT_BLANK = r"[^\s\x1c-\x1f]"
+r"""A pattern for text that must hold more than whitespace. The pattern is checked by
+pydantic's (Rust) regex, whose `\s` is Unicode's White_Space; `str.strip`, which
+`Trimmed` applies after it, also removes the separators U+001C-U+001F, so they count
+as blank here too: a source of only U+001F passed the check and was stored empty."""
 
 Trimmed = Annotated[str, AfterValidator(str.strip)]
 """Text stored without surrounding whitespace. Length and pattern constraints

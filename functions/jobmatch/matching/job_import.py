@@ -5,7 +5,8 @@ normalised title|company|location when the source has no id), so a scraper that
 posts the same job twice, or retries a whole batch, stores nothing twice: the
 batch is one `INSERT .. ON CONFLICT (job_hash) DO NOTHING RETURNING` in one
 transaction. Announcing is tracked per job (`announced_at`): the route commits the
-rows, sends `jobs/imported` for the batch's jobs not yet announced, then marks them.
+rows, sends `jobs/imported` and `jobs/new-batch` (`announcement_events`) for the
+batch's jobs not yet announced, then marks them.
 If the event API is down the rows stay unannounced and a retry of the same batch
 announces them, so no job is stored without ever being matched.
 Embeddings are not computed here: the matching function embeds the new jobs in
@@ -20,11 +21,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import inngest
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Job
+from jobmatch.events.engagement import JobsNewBatch
+from jobmatch.events.matching import JobsImported
 from jobmatch.roles.repository import store_resolutions
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles
 
@@ -150,8 +154,17 @@ def mark_announced(session: Session, job_ids: list[int]) -> None:
     )
 
 
-def announcement_id(job_ids: list[int]) -> str:
-    """A deterministic event id for one announcement: a retried request that names
-    the same jobs sends the same id, which Inngest deduplicates."""
-    digest = hashlib.sha256(",".join(map(str, sorted(job_ids))).encode()).hexdigest()
-    return f"jobs-imported-{digest[:32]}"
+def announcement_events(
+    job_ids: list[int], source: str, batch_id: str | None = None
+) -> list[inngest.Event]:
+    """What new jobs are announced with, from every door: `jobs/imported` (matching
+    to candidates) and `jobs/new-batch` (alerts to users). Their ids derive from the
+    jobs, so a retried request or step that names the same jobs sends the same ids,
+    which Inngest deduplicates."""
+    digest = hashlib.sha256(",".join(map(str, sorted(job_ids))).encode()).hexdigest()[:32]
+    return [
+        JobsImported(job_ids=job_ids, batch_id=batch_id, source=source).to_event(
+            id=f"jobs-imported-{digest}"
+        ),
+        JobsNewBatch(job_ids=job_ids, source=source).to_event(id=f"jobs-new-batch-{digest}"),
+    ]

@@ -26,11 +26,10 @@ import inngest
 
 from jobmatch.dependencies import Dependencies
 from jobmatch.events import CRON_EVENT
-from jobmatch.events.engagement import JobsNewBatch
 from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCompany
-from jobmatch.events.matching import MAX_JOB_IDS, JobsImported
+from jobmatch.events.matching import MAX_JOB_IDS
 from jobmatch.ingestion import steps as ingestion
-from jobmatch.matching.job_import import announcement_id
+from jobmatch.matching.job_import import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
 from jobmatch.workflows.matching import numbered, slices
@@ -46,19 +45,12 @@ def hour_of(ctx: inngest.ContextSync) -> str:
 
 
 def announce(ctx: inngest.ContextSync, job_ids: list[int], source: str, batch_id: str) -> int:
-    """`jobs/imported` and `jobs/new-batch` for new jobs, ids derived from the jobs
-    (a replayed step sends the same ids, which Inngest drops), then the mark."""
+    """`jobs/imported` and `jobs/new-batch` for new jobs (`announcement_events`: a
+    replayed step sends the same ids, which Inngest drops), then the mark."""
     parts = slices(job_ids, MAX_JOB_IDS)
     for i, part in enumerate(parts):
-        event_id = announcement_id(part)
         ctx.step.send_event(
-            numbered("announce", i, len(parts)),
-            [
-                JobsImported(job_ids=part, batch_id=batch_id, source=source).to_event(id=event_id),
-                JobsNewBatch(job_ids=part, source=source).to_event(
-                    id=event_id.replace("jobs-imported-", "jobs-new-batch-")
-                ),
-            ],
+            numbered("announce", i, len(parts)), announcement_events(part, source, batch_id)
         )
         ctx.step.run(numbered("mark-announced", i, len(parts)), ingestion.record_announced, part)
     return len(job_ids)

@@ -17,8 +17,12 @@ from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.validation import clean_list
-from jobmatch.events.matching import JobsImported
-from jobmatch.matching.job_import import JobInput, announcement_id, import_jobs, mark_announced
+from jobmatch.matching.job_import import (
+    JobInput,
+    announcement_events,
+    import_jobs,
+    mark_announced,
+)
 
 router = APIRouter(tags=["jobs"])
 
@@ -188,18 +192,15 @@ def store_and_announce(
     jobs: list[ImportJob],
 ) -> ImportResponse:
     """The import path every door into `jobs` shares: store the jobs (one
-    transaction, committed), then announce the batch's jobs not yet announced in
-    one `jobs/imported` and mark them (a refused event leaves them for a retry)."""
+    transaction, committed), then announce the batch's jobs not yet announced
+    (`jobs/imported` for matching, `jobs/new-batch` for alerts) and mark them (a
+    refused send leaves them for a retry)."""
     result = import_jobs(session, [_job_input(job, source) for job in jobs])
     session.commit()
     event_ids: list[str] = []
     if result.unannounced_ids:
-        event = JobsImported(job_ids=result.unannounced_ids, batch_id=batch_id, source=source)
-        event_ids = send_events(
-            client,
-            [event.to_event(id=announcement_id(result.unannounced_ids))],
-            what=event.NAME,
-        )
+        events = announcement_events(result.unannounced_ids, source, batch_id)
+        event_ids = send_events(client, events, what="the new jobs' announcement")
         mark_announced(session, result.unannounced_ids)
     return ImportResponse(
         batch_id=batch_id,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.request_model import RequestModel
+from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.routes.jobs_import import (
     MAX_IMPORT_BATCH,
     ImportJob,
@@ -87,7 +87,7 @@ class SessionState(BaseModel):
 class CompleteRequest(RequestModel):
     """The session's jobs (at most 500; none is a valid answer for a role)."""
 
-    source: str = Field(min_length=1, max_length=60)
+    source: Trimmed = Field(min_length=1, max_length=60, pattern=NOT_BLANK)
     batch_id: str | None = Field(default=None, max_length=100)
     jobs: list[ImportJob] = Field(default_factory=list, max_length=MAX_IMPORT_BATCH)
 
