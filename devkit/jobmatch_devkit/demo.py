@@ -126,7 +126,7 @@ def _import_jobs(report: Report, driver: InngestDriver, api: ApiClient, part: Sl
             f"{len(batches)} batches, {created} jobs created; batch 1 re-posted: "
             f"{again['created']} created, {again['duplicates']} duplicates"
         )
-    with report.timed("  jobs/imported runs") as detail:
+    with report.timed("  jobs/imported + jobs/new-batch runs") as detail:
         detail.append(report.record(driver.drain()))
 
 
