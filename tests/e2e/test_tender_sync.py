@@ -432,16 +432,22 @@ def test_real_ocds_1_0_and_1_1_releases_and_dirty_ones_sync(
         assert len(kept.items) == len(clean["tender"]["items"])
 
 
-def test_a_page_without_a_releases_list_ends_the_feed_as_malformed(
+def test_a_page_without_a_releases_list_is_skipped_and_the_rest_is_read(
     driver: InngestDriver, publisher: OCDSPublisher
 ) -> None:
+    """The publisher states its page count, so the pages after a broken one are
+    still asked for: one page's releases are missing, not the rest of the feed."""
+    clean = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
+    assert clean.status == "completed", clean.error
+    [clean_log] = job_logs()
+    set_cursor(START_CURSOR)
+
     publisher.corrupt_next(1, releases={"error": "internal error"}, after=1)
     sync = the_run(driver.send(SYNC, {"triggeredBy": "test"}), "tender-sync")
     assert sync.status == "completed", sync.error
-    assert [s.id for s in sync.steps if s.id.startswith("fetch-page-")] == [
-        "fetch-page-1",
-        "fetch-page-2",
-    ]
-    [log] = job_logs()
+    pages = [s.id for s in sync.steps if s.id.startswith("fetch-page-")]
+    assert pages == [f"fetch-page-{n}" for n in range(1, clean_log.counts["pages"] + 1)]
+    log = job_logs()[-1]
     assert log.status == "SUCCESS"
-    assert (log.counts["malformed_pages"], log.counts["pages"], log.counts["fetched"]) == (1, 2, 4)
+    assert (log.counts["malformed_pages"], log.counts["pages"]) == (1, clean_log.counts["pages"])
+    assert log.counts["fetched"] == clean_log.counts["fetched"] - 4  # one page of 4

@@ -403,18 +403,27 @@ def test_links_style_follows_next_and_sends_dates_only_first() -> None:
 
 
 @pytest.mark.parametrize("releases", [{"release": [RELEASE_OK]}, "none", 0])
-def test_a_page_whose_releases_is_not_a_list_is_malformed_and_ends_the_feed(
+def test_a_page_whose_releases_is_not_a_list_is_skipped_when_the_next_page_is_known(
     releases: object,
 ) -> None:
     # Page style without page counts: only an empty page would end the feed, and a
     # truthy non-list is not empty; the next page would be asked for, and the next.
+    # So without counts the feed ends at the broken page.
     script = Script(httpx.Response(200, json={"releases": releases}))
     page = client(script, []).fetch_page(FROM, TO, 2)
     assert (page.malformed_page, page.next_ref, page.fetched) == (True, None, 0)
+    # With counts, or a next link, the pages after it are still read.
+    counted = Script(httpx.Response(200, json={"releases": releases, "pageCount": 5}))
+    assert client(counted, []).fetch_page(FROM, TO, 2).next_ref == 3
+    last = Script(httpx.Response(200, json={"releases": releases, "pageCount": 5}))
+    assert client(last, []).fetch_page(FROM, TO, 5).next_ref is None
     links = Script(
         httpx.Response(200, json={"releases": releases, "links": {"next": "/p?cursor=2"}})
     )
-    assert client(links, [], ocds_pagination="links").fetch_page(FROM, TO, None).next_ref is None
+    skipped = client(links, [], ocds_pagination="links").fetch_page(FROM, TO, None)
+    assert (skipped.malformed_page, skipped.next_ref) == (True, "https://pub.example/p?cursor=2")
+    no_next = Script(httpx.Response(200, json={"releases": releases}))
+    assert client(no_next, [], ocds_pagination="links").fetch_page(FROM, TO, None).next_ref is None
 
 
 def test_5xx_and_429_are_retried_with_backoff_and_retry_after() -> None:

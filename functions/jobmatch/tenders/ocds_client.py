@@ -169,17 +169,26 @@ class OCDSClient:
             raise PublisherRejectedError("the response is not a release package (no releases)")
         raw = body["releases"]
         total = page_count(body)
+        number = int(ref or 1) if s.ocds_pagination == "page" else 0
         if not isinstance(raw, list):
+            # Skip the page when the next one is known for sure (a `links.next`, or a
+            # page count still ahead); without page counts, asking for the next number
+            # after a broken answer could go on forever, so the feed ends there.
+            if s.ocds_pagination == "links":
+                skip_to: PageRef | None = next_link(body, url)
+            else:
+                skip_to = number + 1 if total is not None and number < total else None
             logger.warning(
-                "OCDS page without a releases list: the feed ends here",
+                "OCDS page without a releases list: skipped"
+                if skip_to is not None
+                else "OCDS page without a releases list: the feed ends here",
                 extra={"page": ref, "releases_type": type(raw).__name__},
             )
-            return ReleasePage([], 0, None, total, malformed_page=True)
+            return ReleasePage([], 0, skip_to, total, malformed_page=True)
         parsed: ParsedReleases = parse_releases(raw)
         if s.ocds_pagination == "links":
             nxt: PageRef | None = next_link(body, url)
         else:
-            number = int(ref or 1)
             more = number < total if total is not None else bool(raw)
             nxt = number + 1 if more else None
         if parsed.malformed or parsed.invalid_fields:
