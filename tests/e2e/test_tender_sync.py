@@ -4,6 +4,7 @@ publisher on 127.0.0.1 serving recorded release packages, the real database."""
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -433,7 +434,7 @@ def test_real_ocds_1_0_and_1_1_releases_and_dirty_ones_sync(
 
 
 def test_a_page_without_a_releases_list_is_skipped_and_the_rest_is_read(
-    driver: InngestDriver, publisher: OCDSPublisher
+    driver: InngestDriver, publisher: OCDSPublisher, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The publisher states its page count, so the pages after a broken one are
     still asked for: one page's releases are missing, not the rest of the feed."""
@@ -451,3 +452,11 @@ def test_a_page_without_a_releases_list_is_skipped_and_the_rest_is_read(
     assert log.status == "SUCCESS"
     assert (log.counts["malformed_pages"], log.counts["pages"]) == (1, clean_log.counts["pages"])
     assert log.counts["fetched"] == clean_log.counts["fetched"] - 4  # one page of 4
+    # The metric the TenderPagesMalformed alarm watches, as the handler flushes it (EMF).
+    emitted = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "TenderPagesMalformed" in line
+    ]
+    assert [m["TenderPagesMalformed"] for m in emitted] == [[1.0]]
+    assert emitted[0]["service"] == "jobmatch"

@@ -184,7 +184,9 @@ def test_tiers_talk_on_5432_only(template: dict[str, Any]) -> None:
     )
 
 
-def test_alarms_watch_errors_throttles_5xx_and_pinning(template: dict[str, Any]) -> None:
+def test_alarms_watch_errors_throttles_5xx_pinning_and_feed_gaps(
+    template: dict[str, Any],
+) -> None:
     alarms = resources_of(template, "AWS::CloudWatch::Alarm").values()
     watched = {
         (
@@ -199,6 +201,7 @@ def test_alarms_watch_errors_throttles_5xx_and_pinning(template: dict[str, Any])
         ("AWS/Lambda", "Throttles", "FunctionName"),
         ("AWS/ApiGateway", "5xx", "ApiId"),
         ("AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned", "ProxyName"),
+        ("Jobmatch", "TenderPagesMalformed", "service"),
     }
 
 

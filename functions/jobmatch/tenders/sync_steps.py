@@ -39,6 +39,7 @@ from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
 from jobmatch.failures import step_body
 from jobmatch.mail import Mailer
+from jobmatch.observability import metrics
 from jobmatch.settings import Settings
 from jobmatch.tenders import alerts, job_logs, repository
 from jobmatch.tenders.compile import compile_page
@@ -87,6 +88,9 @@ def fetch_page(
         got = client.fetch_page(
             datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref, deadline
         )
+    if got.malformed_page:
+        # Releases of the window that this sync does not read: an alarm watches it.
+        metrics.add_metric(name="TenderPagesMalformed", unit="Count", value=1)
     rows = compile_page(got.releases)
     seen = {
         "fetched": got.fetched,
