@@ -2,7 +2,7 @@
 replaced in one go, the jobs still waiting for theirs. In the caller's transaction.
 
 A job that lists no skills of its own is scored on its tags (`matching.repository`
-reads them), so replacing its tags says whether its matches are now out of date."""
+reads them), so replacing its tags says which jobs to match again."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def nearest_skill(session: Session, vector: Sequence[float]) -> tuple[int, float
 @dataclass(frozen=True, slots=True)
 class SavedTags:
     """What `replace_tags` wrote: tag rows, and the active jobs without skills of their
-    own whose tags changed (their matches were scored on the old ones)."""
+    own to score again: those with tags, and those whose tags it removed."""
 
     rows: int
     rescore: list[int]
@@ -60,8 +60,10 @@ def _tags_scored_on(session: Session, job_ids: list[int]) -> dict[int, frozenset
 
 def replace_tags(session: Session, tags: dict[int, list[Tag]]) -> SavedTags:
     """Each job's tags become exactly `tags[job]` and the job is marked extracted
-    (also with no tags: it was looked at). Running it twice gives the same rows, and
-    the second run names no job to rescore."""
+    (also with no tags: it was looked at). Running it twice gives the same rows and
+    names the same jobs to rescore, except one whose tags the first run removed: a
+    step retried after its first try committed must not lose the rescore, so the
+    answer rests on the tags a job has, not on whether they changed."""
     job_ids = list(tags)
     if not job_ids:
         return SavedTags(0, [])
@@ -86,7 +88,7 @@ def replace_tags(session: Session, tags: dict[int, list[Tag]]) -> SavedTags:
         .values(skills_extracted_at=func.now())
         .execution_options(synchronize_session=False)
     )
-    rescore = sorted(job for job, old in before.items() if old != {t.skill_id for t in tags[job]})
+    rescore = sorted(job for job, old in before.items() if tags[job] or old)
     return SavedTags(len(rows), rescore)
 
 

@@ -36,8 +36,8 @@ def extract_jobs(
     step_budget: float,
 ) -> dict[str, Any]:
     """Tag these jobs (missing ones are skipped): counts of jobs, tags, LLM use, and
-    the ids of the jobs to match again (scored on their tags, which changed; at most
-    one step's jobs, ~100 ids)."""
+    the ids of the jobs to match again (scored on their tags; at most one step's
+    jobs, ~100 ids)."""
     deadline = Deadline.after(step_budget)
     with session_scope() as session:
         index = SkillIndex.load(session)

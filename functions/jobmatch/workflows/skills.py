@@ -9,8 +9,8 @@
 
 Both extraction functions run at most `skill_extract_concurrency` at once: with
 AI on each step calls Bedrock, and a day's fan-out must not become a burst. A job
-that lists no skills is scored on its tags, so the jobs whose tags changed are
-announced again in one `jobs/imported` (source `skills`) and matched again.
+that lists no skills is scored on its tags, so the tagged ones are announced again
+in one `jobs/imported` (source `skills`) and matched again.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             totals = {k: totals[k] + int(out[k]) for k in totals}
             rescore += out["rescore"]
         if rescore:
-            # Jobs scored on their tags were matched before they had any: match again.
+            # Jobs scored on their tags were matched before they had these: match again.
             ctx.step.send_event(
                 "rescore-jobs",
                 [
