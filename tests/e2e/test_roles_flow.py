@@ -143,7 +143,9 @@ def test_a_role_the_admin_adds_reaches_the_jobs_that_waited_for_one(
     assert embed
     assert all(r.status == "completed" for r in embed)
     # Once the new names have vectors, the jobs that found no role are resolved
-    # again, announced again and matched: no operator call needed.
+    # again, announced again and matched: no operator call needed. Two requests
+    # (role, alias), one re-resolve: without embed-roles' concurrency limit both
+    # runs count the same missing vectors and both ask.
     [re_resolve] = [r for r in runs if r.function_id.endswith("re-resolve-job-roles")]
     assert re_resolve.status == "completed", re_resolve.error
     assert re_resolve.output["resolved"] == 1
@@ -185,10 +187,7 @@ def test_an_embedding_chain_of_several_runs_re_resolves_once_at_its_end(
     monkeypatch.setattr(role_functions, "STEPS_PER_RUN", 1)
     with session_scope() as s:
         roles_repo.add_role(s, "chef", ["sous chef", "head cook"], "Runs a kitchen.", None)
-        missing = sum(
-            s.scalar(select(func.count()).select_from(model).where(model.embedding.is_(None))) or 0
-            for model in (GlobalRole, RoleTerm)
-        )
+        missing = roles_repo.count_missing_vectors(s)
     small = settings.model_copy(update={"role_embed_batch": missing})
     runs = driver_for(Dependencies(small)).send("roles/embed-missing", {})
 
@@ -198,6 +197,35 @@ def test_an_embedding_chain_of_several_runs_re_resolves_once_at_its_end(
         (0, True),
     ]
     assert len([r for r in runs if r.function_id.endswith("re-resolve-job-roles")]) == 1
+
+
+def test_the_re_resolve_is_not_lost_when_an_embed_step_is_retried_after_it_committed(
+    db: None,
+    driver_for: Callable[[Dependencies], InngestDriver],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A step whose first try wrote the vectors but whose answer was lost runs again
+    and reports none; the run still asks for the re-resolve (the decision rests on
+    the count taken before any write)."""
+    from jobmatch.roles import steps as role_steps
+
+    real = role_steps.embed_roles
+
+    def committed_then_retried(*args: Any) -> int:
+        real(*args)  # the first try: vectors written, answer lost
+        return 0  # the retry: nothing left to embed
+
+    monkeypatch.setattr(role_steps, "embed_roles", committed_then_retried)
+    with session_scope() as s:
+        roles_repo.add_role(s, "chef", ["sous chef"], "Runs a kitchen.", None)
+    runs = driver_for(Dependencies(settings)).send("roles/embed-missing", {})
+
+    [embed] = [r for r in runs if r.function_id.endswith("embed-roles")]
+    assert (embed.output["embedded"], embed.output["reResolve"]) == (0, True)
+    assert [r.status for r in runs if r.function_id.endswith("re-resolve-job-roles")] == [
+        "completed"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ from jobmatch.events import EventModel
 
 class RolesEmbedMissing(EventModel):
     """`roles/embed-missing`: give roles and their terms a vector (after a taxonomy
-    load, a new role or alias). A run that continues the work carries how many
-    vectors the runs before it wrote (`embeddedBefore`)."""
+    load, a new role or alias). A run that continues the work carries how many rows
+    lacked a vector when the first run began (`missingAtStart`)."""
 
     NAME: ClassVar[str] = "roles/embed-missing"
 
-    embedded_before: int = Field(default=0, alias="embeddedBefore", ge=0)
+    missing_at_start: int = Field(default=0, alias="missingAtStart", ge=0)
 
 
 class RolesReResolveRequested(EventModel):

@@ -155,6 +155,17 @@ def add_alias(session: Session, role_id: int, alias: str) -> GlobalRole | None:
     return role
 
 
+def count_missing_vectors(session: Session) -> int:
+    """Roles and terms without a vector."""
+    return sum(
+        int(
+            session.scalar(select(func.count()).select_from(model).where(model.embedding.is_(None)))
+            or 0
+        )
+        for model in (GlobalRole, RoleTerm)
+    )
+
+
 def embed_missing(session: Session, embedder: EmbeddingProvider, limit: int) -> int:
     """Embed up to `limit` roles, then terms, lacking a vector; how many were embedded.
     Rows are locked (SKIP LOCKED) so overlapping runs split the work."""

@@ -103,6 +103,13 @@ def re_resolve_batch(
 
 
 @step_body
+def count_missing_vectors() -> int:
+    """How many roles and terms lack a vector (read only)."""
+    with session_scope() as session:
+        return repository.count_missing_vectors(session)
+
+
+@step_body
 def embed_roles(embedder: EmbeddingProvider, batch: int, step_budget: float) -> int:
     """Embed up to `batch` roles and terms lacking a vector; how many."""
     with session_scope() as session:

@@ -28,13 +28,22 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         fn_id="embed-roles",
         name="Embed Roles Missing a Vector",
         trigger=[RolesEmbedMissing.trigger(), inngest.TriggerCron(cron="7 * * * *")],
+        # One at a time: a second request (an admin adding a role, then an alias)
+        # finds the first one's work done, and the waiting jobs are re-resolved once.
+        concurrency=[inngest.Concurrency(limit=1)],
         retries=3,
     )
     def embed_roles(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Roles and terms without a vector (a loaded taxonomy, a new role or alias).
         Once all have one, jobs that found no role (or a weak one) are resolved
-        again: the new names may fit them."""
-        before = RolesEmbedMissing.parse(ctx.event.data).embedded_before
+        again: the new names may fit them. Whether that is due rests on a read-only
+        count taken before anything is written, not on how many vectors the embed
+        steps report: a step retried after its first try committed reports none."""
+        missing = RolesEmbedMissing.parse(ctx.event.data).missing_at_start or ctx.step.run(
+            "count-missing", steps.count_missing_vectors
+        )
+        if not missing:
+            return {"embedded": 0, "continued": False, "reResolve": False}
         batch = settings.role_embed_batch
         embedded, more = 0, False
         for i in range(STEPS_PER_RUN):
@@ -52,20 +61,16 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         if more:
             ctx.step.send_event(
                 "continue",
-                RolesEmbedMissing(embedded_before=before + embedded).to_event(
+                RolesEmbedMissing(missing_at_start=missing).to_event(
                     id=f"embed-roles-{ctx.run_id}"
                 ),
             )
-        elif before + embedded:
+        else:
             ctx.step.send_event(
                 "re-resolve",
                 RolesReResolveRequested().to_event(id=f"re-resolve-after-embed-{ctx.run_id}"),
             )
-        return {
-            "embedded": embedded,
-            "continued": more,
-            "reResolve": not more and bool(before + embedded),
-        }
+        return {"embedded": embedded, "continued": more, "reResolve": not more}
 
     @deps.inngest.create_function(
         fn_id="re-resolve-job-roles",
