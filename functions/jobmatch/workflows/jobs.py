@@ -32,7 +32,7 @@ from jobmatch.ingestion import steps as ingestion
 from jobmatch.matching.job_import import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
-from jobmatch.workflows.matching import numbered, slices
+from jobmatch.workflows.matching import numbered, slices, steps_until_short
 
 MAX_QUEUE_STEPS = 20
 
@@ -129,17 +129,16 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def cleanup_stale_sessions(ctx: inngest.ContextSync) -> dict[str, int]:
         """Sessions without a heartbeat for too long: stale, their roles re-queued;
         roles added since the last run queued."""
-        size, reset = settings.scraper_reset_batch, 0
-        for i in range(MAX_QUEUE_STEPS):
-            n = ctx.step.run(
-                f"reset-stale-{i + 1}",
-                scraping.reset_stale_sessions,
-                settings.scraper_stale_after_minutes,
-                size,
-            )
-            reset += n
-            if n < size:
-                break
+        size = settings.scraper_reset_batch
+        reset, _ = steps_until_short(
+            ctx,
+            "reset-stale",
+            MAX_QUEUE_STEPS,
+            size,
+            scraping.reset_stale_sessions,
+            settings.scraper_stale_after_minutes,
+            size,
+        )
         added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
         return {"reset": reset, "enqueued": added}
 
@@ -151,12 +150,10 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def reset_completed_roles(ctx: inngest.ContextSync) -> dict[str, int]:
         """Every completed role back in the queue for a fresh scrape; new roles queued."""
-        size, requeued = settings.scraper_reset_batch, 0
-        for i in range(MAX_QUEUE_STEPS):
-            n = ctx.step.run(f"requeue-{i + 1}", scraping.requeue_completed_roles, size)
-            requeued += n
-            if n < size:
-                break
+        size = settings.scraper_reset_batch
+        requeued, _ = steps_until_short(
+            ctx, "requeue", MAX_QUEUE_STEPS, size, scraping.requeue_completed_roles, size
+        )
         added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
         return {"requeued": requeued, "enqueued": added}
 

@@ -13,6 +13,7 @@ no run nears Inngest's 1,000 steps and no request carries a huge step history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import inngest
@@ -49,6 +50,26 @@ def numbered(name: str, index: int, total: int) -> str:
 def slices(items: list[T], size: int) -> list[list[T]]:
     """`items` in consecutive slices of at most `size`."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def steps_until_short(
+    ctx: inngest.ContextSync,
+    name: str,
+    max_steps: int,
+    size: int,
+    body: Callable[..., int],
+    *args: Any,
+) -> tuple[int, bool]:
+    """Run `body(*args)` as steps `name-1`, `name-2`, ... until one handles fewer than
+    `size` rows, at most `max_steps` of them: the rows handled in all, and whether
+    more may remain (the caller then continues in a new run or a later one)."""
+    total = 0
+    for i in range(max_steps):
+        done = ctx.step.run(f"{name}-{i + 1}", body, *args)
+        total += done
+        if done < size:
+            return total, False
+    return total, True
 
 
 def ensure_job_embeddings(
@@ -290,20 +311,17 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         """Embed rows missing one: bounded steps, then a continuation event if more remain."""
         event = BackfillEmbeddings.parse(ctx.event.data)
         batch = min(event.batch_size, settings.backfill_max_batch_size)
-        processed, more = 0, False
-        for i in range(BACKFILL_STEPS_PER_RUN):
-            done = ctx.step.run(
-                f"backfill-{event.entity_type}-{i + 1}",
-                steps.backfill_batch,
-                event.entity_type,
-                batch,
-                deps.embedder,
-                settings.step_budget_seconds,
-            )
-            processed += done
-            more = done == batch
-            if not more:
-                break
+        processed, more = steps_until_short(
+            ctx,
+            f"backfill-{event.entity_type}",
+            BACKFILL_STEPS_PER_RUN,
+            batch,
+            steps.backfill_batch,
+            event.entity_type,
+            batch,
+            deps.embedder,
+            settings.step_budget_seconds,
+        )
         if more:
             ctx.step.send_event(
                 "continue",

@@ -16,6 +16,7 @@ from jobmatch.events.matching import JobsImported
 from jobmatch.events.roles import ReembedRequested, RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import steps
 from jobmatch.roles.resolver import ResolverLimits
+from jobmatch.workflows.matching import steps_until_short
 
 STEPS_PER_RUN = 20
 
@@ -45,19 +46,16 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         if not missing:
             return {"embedded": 0, "continued": False, "reResolve": False}
         batch = settings.role_embed_batch
-        embedded, more = 0, False
-        for i in range(STEPS_PER_RUN):
-            done = ctx.step.run(
-                f"embed-{i + 1}",
-                steps.embed_roles,
-                deps.embedder,
-                batch,
-                settings.step_budget_seconds,
-            )
-            embedded += done
-            more = done == batch
-            if not more:
-                break
+        embedded, more = steps_until_short(
+            ctx,
+            "embed",
+            STEPS_PER_RUN,
+            batch,
+            steps.embed_roles,
+            deps.embedder,
+            batch,
+            settings.step_budget_seconds,
+        )
         if more:
             ctx.step.send_event(
                 "continue",
