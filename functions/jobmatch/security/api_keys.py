@@ -205,11 +205,10 @@ def revoke_tenant_key(
     if caller.key_ref == f"db:{key_id}":
         raise TenantKeyError("a key cannot revoke itself: call with another of your keys")
     _lock_tenant(session, tenant_id)
-    row = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id))
-    if row is None:
+    owned = session.scalar(
+        select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id)
+    )
+    if owned is None:
         return None
-    if row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
-        session.flush()
-        logger.info("tenant revoked an API key", extra={"tenant_id": tenant_id, "key_id": key_id})
-    return row
+    logger.info("tenant revokes an API key", extra={"tenant_id": tenant_id, "key_id": key_id})
+    return revoke_key(session, key_id)
