@@ -8,15 +8,17 @@ fakes passed to the constructor.
 
 Clients are built on first use, once: a boto3 client costs tens of milliseconds
 to create, and a cold start that serves a health check should not pay for
-Bedrock and SES. The one database engine is not here: `db.session` keeps it per
-process, because every code path shares it and a second one would double the
-connections RDS Proxy sees.
+Bedrock and SES. The database is the `Database` of these settings (`Database.of`:
+one engine per database and process, so a second `Dependencies` on the same
+database does not double the connections RDS Proxy sees); every read and write
+goes through `deps.unit_of_work()`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -25,6 +27,8 @@ import inngest
 from jobmatch.ai.embeddings import EmbeddingProvider, build_embedder
 from jobmatch.ai.llm import LLM, build_llm
 from jobmatch.db.models.matching import EMBEDDING_DIM
+from jobmatch.db.session import Database
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.inngest_client import build_inngest_client
 from jobmatch.mail import Mailer
 from jobmatch.mail.outbox import build_ses_client
@@ -57,8 +61,10 @@ class Dependencies:
         http: httpx.Client | None = None,
         fetch_http: httpx.Client | None = None,
         resolver: Resolver | None = None,
+        database: Database | None = None,
     ) -> None:
         self.settings = settings
+        self.database = database or Database.of(settings)
         self._lock = threading.RLock()
         given = {
             "inngest": inngest_client,
@@ -71,6 +77,10 @@ class Dependencies:
             "resolver": resolver,
         }
         self._built: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """One transaction on this app's database (see `Database.unit_of_work`)."""
+        return self.database.unit_of_work()
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         """The client called `name`, built by `build` the first time (thread-safe:

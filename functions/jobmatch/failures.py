@@ -5,7 +5,8 @@ for a timeout or a throttle and wasteful for a fact: a user without preferences
 stays without them, a publisher that answers 404 answers it again. Domain errors
 that state such a fact derive `PermanentError` (in their own modules, so routes
 still catch them by their own names), and every step body is declared with
-`step_body`, which turns a `PermanentError` into `inngest.NonRetriableError`: the
+`step_contract.step_body` (transitional: `legacy_step_body` here, for bodies not
+yet on a typed contract), which turns a `PermanentError` into `inngest.NonRetriableError`: the
 run fails at once with the error's message, its step rolled back, nothing written.
 Inngest's own rule is that only a NonRetriableError raised *inside* the step's
 function stops retries, so the mapping wraps the body, not the `step.run` call.
@@ -29,7 +30,7 @@ class PermanentError(Exception):
     """The same call would fail the same way however often it is retried."""
 
 
-def step_body(fn: Callable[P, T]) -> Callable[P, T]:
+def legacy_step_body(fn: Callable[P, T]) -> Callable[P, T]:
     """Declare `fn` a step body: a `PermanentError` it raises ends the run without
     retries (`inngest.NonRetriableError`, named after the domain error)."""
 
@@ -44,8 +45,8 @@ def step_body(fn: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
-def is_step_body(fn: Callable[..., object]) -> bool:
-    """Whether `fn` was declared with `step_body` (the workflows' tests check all are)."""
+def is_legacy_step_body(fn: Callable[..., object]) -> bool:
+    """Whether `fn` was declared with `legacy_step_body` (the workflows' tests check all are)."""
     return _name(fn) in _STEP_BODIES
 
 

@@ -13,7 +13,7 @@ from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch.db.models import Job, RoleScrapeQueue, ScraperSession
 from jobmatch.db.session import session_scope
-from jobmatch.scraping import queue
+from jobmatch.scraping import store as queue_store
 from jobmatch_devkit.apiclient import ApiClient
 from tests import matching_data as make
 from tests.conftest import TEST_API_KEY
@@ -31,7 +31,7 @@ def api(driver: InngestDriver) -> ApiClient:
 def queued_roles(*names: str) -> dict[str, int]:
     with session_scope() as session:
         ids = {n: make.role(session, n, f"{n} ({i})") for i, n in enumerate(names)}
-        queue.enqueue_missing_roles(session)
+        queue_store.enqueue_missing_roles(session)
         return ids
 
 

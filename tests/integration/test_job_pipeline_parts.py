@@ -22,7 +22,7 @@ from jobmatch.db.models import (
 from jobmatch.db.session import session_scope
 from jobmatch.ingestion import repository as boards
 from jobmatch.retention import repository as retention
-from jobmatch.scraping import queue
+from jobmatch.scraping import store as queue_store
 from tests import matching_data as make
 from tests.jobboards_support import add_company
 
@@ -44,23 +44,23 @@ def roles(count: int) -> list[int]:
     """Roles, queued as the schedules queue new ones."""
     with session_scope() as session:
         ids = [make.role(session, f"role {i}") for i in range(count)]
-        assert queue.enqueue_missing_roles(session) == count
+        assert queue_store.enqueue_missing_roles(session) == count
         return ids
 
 
 def test_a_claim_skips_a_role_another_scraper_holds(engine: Engine) -> None:
     first_role, second_role = roles(2)
     with Session(engine) as a, Session(engine) as b:
-        held = queue.claim_next(a, "scraper-a")  # A's transaction stays open: row locked
+        held = queue_store.claim_next(a, "scraper-a")  # A's transaction stays open: row locked
         b.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting would fail the test
-        other = queue.claim_next(b, "scraper-b")
+        other = queue_store.claim_next(b, "scraper-b")
         b.commit()
         a.commit()
     assert held is not None
     assert other is not None
     assert (held.role_id, other.role_id) == (first_role, second_role)
     with Session(engine) as c:
-        assert queue.claim_next(c, "scraper-c") is None  # both claimed: nothing left
+        assert queue_store.claim_next(c, "scraper-c") is None  # both claimed: nothing left
         owners = dict(c.execute(select(RoleScrapeQueue.role_id, RoleScrapeQueue.session_id)).all())
     assert owners == {first_role: held.session_id, second_role: other.session_id}
 
@@ -75,7 +75,7 @@ def test_scrapers_claiming_at_once_never_get_the_same_role(engine: Engine) -> No
         barrier.wait()
         for _ in range(5):
             with Session(engine) as session:
-                claim = queue.claim_next(session, name)
+                claim = queue_store.claim_next(session, name)
                 session.commit()
             assert claim is not None
             with lock:
@@ -93,8 +93,8 @@ def test_scrapers_claiming_at_once_never_get_the_same_role(engine: Engine) -> No
 def test_a_silent_session_is_reset_and_its_role_queued_again(db: None) -> None:
     roles(2)
     with session_scope() as session:
-        silent = queue.claim_next(session, "a")
-        alive = queue.claim_next(session, "b")
+        silent = queue_store.claim_next(session, "a")
+        alive = queue_store.claim_next(session, "b")
     assert silent is not None
     assert alive is not None
     with session_scope() as session:
@@ -106,19 +106,19 @@ def test_a_silent_session_is_reset_and_its_role_queued_again(db: None) -> None:
             {"id": silent.session_id},
         )
     with session_scope() as session:
-        assert queue.reset_stale(session, 30, 100) == 1
+        assert queue_store.reset_stale(session, 30, 100) == 1
     with session_scope() as session:
-        assert queue.reset_stale(session, 30, 100) == 0  # twice: nothing more
+        assert queue_store.reset_stale(session, 30, 100) == 0  # twice: nothing more
         states = dict(session.execute(select(ScraperSession.id, ScraperSession.status)).all())
         assert states == {silent.session_id: "stale", alive.session_id: "active"}
         row = session.get(RoleScrapeQueue, silent.role_id)
         assert row is not None
         assert (row.status, row.session_id) == ("queued", None)
         # A late heartbeat does not revive it; its role is claimable again.
-        beat = queue.heartbeat(session, silent.session_id)
+        beat = queue_store.heartbeat(session, silent.session_id)
         assert beat is not None
         assert beat.status == "stale"
-        again = queue.claim_next(session, "c")
+        again = queue_store.claim_next(session, "c")
         assert again is not None
         assert again.role_id == silent.role_id
 

@@ -1,4 +1,4 @@
-"""Every step a workflow runs is a `step_body`, so a permanent error in any of them
+"""Every step a workflow runs is a `legacy_step_body`, so a permanent error in any of them
 ends the run instead of being retried (`jobmatch.failures`). The workflows are read
 as source: each `ctx.step.run(id, body, ...)` call's `body` is looked up in its
 module and must carry the mapping."""
@@ -12,7 +12,8 @@ from pathlib import Path
 from types import ModuleType
 
 import jobmatch.workflows
-from jobmatch.failures import is_step_body
+from jobmatch.failures import is_legacy_step_body
+from jobmatch.step_contract import StepBody
 
 
 def _resolve(module: ModuleType, node: ast.expr) -> object:
@@ -25,18 +26,17 @@ def _resolve(module: ModuleType, node: ast.expr) -> object:
 
 # Helpers that run their `body` argument as steps, and where that argument stands;
 # the `ctx.step.run` inside them runs whatever their callers pass.
-STEP_HELPERS = {"steps_until_short": 4}
+STEP_HELPERS = {"steps_until_short": 4, "paged": 3}
 
 
 def _body_of(call: ast.Call) -> ast.expr | None:
     """The step body a call runs: `ctx.step.run(id, body, ...)` or a helper's."""
     func = call.func
-    if (
-        isinstance(func, ast.Attribute)
-        and func.attr == "run"
-        and ast.unparse(func.value).endswith("step")
-    ):
-        return call.args[1]
+    if isinstance(func, ast.Attribute) and func.attr == "run":
+        if ast.unparse(func.value).endswith("step"):
+            return call.args[1]
+        if call.args and ast.unparse(call.args[0]) == "ctx":
+            return func.value  # a typed body: `body.run(ctx, id, deps, inp)`
     if isinstance(func, ast.Name) and func.id in STEP_HELPERS:
         return call.args[STEP_HELPERS[func.id]]
     return None
@@ -67,5 +67,9 @@ def test_every_step_run_by_a_workflow_maps_permanent_errors() -> None:
     assert len(bodies) >= 20  # the scan finds the workflows' steps
     names = {name for name, _ in bodies}
     assert "roles: steps.embed_roles" in names  # run through `steps_until_short`
-    missing = [name for name, fn in bodies if not callable(fn) or not is_step_body(fn)]
-    assert not missing, f"not declared with @step_body: {missing}"
+    missing = [
+        name
+        for name, fn in bodies
+        if not isinstance(fn, StepBody) and not (callable(fn) and is_legacy_step_body(fn))
+    ]
+    assert not missing, f"not declared with @legacy_step_body: {missing}"

@@ -28,7 +28,7 @@ from jobmatch.alerts.emails import compose, match_lines
 from jobmatch.alerts.ranges import id_ranges
 from jobmatch.db.models import DigestLog, User
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.mail import Mailer
 from jobmatch.matching.match_reads import user_matches
 from jobmatch.runs.progress import RunRef, advance
@@ -58,7 +58,7 @@ _DUE = """
 """
 
 
-@step_body
+@legacy_step_body
 def moment(requested: str | None) -> str:
     """The moment a digest run decides who is due at: the one requested, else now
     (a step, so that a retried or resumed run decides at the same moment)."""
@@ -70,7 +70,7 @@ def _params(as_of: str, hour: int, after: int = 0, upto: int | None = None) -> d
     return {"as_of": datetime.fromisoformat(as_of), "hour": hour, "after": after, "upto": upto}
 
 
-@step_body
+@legacy_step_body
 def plan_digest(ref: dict[str, Any], as_of: str, hour: int, users_per_chunk: int) -> dict[str, Any]:
     """How many users are due, and the id ranges ([after, upto]) of chunks of them."""
     with session_scope() as session:
@@ -79,7 +79,7 @@ def plan_digest(ref: dict[str, Any], as_of: str, hour: int, users_per_chunk: int
     return {"due": due, "chunks": chunks}
 
 
-@step_body
+@legacy_step_body
 def due_users(as_of: str, hour: int, after: int, upto: int | None) -> list[list[Any]]:
     """[user id, premium, local date] of the users of one chunk still due."""
     with session_scope() as session:
@@ -94,7 +94,7 @@ def digest_key(user_id: int, digest_date: str) -> str:
     return f"digest:{user_id}:{digest_date}"
 
 
-@step_body
+@legacy_step_body
 def send_user_digest(
     user_id: int, digest_date: str, max_jobs: int, mailer: Mailer
 ) -> dict[str, Any]:

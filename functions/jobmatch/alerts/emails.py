@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Job, User
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.mail.templates import CATEGORIES, JobLine, render
 from jobmatch.matching.match_reads import StoredMatch, user_matches
@@ -63,7 +63,7 @@ def compose(user: User, kind: str, jobs: Sequence[JobLine], key: str, **data: An
     )
 
 
-@step_body
+@legacy_step_body
 def send_notification(
     ref: dict[str, Any],
     user_id: int,

@@ -25,7 +25,7 @@ from jobmatch.alerts.ranges import id_ranges
 from jobmatch.db.models import Job, NewJobAlert, User
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.mail import Mailer
 from jobmatch.mail.templates import JobLine
 from jobmatch.runs.progress import RunRef, advance
@@ -38,7 +38,7 @@ def alert_key(batch_id: str, user_id: int) -> str:
     return f"new-batch:{batch_id}:{user_id}"
 
 
-@step_body
+@legacy_step_body
 def find_recipients(
     ref: dict[str, Any], batch_id: str, job_ids: list[int], max_jobs: int
 ) -> dict[str, int]:
@@ -86,7 +86,7 @@ def find_recipients(
     return {"recipients": total}
 
 
-@step_body
+@legacy_step_body
 def plan_chunks(batch_id: str, users_per_chunk: int) -> list[list[int | None]]:
     """Id ranges ([after, upto]) of the batch's recipients, `users_per_chunk` each."""
     with session_scope() as session:
@@ -99,7 +99,7 @@ def plan_chunks(batch_id: str, users_per_chunk: int) -> list[list[int | None]]:
     return chunks
 
 
-@step_body
+@legacy_step_body
 def send_alert_chunk(
     batch_id: str, after: int, upto: int | None, mailer: Mailer, budget_seconds: float
 ) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def send_alert_chunk(
     return {"users": done, "sent": sent, "resume_after": resume_after}
 
 
-@step_body
+@legacy_step_body
 def prune_alerts(keep_days: int) -> int:
     """Forget who was alerted about batches older than `keep_days`; how many rows."""
     cutoff = datetime.now(UTC) - timedelta(days=keep_days)

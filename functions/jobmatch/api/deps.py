@@ -13,9 +13,8 @@ from typing import Annotated
 
 import inngest
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
-from jobmatch.db.session import session_scope
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
 
@@ -43,10 +42,10 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 InngestDep = Annotated[inngest.Inngest, Depends(app_inngest)]
 
 
-def db_session() -> Iterator[Session]:
-    """A session for one request, committed at its end."""
-    with session_scope() as session:
-        yield session
+def db_session(deps: DepsDep) -> Iterator[UnitOfWork]:
+    """A unit of work for one request on the app's database, committed at its end."""
+    with deps.unit_of_work() as uow:
+        yield uow
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+SessionDep = Annotated[UnitOfWork, Depends(db_session)]

@@ -1,23 +1,31 @@
-"""The one way to reach the database.
+"""The one way to reach the database: a `Database` built from settings.
 
-One engine per process (per Lambda container), sized for Lambda behind RDS Proxy:
-a single pooled connection, no overflow, pre-ping so a connection the proxy closed
-between invocations is replaced instead of failing the step. A session lives inside
-one step or one request (`session_scope`) and is closed at its end, so no
-connection is held across steps or while a run sleeps.
+`Dependencies` holds one `Database`, built from its own settings, and everything
+that reads or writes opens a unit of work on it (`deps.database.unit_of_work()`,
+or `deps.unit_of_work()`). A unit of work lives inside one step or one request and
+is closed at its end, so no connection is held across steps or while a run sleeps.
+
+Engines are shared per database: `Database.of(settings)` returns the same object
+for settings that name the same database, so a test or a tool that builds many
+`Dependencies` on one database does not multiply the connections RDS Proxy (or
+the embedded server) sees. Each engine is sized for Lambda behind RDS Proxy: a
+single pooled connection, no overflow, pre-ping so a connection the proxy closed
+between invocations is replaced instead of failing the step.
 """
 
 from __future__ import annotations
 
-import functools
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar
 
 from sqlalchemy import URL, Engine, create_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from jobmatch.settings import Settings, get_settings
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.settings import Settings
 
 
 def database_url(settings: Settings) -> str | URL:
@@ -43,47 +51,111 @@ def database_url(settings: Settings) -> str | URL:
     return embedded_database_url(settings.data_dir, settings.db_name)
 
 
-@functools.cache
+def database_identity(settings: Settings) -> tuple[str, ...]:
+    """What names the database of `settings` (without any password)."""
+    if settings.database_url is not None:
+        return ("url", settings.database_url.get_secret_value())
+    if settings.db_host and settings.db_secret_arn:
+        return ("rds", settings.db_host, str(settings.db_port), settings.db_name)
+    return ("embedded", settings.data_dir, settings.db_name)
+
+
+class Database:
+    """An engine and its session factory, built on first use from `settings`."""
+
+    _shared: ClassVar[dict[tuple[str, ...], Database]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[UnitOfWork] | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The process's `Database` for the database `settings` name."""
+        key = database_identity(settings)
+        with cls._shared_lock:
+            if key not in cls._shared:
+                cls._shared[key] = cls(settings)
+            return cls._shared[key]
+
+    @classmethod
+    def dispose_all(cls) -> None:
+        """Close every pool (before a SnapStart snapshot, after a restore, in tests)."""
+        with cls._shared_lock:
+            for database in cls._shared.values():
+                database.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, created on first use."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = self._create_engine()
+        return self._engine
+
+    def _create_engine(self) -> Engine:
+        connect_args: dict[str, object] = {"connect_timeout": 5}
+        if self.settings.db_host:
+            # Behind RDS Proxy, named server-side prepared statements (psycopg 3
+            # prepares a query after 5 runs) pin the client to one backend.
+            connect_args["prepare_threshold"] = None
+        return create_engine(
+            database_url(self.settings),
+            pool_size=1,
+            max_overflow=0,
+            pool_pre_ping=True,
+            pool_recycle=300,
+            connect_args=connect_args,
+        )
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One transaction: committed on success (then its after-commit actions
+        run), rolled back on error (and its actions forgotten)."""
+        if self._sessions is None:
+            self._sessions = sessionmaker(
+                bind=self.engine, class_=UnitOfWork, expire_on_commit=False
+            )
+        uow = self._sessions()
+        try:
+            yield uow
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            uow.discard_after_commit()
+            raise
+        finally:
+            uow.close()
+        uow.run_after_commit()
+
+    def dispose(self) -> None:
+        """Close the pool; the next unit of work opens a fresh connection."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+# Transitional (issue #19): callers move to the `Database` of their `Dependencies`;
+# these three go once none is left.
 def get_engine() -> Engine:
-    """The engine of this process: created on first use, then reused."""
-    settings = get_settings()
-    connect_args: dict[str, object] = {"connect_timeout": 5}
-    if settings.db_host:
-        # Behind RDS Proxy, named server-side prepared statements (psycopg 3 prepares
-        # a query after 5 runs) pin the client to one backend and defeat pooling.
-        connect_args["prepare_threshold"] = None
-    return create_engine(
-        database_url(settings),
-        pool_size=1,
-        max_overflow=0,
-        pool_pre_ping=True,
-        pool_recycle=300,
-        connect_args=connect_args,
-    )
+    """The engine of the database the process settings name."""
+    from jobmatch.settings import get_settings
 
-
-@functools.cache
-def _session_factory() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    return Database.of(get_settings()).engine
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session for one unit of work: committed on success, rolled back on error."""
-    session = _session_factory()()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def session_scope() -> Iterator[UnitOfWork]:
+    """A unit of work on the database the process settings name."""
+    from jobmatch.settings import get_settings
+
+    with Database.of(get_settings()).unit_of_work() as uow:
+        yield uow
 
 
 def reset_engine() -> None:
-    """Forget the engine (tests that switch databases, and after fork)."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    _session_factory.cache_clear()
+    """Close every pool (tests that switch databases, SnapStart)."""
+    Database.dispose_all()

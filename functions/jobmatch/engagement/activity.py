@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from jobmatch.db.models import Job, JobApplication, JobFeedback, JobView, User
 from jobmatch.db.session import session_scope
 from jobmatch.engagement import signals
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.runs.progress import RunRef, advance
 
 
@@ -39,7 +39,7 @@ def require_user_and_job(session: Session, user_id: int, job_id: int) -> None:
         raise inngest.NonRetriableError(f"job {job_id} not found")
 
 
-@step_body
+@legacy_step_body
 def record_application(
     ref: dict[str, Any], user_id: int, job_id: int, company_id: int | None, applied_at: str
 ) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def record_application(
     return {"application_id": new_id, "new": new_id is not None}
 
 
-@step_body
+@legacy_step_body
 def record_views(ref: dict[str, Any], views: list[list[Any]], min_seconds: float) -> dict[str, Any]:
     """Add a batch of views ([user, job, seconds, event ms]) to the aggregates: only
     those longer than `min_seconds`, of known users and jobs, summed per (user, job),
@@ -126,7 +126,7 @@ def _known_pairs(session: Session, pairs: list[tuple[int, int]]) -> set[tuple[in
     return {(int(u), int(j)) for u, j in rows}
 
 
-@step_body
+@legacy_step_body
 def record_feedback(
     ref: dict[str, Any], user_id: int, job_id: int, feedback: str
 ) -> dict[str, Any]:

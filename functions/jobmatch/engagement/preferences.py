@@ -23,11 +23,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from jobmatch.db.models import User, UserPreferences
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.runs.progress import RunRef, advance
 
 
-@step_body
+@legacy_step_body
 def apply_preference(
     ref: dict[str, Any], user_id: int, column: str, value: Any, version_ms: int
 ) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def apply_preference(
     return {"field": column, "applied": applied is not None}
 
 
-@step_body
+@legacy_step_body
 def rerank_target(user_id: int) -> dict[str, Any] | None:
     """Whether the user still exists, and is premium (their re-rank runs first)."""
     with session_scope() as session:

@@ -20,12 +20,12 @@ from sqlalchemy.dialects.postgresql import insert
 from jobmatch.alerts.emails import compose
 from jobmatch.db.models import User, UserPreferences
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.mail import Mailer
 from jobmatch.runs.progress import RunRef, advance
 
 
-@step_body
+@legacy_step_body
 def register_user(
     ref: dict[str, Any], user_id: int, email: str, name: str | None
 ) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def register_user(
     return {"user_id": row.id, "premium": row.is_premium, "created": row.created}
 
 
-@step_body
+@legacy_step_body
 def send_welcome(ref: dict[str, Any], user_id: int, mailer: Mailer) -> bool:
     """The welcome email, once per user; False when it was not sent now."""
     with session_scope() as session:

@@ -19,13 +19,13 @@ from sqlalchemy.dialects.postgresql import insert
 from jobmatch.db.models import DiscoveryCursor
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.ingestion import repository
 from jobmatch.ingestion.discovery import CdxClient, distinct_boards
 from jobmatch.settings import Settings
 
 
-@step_body
+@legacy_step_body
 def latest_crawl(settings: Settings, http: httpx.Client) -> str:
     """The newest crawl's id (one request: collinfo.json is rate-limited hard)."""
     return CdxClient(http, settings).latest_crawl(_fetch_deadline(settings))
@@ -36,7 +36,7 @@ def _fetch_deadline(settings: Settings) -> Deadline:
     return Deadline.after(settings.step_budget_seconds).part(settings.cdx_page_budget_seconds)
 
 
-@step_body
+@legacy_step_body
 def host_cursor(crawl: str, host: str, settings: Settings, http: httpx.Client) -> dict[str, int]:
     """Where this host stands in this crawl: {pages, next}. The first time, the page
     count is asked for and saved with the cursor at 0."""
@@ -56,7 +56,7 @@ def host_cursor(crawl: str, host: str, settings: Settings, http: httpx.Client) -
         return {"pages": row.pages, "next": row.next_page}
 
 
-@step_body
+@legacy_step_body
 def discover_page(
     crawl: str, host: str, page: int, settings: Settings, http: httpx.Client
 ) -> dict[str, Any]:

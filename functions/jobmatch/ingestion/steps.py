@@ -22,7 +22,7 @@ import inngest
 
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import PermanentError, step_body
+from jobmatch.failures import PermanentError, legacy_step_body
 from jobmatch.ingestion import repository
 from jobmatch.ingestion.boards import BoardClient, BoardMalformedError
 from jobmatch.matching.job_import import JobInput, import_jobs, job_hash, mark_announced
@@ -37,7 +37,7 @@ class UnknownCompanyError(PermanentError):
     """The event names a company that does not exist."""
 
 
-@step_body
+@legacy_step_body
 def active_companies(after_id: int, limit: int) -> list[dict[str, Any]]:
     """The next active companies to fetch: [{id, provider}] (500 rows: ~20 KB)."""
     with session_scope() as session:
@@ -58,7 +58,7 @@ def posting_hash(source: str, external_id: str) -> str:
     )
 
 
-@step_body
+@legacy_step_body
 def ingest_board(company_id: int, settings: Settings, http: httpx.Client) -> dict[str, Any]:
     """Fetch one board and store it; counts plus the ids still to announce."""
     deadline = Deadline.after(settings.step_budget_seconds)
@@ -99,7 +99,7 @@ def ingest_board(company_id: int, settings: Settings, http: httpx.Client) -> dic
     }
 
 
-@step_body
+@legacy_step_body
 def record_announced(job_ids: list[int]) -> int:
     """Record that `jobs/imported` for these jobs was sent (the import path's mark)."""
     with session_scope() as session:

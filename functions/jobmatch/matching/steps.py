@@ -1,6 +1,6 @@
 """The bodies of the matching functions' steps: plain functions, JSON in, small JSON out.
 
-Each is a `step_body` (a `PermanentError`, such as a user or candidate that is not
+Each is a `legacy_step_body` (a `PermanentError`, such as a user or candidate that is not
 there, ends the run without retries), opens its own session (`session_scope`) and
 closes it before returning, so no connection is held between steps, and each is
 safe to run twice: upserts on
@@ -23,7 +23,7 @@ from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Job, User
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.matching import repository as repo
 from jobmatch.matching import service
 from jobmatch.matching.approval import tenant_candidate
@@ -53,7 +53,7 @@ def bound(embedder: EmbeddingProvider, step_budget: float) -> EmbeddingProvider:
 # ---------------------------------------------------------------- jobs -> candidates
 
 
-@step_body
+@legacy_step_body
 def job_overview(
     job_ids: list[int], embed_first: list[int], embedder: EmbeddingProvider
 ) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def job_overview(
     }
 
 
-@step_body
+@legacy_step_body
 def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider, step_budget: float) -> int:
     """Embed those of the jobs that have no embedding yet; how many were embedded."""
     embedder = bound(embedder, step_budget)
@@ -86,7 +86,7 @@ def embed_missing_jobs(job_ids: list[int], embedder: EmbeddingProvider, step_bud
         return embed_jobs(session, job_ids, embedder)
 
 
-@step_body
+@legacy_step_body
 def plan_matching(job_ids: list[int], tenant_id: int | None, settings: Settings) -> dict[str, Any]:
     """The chunks (JSON) matching these jobs takes, and how many candidates prefer
     their roles."""
@@ -105,7 +105,7 @@ def plan_matching(job_ids: list[int], tenant_id: int | None, settings: Settings)
     return {"candidates_found": found, "chunks": [c.to_dict() for c in chunks]}
 
 
-@step_body
+@legacy_step_body
 def match_chunk(chunk: dict[str, Any], tenant_id: int | None, settings: Settings) -> dict[str, int]:
     """Score one planned chunk and store its matches (counts)."""
     with session_scope() as session:
@@ -121,7 +121,7 @@ def match_chunk(chunk: dict[str, Any], tenant_id: int | None, settings: Settings
 # ---------------------------------------------------------------- one candidate
 
 
-@step_body
+@legacy_step_body
 def validate_candidate(candidate_id: int, tenant_id: int) -> dict[str, Any]:
     """The tenant's candidate (id, name, status); another tenant's is not found, which
     no retry can change."""
@@ -130,7 +130,7 @@ def validate_candidate(candidate_id: int, tenant_id: int) -> dict[str, Any]:
         return {"id": c.id, "name": f"{c.first_name} {c.last_name}", "status": c.status}
 
 
-@step_body
+@legacy_step_body
 def ensure_candidate_embedding(
     candidate_id: int,
     tenant_id: int,
@@ -149,14 +149,14 @@ def ensure_candidate_embedding(
         return {"generated": embed_candidate(session, c, embedder, force=reembed)}
 
 
-@step_body
+@legacy_step_body
 def match_one_candidate(candidate_id: int, tenant_id: int, settings: Settings) -> dict[str, int]:
     """Recompute one candidate's matches (counts)."""
     with session_scope() as session:
         return service.match_candidate(session, candidate_id, tenant_id, settings)
 
 
-@step_body
+@legacy_step_body
 def promote_approved(candidate_id: int, tenant_id: int) -> dict[str, str]:
     """approved -> ready_for_assignment; any other status is left as it is, so a
     re-run never moves a candidate back (e.g. from assigned)."""
@@ -170,7 +170,7 @@ def promote_approved(candidate_id: int, tenant_id: int) -> dict[str, str]:
 # ---------------------------------------------------------------- embeddings
 
 
-@step_body
+@legacy_step_body
 def regenerate_job_embedding(
     job_id: int, embedder: EmbeddingProvider, step_budget: float
 ) -> dict[str, bool]:
@@ -184,7 +184,7 @@ def regenerate_job_embedding(
         }
 
 
-@step_body
+@legacy_step_body
 def backfill_batch(
     entity_type: EntityType, batch_size: int, embedder: EmbeddingProvider, step_budget: float
 ) -> int:
@@ -212,7 +212,7 @@ def find_user(
     return (None if user is None else user.id), email
 
 
-@step_body
+@legacy_step_body
 def match_with_fallback(
     user_id: int | None,
     inline_prefs: dict[str, Any] | None,
@@ -264,7 +264,7 @@ def match_with_fallback(
     }
 
 
-@step_body
+@legacy_step_body
 def save_user_matches(email: str, results: list[dict[str, Any]]) -> int:
     """Upsert a user's matches (on user_email, job_hash); how many were written."""
     with session_scope() as session:
@@ -273,7 +273,7 @@ def save_user_matches(email: str, results: list[dict[str, Any]]) -> int:
         )
 
 
-@step_body
+@legacy_step_body
 def load_users(user_ids: list[int]) -> list[list[Any]]:
     """[id, is_premium] of those of the users that exist, by id."""
     with session_scope() as session:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from jobmatch.db.models import Job, User, UserMatch
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.notifications.webhook import post_webhook
 from jobmatch.security.addresses import Resolver
@@ -31,7 +31,7 @@ def completion_key(user_id: str, request_id: str | None, run_id: str) -> str:
     return f"{KIND}:{user_id}:{request_id or run_id}"
 
 
-@step_body
+@legacy_step_body
 def load_summary(user_id: int) -> dict[str, Any] | None:
     """Recipient, webhook and the best few saved matches (small: fits a step output);
     None when the user no longer exists."""
@@ -73,7 +73,7 @@ def email_body(summary: dict[str, Any], matches_saved: int) -> str:
     return "\n".join(lines)
 
 
-@step_body
+@legacy_step_body
 def send_completion_email(
     summary: dict[str, Any], key: str, matches_saved: int, mailer: Mailer
 ) -> bool:
@@ -92,7 +92,7 @@ def send_completion_email(
         )
 
 
-@step_body
+@legacy_step_body
 def post_completion_webhook(
     summary: dict[str, Any],
     key: str,

@@ -4,11 +4,11 @@ A chunk run twice finds nothing left to do in what the first run finished."""
 from __future__ import annotations
 
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.retention import repository
 
 
-@step_body
+@legacy_step_body
 def expire_chunk(older_than_days: int, limit: int) -> dict[str, int]:
     """One chunk of expiry: {expired, matchesRemoved}."""
     with session_scope() as session:
@@ -16,14 +16,14 @@ def expire_chunk(older_than_days: int, limit: int) -> dict[str, int]:
     return {"expired": expired, "matchesRemoved": removed}
 
 
-@step_body
+@legacy_step_body
 def delete_expired_chunk(retention_days: int, limit: int) -> int:
     """One chunk of expired jobs past retention deleted; how many."""
     with session_scope() as session:
         return repository.delete_expired_jobs(session, retention_days, limit)
 
 
-@step_body
+@legacy_step_body
 def delete_unused_matches_chunk(retention_days: int, after_id: int, limit: int) -> dict[str, int]:
     """One chunk of user matches looked at, the unused deleted: {after, scanned, deleted};
     `after` is where the next chunk starts (-1 once the table is done)."""

@@ -1,6 +1,6 @@
 """The bodies of the role functions' steps: JSON in, own session, small JSON out.
 
-Each is a `step_body` (a provider other than the one that wrote the stored vectors,
+Each is a `legacy_step_body` (a provider other than the one that wrote the stored vectors,
 `EmbeddingModelMismatchError`, ends the run without retries), holds its embedder to
 the step's deadline, and is safe to run twice: resolving a job replaces its roles as
 a whole, embedding picks rows still lacking a vector, re-embedding walks a cursor
@@ -24,7 +24,7 @@ from jobmatch.ai.embeddings import (
 from jobmatch.db.models import Candidate, GlobalRole, Job, RoleTerm, UserPreferences
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.matching.embedding_store import preferences_dict
 from jobmatch.observability import logger, metrics
 from jobmatch.roles import repository
@@ -65,7 +65,7 @@ def _resolve(
     }
 
 
-@step_body
+@legacy_step_body
 def resolve_jobs(
     job_ids: list[int],
     embedder: EmbeddingProvider,
@@ -83,7 +83,7 @@ def resolve_jobs(
     return {"resolved": out["resolved"], "unresolved": out["unresolved"]}
 
 
-@step_body
+@legacy_step_body
 def re_resolve_batch(
     after_id: int,
     batch: int,
@@ -102,28 +102,28 @@ def re_resolve_batch(
         return _resolve(session, jobs, _bound(embedder, step_budget), limits)
 
 
-@step_body
+@legacy_step_body
 def count_missing_vectors() -> int:
     """How many roles and terms lack a vector (read only)."""
     with session_scope() as session:
         return repository.count_missing_vectors(session)
 
 
-@step_body
+@legacy_step_body
 def embed_roles(embedder: EmbeddingProvider, batch: int, step_budget: float) -> int:
     """Embed up to `batch` roles and terms lacking a vector; how many."""
     with session_scope() as session:
         return repository.embed_missing(session, _bound(embedder, step_budget), batch)
 
 
-@step_body
+@legacy_step_body
 def begin_reembed(model_id: str) -> dict[str, str]:
     """Record the new model as the switch's target (both may write while it runs)."""
     with session_scope() as session:
         return {"from": begin_switch(session, model_id), "to": model_id}
 
 
-@step_body
+@legacy_step_body
 def finish_reembed(model_id: str) -> dict[str, str]:
     """Every vector was rewritten: the new model is the only one allowed from now on."""
     with session_scope() as session:
@@ -131,7 +131,7 @@ def finish_reembed(model_id: str) -> dict[str, str]:
     return {"model": model_id}
 
 
-@step_body
+@legacy_step_body
 def reembed_batch(
     entity: str, after_id: int, batch: int, embedder: EmbeddingProvider, step_budget: float
 ) -> dict[str, int]:

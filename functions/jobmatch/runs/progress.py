@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import RunProgress
 from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 
 MAX_MESSAGE = 500
 
@@ -84,7 +84,7 @@ def advance(
     return session.execute(stmt.returning(RunProgress.run_id)).first() is not None
 
 
-@step_body
+@legacy_step_body
 def fail(ref: dict[str, Any], message: str) -> None:
     """A run failed for good (its on-failure handler): say so, and why."""
     run = RunRef.from_dict(ref)
@@ -136,14 +136,14 @@ def find(session: Session, run_or_event_id: str) -> dict[str, Any] | None:
     }
 
 
-@step_body
+@legacy_step_body
 def finish(ref: dict[str, Any], step: int, detail: dict[str, Any]) -> bool:
     """The run's last step (`step`): mark it completed with `detail` (a step body)."""
     with session_scope() as session:
         return advance(session, RunRef.from_dict(ref), step, done=True, detail=detail)
 
 
-@step_body
+@legacy_step_body
 def prune(keep_days: int) -> int:
     """Forget records not updated for `keep_days`; how many."""
     cutoff = datetime.now(UTC) - timedelta(days=keep_days)

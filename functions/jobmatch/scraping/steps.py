@@ -1,28 +1,40 @@
-"""Step bodies of the scraper queue's scheduled functions: own session, counts out."""
+"""Step bodies of the scraper queue's scheduled functions: one unit of work each,
+counts out (the pattern every step body follows: `(deps, inp) -> typed output`)."""
 
 from __future__ import annotations
 
-from jobmatch.db.session import session_scope
-from jobmatch.failures import step_body
-from jobmatch.scraping import queue
+from jobmatch.scraping import store as queue_store
+from jobmatch.step_contract import StepDeps, StepInput, step_body
+
+
+class Batch(StepInput):
+    """At most `limit` rows in one step."""
+
+    limit: int
+
+
+class StaleBatch(Batch):
+    """Sessions silent for more than `max_age_minutes`, at most `limit` of them."""
+
+    max_age_minutes: int
 
 
 @step_body
-def reset_stale_sessions(max_age_minutes: int, limit: int) -> int:
+def reset_stale_sessions(deps: StepDeps, inp: StaleBatch) -> int:
     """Reset up to `limit` stale sessions, re-queueing their roles; how many."""
-    with session_scope() as session:
-        return queue.reset_stale(session, max_age_minutes, limit)
+    with deps.unit_of_work() as uow:
+        return queue_store.reset_stale(uow, inp.max_age_minutes, inp.limit)
 
 
 @step_body
-def requeue_completed_roles(limit: int) -> int:
+def requeue_completed_roles(deps: StepDeps, inp: Batch) -> int:
     """Queue up to `limit` completed roles again; how many."""
-    with session_scope() as session:
-        return queue.requeue_completed(session, limit)
+    with deps.unit_of_work() as uow:
+        return queue_store.requeue_completed(uow, inp.limit)
 
 
 @step_body
-def enqueue_new_roles() -> int:
+def enqueue_new_roles(deps: StepDeps) -> int:
     """Queue roles that were never queued; how many."""
-    with session_scope() as session:
-        return queue.enqueue_missing_roles(session)
+    with deps.unit_of_work() as uow:
+        return queue_store.enqueue_missing_roles(uow)

@@ -18,7 +18,7 @@ from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Job
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.skills import repository
 from jobmatch.skills.extraction import Tag, plan
 from jobmatch.skills.taxonomy import BUNDLED, SkillIndex, read_entries, upsert_entries
@@ -27,7 +27,7 @@ TAXONOMY_BATCH = 100
 SAVE_SECONDS = 4.0  # kept from the LLM's share of the step for embedding and saving
 
 
-@step_body
+@legacy_step_body
 def extract_jobs(
     job_ids: list[int],
     embedder: EmbeddingProvider,
@@ -68,14 +68,14 @@ def extract_jobs(
     }
 
 
-@step_body
+@legacy_step_body
 def jobs_without_tags(after_id: int, limit: int) -> list[int]:
     """The next active jobs never tagged (500 ids: ~4 KB)."""
     with session_scope() as session:
         return repository.jobs_without_tags(session, after_id, limit)
 
 
-@step_body
+@legacy_step_body
 def ensure_taxonomy(embedder: EmbeddingProvider) -> int:
     """Load the bundled taxonomy when the table is empty (a fresh deployment); how
     many skills the table holds. A loaded table is left as the operator made it."""

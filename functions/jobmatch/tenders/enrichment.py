@@ -17,7 +17,7 @@ from jobmatch.ai.llm import LLM, LLMUnavailableError
 from jobmatch.db.models import Tender
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.tenders.categories import CATEGORIES, rule_category
 from jobmatch.tenders.repository import set_category
 
@@ -76,7 +76,7 @@ def llm_category(llm: LLM, tender: TenderText, deadline: Deadline | None = None)
     return category
 
 
-@step_body
+@legacy_step_body
 def enrich_tender(ocid: str, llm: LLM | None, step_budget: float) -> dict[str, str | bool]:
     """Categorise one tender; small summary for the step output."""
     deadline = Deadline.after(step_budget)

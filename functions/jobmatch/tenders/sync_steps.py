@@ -14,7 +14,7 @@ is advanced only after the last page is saved, so a failed run leaves no gap.
 
 Besides their JSON arguments, steps take what they use (the settings, the LLM,
 the mailer): the workflow hands them over from its `Dependencies`. Each is a
-`step_body`: a publisher that refuses the request (`PublisherRejectedError`: a 4xx,
+`legacy_step_body`: a publisher that refuses the request (`PublisherRejectedError`: a 4xx,
 an answer that is not a release package) ends the run at once; its failure
 handler marks the job log FAILED, and the cursor, unmoved, has the next run ask
 for the same range again.
@@ -37,7 +37,7 @@ from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Tender
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import step_body
+from jobmatch.failures import legacy_step_body
 from jobmatch.mail import Mailer
 from jobmatch.observability import metrics
 from jobmatch.settings import Settings
@@ -46,14 +46,14 @@ from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef
 
 
-@step_body
+@legacy_step_body
 def create_job_log(job_type: str, run_id: str, triggered_by: str, meta: dict[str, Any]) -> int:
     """The run's job log id (created RUNNING the first time)."""
     with session_scope() as session:
         return job_logs.create_job_log(session, job_type, run_id, triggered_by, meta)
 
 
-@step_body
+@legacy_step_body
 def determine_date_range(
     job_log_id: int, settings: Settings, now: str | None = None
 ) -> dict[str, str]:
@@ -71,7 +71,7 @@ def determine_date_range(
     return window
 
 
-@step_body
+@legacy_step_body
 def fetch_page(
     job_log_id: int,
     date_from: str,
@@ -109,7 +109,7 @@ def fetch_page(
     }
 
 
-@step_body
+@legacy_step_body
 def configure_enrichment(
     max_enrichment: int | None, settings: Settings, llm: LLM | None
 ) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def configure_enrichment(
     }
 
 
-@step_body
+@legacy_step_body
 def select_enrichment_batch(
     column: str, date_from: str, date_to: str, after_ocid: str, limit: int
 ) -> list[dict[str, str]]:
@@ -139,7 +139,7 @@ def select_enrichment_batch(
     return [{"ocid": ocid, "publishedAt": published.isoformat()} for ocid, published in rows]
 
 
-@step_body
+@legacy_step_body
 def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[str, Any]:
     """Advance the cursor and close the job log SUCCESS in one transaction: the cursor
     has moved exactly when the log says the sync succeeded. Returns the cursor and
@@ -154,21 +154,21 @@ def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[s
     return {**final, "cursor": cursor.isoformat()}
 
 
-@step_body
+@legacy_step_body
 def finish_job(job_log_id: int, counts: dict[str, Any]) -> None:
     """Close a job log SUCCESS with its counts."""
     with session_scope() as session:
         job_logs.finish_job_log(session, job_log_id, counts)
 
 
-@step_body
+@legacy_step_body
 def fail_job(job_type: str, run_id: str, error: str) -> int:
     """Mark a run's job log FAILED (the failure handler's one step)."""
     with session_scope() as session:
         return job_logs.fail_job_log(session, job_type, run_id, error)
 
 
-@step_body
+@legacy_step_body
 def alert_batch(
     job_log_id: int, after_id: int, settings: Settings, mailer: Mailer
 ) -> dict[str, Any]:
@@ -184,14 +184,14 @@ def alert_batch(
         )
 
 
-@step_body
+@legacy_step_body
 def record_alerts(job_log_id: int) -> int:
     """Write the sync's alert total onto its job log."""
     with session_scope() as session:
         return alerts.record_alert_count(session, job_log_id)
 
 
-@step_body
+@legacy_step_body
 def fail_stuck_job_logs(older_than_hours: int) -> int:
     """Job logs RUNNING for longer than `older_than_hours` -> FAILED."""
     with session_scope() as session:

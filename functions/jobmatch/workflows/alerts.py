@@ -36,7 +36,8 @@ from jobmatch.events.engagement import (
 )
 from jobmatch.runs import progress
 from jobmatch.workflows.engagement import USER_KEY, record_failure, run_ref
-from jobmatch.workflows.matching import EVENTS_PER_SEND, PREMIUM_PRIORITY, numbered, slices
+from jobmatch.workflows.flow import EVENTS_PER_SEND, numbered, slices
+from jobmatch.workflows.matching import PREMIUM_PRIORITY
 
 DIGEST_CRON = "0 * * * *"  # hourly: each hour is 9 AM somewhere (see alerts.digest)
 PRUNE_CRON = "45 4 * * *"

@@ -23,7 +23,7 @@ from jobmatch.events import CRON_EVENT
 from jobmatch.events.jobs import CompanyDiscoveryRequested, IngestCompany
 from jobmatch.ingestion import discovery_steps as steps
 from jobmatch.ingestion.discovery import BOARD_HOSTS
-from jobmatch.workflows.matching import numbered, slices
+from jobmatch.workflows.flow import numbered, slices
 
 PROBES_PER_SEND = 500
 

@@ -32,7 +32,7 @@ from jobmatch.ingestion import steps as ingestion
 from jobmatch.matching.job_import import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
-from jobmatch.workflows.matching import numbered, slices, steps_until_short
+from jobmatch.workflows.flow import numbered, paged, slices
 
 MAX_QUEUE_STEPS = 20
 
@@ -130,16 +130,19 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         """Sessions without a heartbeat for too long: stale, their roles re-queued;
         roles added since the last run queued."""
         size = settings.scraper_reset_batch
-        reset, _ = steps_until_short(
+        stale = scraping.StaleBatch(
+            limit=size, max_age_minutes=settings.scraper_stale_after_minutes
+        )
+        reset, _ = paged(
             ctx,
             "reset-stale",
-            MAX_QUEUE_STEPS,
-            size,
+            deps,
             scraping.reset_stale_sessions,
-            settings.scraper_stale_after_minutes,
-            size,
+            stale,
+            size=size,
+            max_steps=MAX_QUEUE_STEPS,
         )
-        added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
+        added = scraping.enqueue_new_roles.run(ctx, "enqueue-new-roles", deps)
         return {"reset": reset, "enqueued": added}
 
     @deps.inngest.create_function(
@@ -151,10 +154,16 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def reset_completed_roles(ctx: inngest.ContextSync) -> dict[str, int]:
         """Every completed role back in the queue for a fresh scrape; new roles queued."""
         size = settings.scraper_reset_batch
-        requeued, _ = steps_until_short(
-            ctx, "requeue", MAX_QUEUE_STEPS, size, scraping.requeue_completed_roles, size
+        requeued, _ = paged(
+            ctx,
+            "requeue",
+            deps,
+            scraping.requeue_completed_roles,
+            scraping.Batch(limit=size),
+            size=size,
+            max_steps=MAX_QUEUE_STEPS,
         )
-        added = ctx.step.run("enqueue-new-roles", scraping.enqueue_new_roles)
+        added = scraping.enqueue_new_roles.run(ctx, "enqueue-new-roles", deps)
         return {"requeued": requeued, "enqueued": added}
 
     @deps.inngest.create_function(

@@ -34,22 +34,12 @@ from jobmatch.matching import steps
 from jobmatch.observability import logger
 from jobmatch.roles import steps as role_steps
 from jobmatch.roles.resolver import ResolverLimits
+from jobmatch.workflows.flow import EVENTS_PER_SEND, numbered, slices
 
 T = TypeVar("T")
 PREMIUM_PRIORITY = inngest.Priority(run="event.data.premium == true ? 120 : 0")
 BACKFILL_STEPS_PER_RUN = 10
-EVENTS_PER_SEND = 100
 USERS_PER_STEP = 500
-
-
-def numbered(name: str, index: int, total: int) -> str:
-    """`name` for a single step, `name-1`, `name-2`, ... when there are several."""
-    return name if total == 1 else f"{name}-{index + 1}"
-
-
-def slices(items: list[T], size: int) -> list[list[T]]:
-    """`items` in consecutive slices of at most `size`."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def steps_until_short(

@@ -24,7 +24,7 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.events.jobs import ExtractJobSkills, ExtractSkillsChunk
 from jobmatch.events.matching import JobsImported
 from jobmatch.skills import steps
-from jobmatch.workflows.matching import numbered, slices
+from jobmatch.workflows.flow import numbered, slices
 
 
 def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:

@@ -31,7 +31,7 @@ from jobmatch.api.routes.jobs_import import (
     store_and_announce,
 )
 from jobmatch.db.models import ScraperSession
-from jobmatch.scraping import queue
+from jobmatch.scraping import store as queue_store
 
 router = APIRouter(tags=["scraper"])
 
@@ -115,7 +115,7 @@ def claim_session(
     """Lock the next queued role (`SKIP LOCKED`: concurrent claims get different
     roles) and open a session for it."""
     scraper = (request.scraper if request else None) or key.key_ref
-    claim = queue.claim_next(session, scraper)
+    claim = queue_store.claim_next(session, scraper)
     if claim is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     return ClaimResponse(
@@ -135,7 +135,7 @@ def claim_session(
 def heartbeat(session_id: SessionId, session: SessionDep, _key: PlatformKeyDep) -> SessionState:
     """Stamp the heartbeat; a session reset for silence answers 409 (stop: the role
     was handed to another scraper)."""
-    row = queue.heartbeat(session, str(session_id))
+    row = queue_store.heartbeat(session, str(session_id))
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown session")
     if row.status != "active":
@@ -163,7 +163,7 @@ def complete(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown session")
     batch_id = request.batch_id or f"scraper-{sid}"
     imported = store_and_announce(session, client, request.source, batch_id, request.jobs)
-    row = queue.finish(session, sid, received=imported.received, created=imported.created)
+    row = queue_store.finish(session, sid, received=imported.received, created=imported.created)
     if row is None:  # deleted with its role meanwhile
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown session")
     return CompleteResponse(session=SessionState.of(row), imported=imported)

@@ -1,0 +1,134 @@
+"""The workflow toolkit: the few shapes every family of functions is built from.
+
+- `numbered` / `slices`: step ids and parts for work cut into pieces;
+- `paged`: the same step body as steps `name-1`, `name-2`, ... until one handles a
+  short batch (or a cap is reached, and the caller continues later);
+- `fan_out`: events sent in groups of Inngest's send limit, one step per group;
+- `continue_as_new`: hand the rest of the work to a new run of the same function
+  with a deterministic event id (a replayed step sends the same id: Inngest drops it);
+- `request_of`: a function triggered by a cron or an event reads one typed request;
+- `event_time` / `hour_of`: the triggering event's time, for ids and windows;
+- `failure_of`: what an `on_failure` handler was told, typed, for the run records.
+
+Nothing here knows a domain: the families in this package call these with their
+own step bodies and events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import inngest
+
+from jobmatch.events import CRON_EVENT
+from jobmatch.step_contract import StepBody, StepDeps, StepInput
+
+T = TypeVar("T")
+In = TypeVar("In", bound=StepInput)
+
+# Inngest's limit of events in one send.
+EVENTS_PER_SEND = 100
+
+
+def numbered(name: str, index: int, total: int) -> str:
+    """`name` for a single step, `name-1`, `name-2`, ... when there are several."""
+    return name if total == 1 else f"{name}-{index + 1}"
+
+
+def slices(items: Sequence[T], size: int) -> list[list[T]]:
+    """`items` in consecutive slices of at most `size`."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def paged(
+    ctx: inngest.ContextSync,
+    name: str,
+    deps: StepDeps,
+    body: StepBody[In, int],
+    inp: In,
+    *,
+    size: int,
+    max_steps: int,
+) -> tuple[int, bool]:
+    """Run `body(deps, inp)` as steps `name-1`, `name-2`, ... until one handles fewer
+    than `size` rows, at most `max_steps` of them: the rows handled in all, and
+    whether more may remain (the caller then continues in a new run or a later one).
+    The body must make progress by itself (it takes the next rows still to do)."""
+    total = 0
+    for i in range(max_steps):
+        done = body.run(ctx, f"{name}-{i + 1}", deps, inp)
+        total += done
+        if done < size:
+            return total, False
+    return total, True
+
+
+def fan_out(ctx: inngest.ContextSync, name: str, events: Sequence[inngest.Event]) -> int:
+    """Send `events`, `EVENTS_PER_SEND` per step (`name`, `name-1`, ...); how many.
+    Give each event a deterministic id: a replayed step then sends nothing new."""
+    groups = slices(events, EVENTS_PER_SEND)
+    for i, group in enumerate(groups):
+        ctx.step.send_event(numbered(name, i, len(groups)), group)
+    return len(events)
+
+
+def continue_as_new(ctx: inngest.ContextSync, event: inngest.Event, *, cursor: object) -> None:
+    """Hand the rest of the work to a new run: `event` (the same function's trigger
+    with its cursor) sent once, with an id made from this run and the cursor."""
+    ctx.step.send_event(
+        "continue",
+        [
+            inngest.Event(
+                name=event.name,
+                data=event.data,
+                id=f"continue-{ctx.run_id}-{cursor}",
+            )
+        ],
+    )
+
+
+def request_of(ctx: inngest.ContextSync, parse: Callable[[Any], T], on_cron: Callable[[], T]) -> T:
+    """The request of a run triggered either by a cron or by an event: `on_cron()`
+    for the cron's tick, else the event's data parsed (bad data: NonRetriableError)."""
+    return on_cron() if ctx.event.name == CRON_EVENT else parse(ctx.event.data)
+
+
+def event_time(ctx: inngest.ContextSync) -> datetime:
+    """When the triggering event happened (UTC); now when Inngest sent no time."""
+    ts = ctx.event.ts
+    return datetime.fromtimestamp(ts / 1000, UTC) if ts else datetime.now(UTC)
+
+
+def hour_of(ctx: inngest.ContextSync) -> str:
+    """The hour a run belongs to (its event's time), for hourly event ids."""
+    return event_time(ctx).strftime("%Y%m%d%H")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What an `on_failure` handler was told: which run failed, on which event, why."""
+
+    run_id: str
+    event_id: str | None
+    message: str
+    event_data: dict[str, Any]
+
+
+def failure_of(ctx: inngest.ContextSync) -> Failure:
+    """The failed run of an `inngest/function.failed` event (defensive: the payload
+    is Inngest's, and a handler that raises on it would leave the run unrecorded)."""
+    data = ctx.event.data
+    error = data.get("error")
+    error = error if isinstance(error, dict) else {}
+    original = data.get("event")
+    original = original if isinstance(original, dict) else {}
+    original_data = original.get("data")
+    return Failure(
+        run_id=str(data.get("run_id") or ""),
+        event_id=str(original["id"]) if original.get("id") else None,
+        message=f"{error.get('name', 'Error')}: {error.get('message', 'unknown error')}",
+        event_data=original_data if isinstance(original_data, dict) else {},
+    )
