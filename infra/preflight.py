@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 
 Status = Literal["ok", "warn", "FAIL", "skip"]
 
-# samconfig.toml's shipped example values.
-PLACEHOLDERS = re.compile(r"example\.com|123456789012|0123456789abcdef0|0fedcba9876543210")
+# samconfig.toml's shipped example values (its example account id is moto's and the
+# docs' too, so SesIdentityArn's account is compared with the caller's instead).
+PLACEHOLDERS = re.compile(r"example\.com|0123456789abcdef0|0fedcba9876543210")
 # Services the app calls that an interface endpoint can serve (CreateVpcEndpoints).
 ENDPOINT_SERVICES = {"secretsmanager": "Secrets Manager", "ssm": "SSM", "email": "SES"}
 # What the SES sandbox does to each email the app sends (every one goes to users'
@@ -282,13 +283,21 @@ def check_endpoints(d: Deployment, ec2: EC2Client, routes: dict[str, str | None]
 
 
 # ------------------------------------------------------------------ SES
-def check_ses_identity(d: Deployment, ses: SESV2Client) -> Check:
-    """SesIdentityArn's identity is verified and MailFrom belongs to it."""
+def check_ses_identity(d: Deployment, ses: SESV2Client, account: str) -> Check:
+    """SesIdentityArn is an identity of this account and region, verified, and
+    MailFrom belongs to it."""
     arn = d.parameters.get("SesIdentityArn", "")
     identity = arn.split(":identity/", 1)[-1] if ":identity/" in arn else ""
     sender = d.parameters.get("MailFrom", "")
     if not identity:
         return Check("ses-identity", "FAIL", "set SesIdentityArn in samconfig.toml")
+    if arn.split(":")[3:5] != [d.region, account]:
+        return Check(
+            "ses-identity",
+            "FAIL",
+            f"SesIdentityArn is not of this account ({account}) and region ({d.region}): "
+            "the Api may send only from it",
+        )
     if sender.lower() != identity.lower() and not sender.lower().endswith("@" + identity.lower()):
         return Check("ses-identity", "FAIL", f"MailFrom {sender} is not of identity {identity}")
     try:
@@ -433,6 +442,9 @@ def run_checks(
     ses = clients.get("sesv2")
     routes: dict[str, str | None] = {}
 
+    def account() -> str:
+        return str(clients.get("sts").get_caller_identity()["Account"])
+
     def network_routes() -> Check:
         routes.update(nat_routes(d, ec2))
         return check_nat_route(routes)
@@ -444,7 +456,7 @@ def run_checks(
         ("subnets", lambda: check_subnets(d, ec2)),
         ("nat-route", network_routes),
         ("aws-endpoints", lambda: check_endpoints(d, ec2, routes)),
-        ("ses-identity", lambda: check_ses_identity(d, ses)),
+        ("ses-identity", lambda: check_ses_identity(d, ses, account())),
         ("ses-account", lambda: check_ses_account(d, ses)),
         ("bedrock", lambda: check_bedrock(d, clients)),
         ("oidc-role", lambda: check_oidc_role(clients.get("iam"), deploy_role_arn)),
