@@ -428,3 +428,39 @@ def test_after_preflight_and_bootstrap_the_handler_answers_a_signed_sync(
     # The secret's key is what makes it pass: another key is refused.
     stranger = InngestDriver(handler, signing_key="signkey-prod-" + "00" * 32)
     assert stranger.request("GET").json().get("authentication_succeeded") is not True
+
+
+# ------------------------------------------------------------------ as the workflow runs them
+def test_the_workflow_commands_stop_on_what_is_missing(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m infra.bootstrap check` and `python -m infra.preflight`, as the deploy
+    workflow calls them: exit 1 with a GitHub annotation naming the missing secret,
+    and one printed line per check."""
+    config = str(write_samconfig(tmp_path, NAMED, AiEnabled="false"))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("INNGEST_EVENT_KEY", raising=False)
+    monkeypatch.setenv("INNGEST_SIGNING_KEY", SIGNING_KEY)
+    assert bootstrap.main(["check", "--config-env", "dev", "--config-file", config]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("::error title=bootstrap::INNGEST_EVENT_KEY is not set")
+    assert SIGNING_KEY not in err
+
+    monkeypatch.setenv("INNGEST_EVENT_KEY", EVENT_KEY)
+    assert bootstrap.main(["check", "--config-env", "dev", "--config-file", config]) == 0
+    # Before the stack exists, writing says to deploy first.
+    assert bootstrap.main(["write", "--config-env", "dev", "--config-file", config]) == 1
+    assert "deploy the stack first" in capsys.readouterr().err
+    create_stack_secret()
+    assert bootstrap.main(["write", "--config-env", "dev", "--config-file", config]) == 0
+    assert capsys.readouterr().out.startswith("jobmatch/dev/app: wrote ")
+    assert bootstrap.main(["write", "--config-env", "dev", "--config-file", config]) == 0
+    assert capsys.readouterr().out == "jobmatch/dev/app: unchanged\n"
+
+    args = ["--config-env", "dev", "--config-file", config, "--skip", "ses-account"]
+    assert preflight.main(args) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(preflight.CHECK_NAMES)  # bedrock is one line when AI is off
+    assert "FAIL vpc: " in out[2]
+    assert out[-1].startswith("ok   app-secret: ")
+    assert SIGNING_KEY not in "\n".join(out)
