@@ -20,6 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from jobmatch.api.body_limit import BodyLimit
+from jobmatch.api.cors import PublicCors, parse_origins
 from jobmatch.api.errors import install_error_handlers
 from jobmatch.api.replay_guard import ReplayGuard
 from jobmatch.api.routes import (
@@ -36,10 +37,14 @@ from jobmatch.api.routes import (
     users,
 )
 from jobmatch.dependencies import Dependencies
+from jobmatch.mail.unsubscribe import UNSUBSCRIBE_PATH
 from jobmatch.observability import logger, metrics, trace_lambda_handler
 from jobmatch.workflows.registry import create_all_functions
 
 INNGEST_PATH = "/api/inngest"
+# What a web page may call from a browser (`api.cors`): the signup form, and the
+# pages emailed links open. Every other route is for machines and answers no CORS.
+PUBLIC_PATHS = frozenset({"/api/signup/free", signup_confirm.CONFIRM_PATH, UNSUBSCRIBE_PATH})
 LambdaHandler = Callable[[dict[str, object], object], dict[str, object]]
 
 
@@ -99,6 +104,9 @@ def create_app(deps: Dependencies, functions: list[inngest.Function[Any]] | None
         serve_path=INNGEST_PATH,
         max_age_seconds=settings.signature_max_age_seconds,
         require_signature=client.is_production,
+    )
+    app.add_middleware(
+        PublicCors, paths=PUBLIC_PATHS, origins=parse_origins(settings.cors_allowed_origins)
     )
     return app
 

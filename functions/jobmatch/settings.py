@@ -21,6 +21,16 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_CACHE_SECONDS = 300
+# The fields of the app secret (JSON) the settings read; the deploy's bootstrap
+# (infra/bootstrap.py) writes each of them.
+APP_SECRET_FIELDS = (
+    "inngest_signing_key",
+    "inngest_signing_key_fallback",
+    "inngest_event_key",
+    "webhook_signing_secret",
+    "unsubscribe_secret",
+    "signup_confirmation_secret",
+)
 
 
 class MissingSettingsError(RuntimeError):
@@ -270,6 +280,9 @@ class Settings(BaseSettings):
     # Engagement and notifications: event functions, their flow control, digests,
     # new-job alerts, unsubscribe links.
     public_base_url: str = "http://127.0.0.1:8000"  # where links in emails point
+    # Browser origins (comma-separated https origins) allowed to call the public
+    # routes (`api.cors`); empty: none, so only non-browser clients call them.
+    cors_allowed_origins: str = ""
     # HMAC key of unsubscribe links; in Lambda from the app secret. Unset: emails
     # that need an unsubscribe link fail to send rather than go out without one.
     unsubscribe_secret: SecretStr | None = None
@@ -342,14 +355,7 @@ def _resolve_app_secret(settings: Settings) -> Settings:
     if settings.app_secret_id:
         raw = parameters.get_secret(settings.app_secret_id, max_age=SECRET_CACHE_SECONDS)
         app_secret = json.loads(raw if isinstance(raw, str) else raw.decode())
-        for key in (
-            "inngest_signing_key",
-            "inngest_signing_key_fallback",
-            "inngest_event_key",
-            "webhook_signing_secret",
-            "unsubscribe_secret",
-            "signup_confirmation_secret",
-        ):
+        for key in APP_SECRET_FIELDS:
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
     return settings.model_copy(update=updates)

@@ -245,13 +245,13 @@ def test_the_real_app_is_checked_against_its_own_registry(deps: Dependencies) ->
 
 def test_the_deploy_workflow_checks_against_the_app_registry() -> None:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy-env.yml").read_text())
-    [step] = [
-        s for s in workflow["jobs"]["deploy"]["steps"] if "inngest_sync.py" in s.get("run", "")
-    ]
-    script = step["run"]
-    assert "--expect-from-app" in script
-    # The registry is imported from the package of this commit, installed first.
-    assert re.search(r"pip install[^\n]* \.(\s|$)", script), script
+    runs = [s.get("run", "") for s in workflow["jobs"]["deploy"]["steps"]]
+    [sync] = [i for i, run in enumerate(runs) if "inngest_sync.py" in run]
+    assert "--expect-from-app" in runs[sync]
+    # The registry is imported from the package of this commit, installed before.
+    installs = [i for i, run in enumerate(runs) if re.search(r"pip install[^\n]* \.(\s|$)", run)]
+    assert installs, "no step installs the package"
+    assert installs[0] < sync
 
 
 def test_missing_signing_key_fails_before_any_request(serve_url: str) -> None:

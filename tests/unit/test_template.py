@@ -9,6 +9,7 @@ without TLS, a port other than 5432 between the tiers.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -19,6 +20,7 @@ from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
 from jobmatch.settings import Settings
+from tests.deploy_support import deployed_value, function_env, overrides_of
 from tests.lambda_support import clear_settings_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,14 +45,6 @@ def template() -> dict[str, Any]:
 
 def resources_of(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
-
-
-def function_env(template: dict[str, Any], name: str) -> dict[str, Any]:
-    """Globals variables merged with the function's own, as SAM merges them."""
-    env = dict(template["Globals"]["Function"]["Environment"]["Variables"])
-    props = template["Resources"][name]["Properties"]
-    env.update(props.get("Environment", {}).get("Variables", {}))
-    return env
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -86,7 +80,13 @@ def test_http_api_serves_everything_on_the_default_stage(template: dict[str, Any
     assert api["Properties"]["StageName"] == "$default"
     events = template["Resources"]["Api"]["Properties"]["Events"].values()
     routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
-    assert routes == {("ANY", "/{proxy+}"), ("ANY", "/")}
+    # Everything through the proxy route; two routes of their own for their throttles.
+    assert routes == {
+        ("ANY", "/{proxy+}"),
+        ("ANY", "/"),
+        ("ANY", "/api/inngest"),
+        ("POST", "/api/signup/free"),
+    }
     assert all(e["Type"] == "HttpApi" for e in events)
 
 
@@ -170,6 +170,8 @@ def test_tiers_talk_on_5432_only(template: dict[str, Any]) -> None:
     """Lambda -> Proxy -> DB: every SG rule between them is TCP 5432 from the tier before."""
     rules: list[tuple[str, dict[str, Any]]] = []
     for name, res in template["Resources"].items():
+        if name == "EndpointSecurityGroup":  # HTTPS to the optional AWS endpoints
+            continue
         if res["Type"] == "AWS::EC2::SecurityGroup":
             rules += [(name, r) for r in res["Properties"].get("SecurityGroupIngress", [])]
         elif res["Type"] == "AWS::EC2::SecurityGroupIngress":
@@ -249,30 +251,6 @@ def test_samconfig_gives_every_required_parameter(template: dict[str, Any], env:
 FIXED_BY_THE_STACK = {"MAIL_BACKEND": "ses"}
 
 
-def overrides_of(env: str) -> dict[str, str]:
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]["deploy"]["parameters"]
-    return dict(item.split("=", 1) for item in config["parameter_overrides"])
-
-
-def deployed_value(template: dict[str, Any], value: Any, overrides: dict[str, str]) -> str:
-    """A variable's value as CloudFormation gives it in an environment: a parameter's
-    override (else its default), a stand-in for a resource's id or attribute."""
-    if isinstance(value, str | int | float):
-        return str(value)
-    if "Ref" in value and value["Ref"] in template["Parameters"]:
-        name = value["Ref"]
-        given = overrides.get(name, template["Parameters"][name].get("Default"))
-        return "" if given is None else str(given)
-    if "Ref" in value:
-        return f"arn:aws:ssm:eu-west-1:123456789012:parameter/{value['Ref']}"
-    if "Fn::If" in value:  # conditions here are `Fn::Equals [Ref Param, literal]`
-        condition, when_true, when_false = value["Fn::If"]
-        left, right = template["Conditions"][condition]["Fn::Equals"]
-        chosen = deployed_value(template, left, overrides) == str(right)
-        return deployed_value(template, when_true if chosen else when_false, overrides)
-    return f"{'.'.join(value['Fn::GetAtt'])}.example"
-
-
 def deployed_settings(
     template: dict[str, Any], function: str, env: str, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
@@ -347,3 +325,79 @@ def test_bounces_and_complaints_reach_the_ses_events_function(template: dict[str
     }
     [statement] = resources["SesEventsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+
+
+# ---------------------------------------------------------------- first deploy (#21)
+def _route_keys(template: dict[str, Any]) -> set[str]:
+    events = template["Resources"]["Api"]["Properties"]["Events"].values()
+    return {f"{e['Properties']['Method']} {e['Properties']['Path']}" for e in events}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_inngest_and_the_public_signup_have_throttles_of_their_own(
+    template: dict[str, Any], env: str
+) -> None:
+    """Inngest's step calls and public traffic no longer share the stage's bucket: a
+    burst of signups cannot throttle Inngest, nor a fan-out the signups."""
+    api = template["Resources"]["HttpApi"]["Properties"]
+    routes = api["RouteSettings"]
+    assert set(routes) == {"ANY /api/inngest", "POST /api/signup/free"}
+    assert set(routes) <= _route_keys(template), "a throttle on a route the API lacks"
+    inngest, signup = routes["ANY /api/inngest"], routes["POST /api/signup/free"]
+    # Inngest never has more calls in flight than the account's concurrency.
+    assert inngest["ThrottlingBurstLimit"] == {"Ref": "InngestConcurrency"}
+    assert "Default" not in template["Parameters"]["InngestConcurrency"]
+    overrides = overrides_of(env)
+
+    def value(setting: Any) -> float:
+        return float(deployed_value(template, setting, overrides))
+
+    default = api["DefaultRouteSettings"]
+    assert value(signup["ThrottlingRateLimit"]) < value(default["ThrottlingRateLimit"])
+    assert value(signup["ThrottlingBurstLimit"]) < value(default["ThrottlingBurstLimit"])
+    assert value(signup["ThrottlingRateLimit"]) < value(inngest["ThrottlingRateLimit"])
+    assert value(inngest["ThrottlingBurstLimit"]) >= 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cors_is_the_apps_for_public_routes_from_a_per_environment_parameter(
+    template: dict[str, Any], env: str
+) -> None:
+    """The gateway's CorsConfiguration would answer for every route, machine ones
+    too: the API has none, and the app gets the allowed origins per environment."""
+    assert "CorsConfiguration" not in template["Resources"]["HttpApi"]["Properties"]
+    assert function_env(template, "Api")["CORS_ALLOWED_ORIGINS"] == {"Ref": "CorsAllowedOrigins"}
+    parameter = template["Parameters"]["CorsAllowedOrigins"]
+    assert "Default" not in parameter
+    origins = overrides_of(env)["CorsAllowedOrigins"].split(",")
+    assert all(re.fullmatch(parameter["AllowedPattern"], o) for o in origins)
+    assert all(o.startswith("https://") and not o.endswith("/") for o in origins)
+
+
+def test_the_app_secret_is_created_empty_with_fields_the_app_reads(
+    template: dict[str, Any],
+) -> None:
+    """Empty, so no key is in the template; the bootstrap fills every field (and adds
+    those the initial value lacks: changing it would overwrite the live secret)."""
+    from jobmatch.settings import APP_SECRET_FIELDS
+
+    secret = json.loads(template["Resources"]["AppSecret"]["Properties"]["SecretString"])
+    assert set(secret) <= set(APP_SECRET_FIELDS)
+    assert set(secret.values()) == {""}
+
+
+def test_vpc_endpoints_for_secrets_ssm_and_ses_are_an_option(template: dict[str, Any]) -> None:
+    endpoints = resources_of(template, "AWS::EC2::VPCEndpoint")
+    services = {
+        e["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[-1] for e in endpoints.values()
+    }
+    assert services == {"secretsmanager", "ssm", "email"}
+    for endpoint in endpoints.values():
+        assert endpoint["Condition"] == "UseVpcEndpoints"
+        assert endpoint["Properties"]["PrivateDnsEnabled"] is True
+        assert endpoint["Properties"]["SubnetIds"] == {"Ref": "PrivateSubnetIds"}
+    assert template["Parameters"]["CreateVpcEndpoints"]["Default"] == "false"
+    ingress = template["Resources"]["EndpointSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [(r["FromPort"], r["SourceSecurityGroupId"]) for r in ingress] == [
+        (443, {"Ref": "LambdaSecurityGroup"})
+    ]

@@ -9,10 +9,16 @@ held NaN, Infinity or a lone surrogate (a 500 instead of a 422).
 
 A body that is not JSON at all is a 400; a body that is JSON but breaks the
 schema is a 422. Routes declare what they may answer with `error_responses`.
+
+A 422 is read by people too (a signup form shows it), so each problem is said in
+words (`email: not an email address`, `roles: at least 1 item`) rather than in
+pydantic's (`String should match pattern '^[^@ ...'`), in `detail` and in each
+item's `msg`; the item's `loc` and `type` stay pydantic's, for programs.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,9 +93,54 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# Pydantic's error types in words; `{...}` are the error's context (limits and
+# allowed values, never the input). Types not listed keep pydantic's message.
+_WORDS: dict[str, str] = {
+    "missing": "required",
+    "extra_forbidden": "not a field of this request",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "string_pattern_mismatch": "is not in the accepted form",
+    "string_too_short": "at least {min_length} characters",
+    "string_too_long": "at most {max_length} characters",
+    "too_short": "at least {min_length} items",
+    "too_long": "at most {max_length} items",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than_equal": "must be {le} or less",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "literal_error": "must be one of {expected}",
+}
+_VALUE_ERROR_PREFIX = "Value error, "
+_ONE = re.compile(r"\b1 (character|item)s\b")
+
+
+def _words(error: Any) -> str:
+    """The problem as a person reads it."""
+    template = _WORDS.get(str(error["type"]))
+    if template is not None:
+        try:
+            return _ONE.sub(r"1 \1", template.format(**(error.get("ctx") or {})))
+        except (KeyError, IndexError):
+            pass
+    return str(error["msg"]).removeprefix(_VALUE_ERROR_PREFIX)
+
+
 def _item(error: Any) -> ErrorItem:
     loc = [part if isinstance(part, int) else _printable(str(part)) for part in error["loc"]]
-    return ErrorItem(loc=loc, msg=_printable(str(error["msg"])), type=str(error["type"]))
+    return ErrorItem(loc=loc, msg=_printable(_words(error)), type=str(error["type"]))
+
+
+def _where(item: ErrorItem) -> str:
+    """The field a problem is about, as a form names it (`email`, `roles.0`): the
+    body's fields without the `body.` every one of them would carry."""
+    loc = item.loc[1:] if len(item.loc) > 1 and item.loc[0] == "body" else item.loc
+    return ".".join(str(part) for part in loc)
 
 
 def error_response(
@@ -111,9 +162,7 @@ async def validation_failed(_request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in raw):
         return error_response(400, "the request body is not valid JSON")
     items = [_item(e) for e in raw[:MAX_ERRORS]]
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in item.loc)}: {item.msg}" for item in items[:DETAIL_PROBLEMS]
-    )
+    problems = "; ".join(f"{_where(item)}: {item.msg}" for item in items[:DETAIL_PROBLEMS])
     return error_response(422, f"invalid request: {problems}", items)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from jobmatch.security.addresses import AddressRefusedError, check_host
 
@@ -15,10 +16,31 @@ from jobmatch.security.addresses import AddressRefusedError, check_host
 # OpenAPI document (ECMA regex) and pydantic read it alike.
 EMAIL_PATTERN = r"^[^@ \t\r\n]{1,64}@[^@ \t\r\n]+\.[^@ \t\r\n]{2,}$"
 _EMAIL = re.compile(EMAIL_PATTERN)
+# What a form may send around the address (a mobile keyboard's space after
+# autocomplete, a pasted line end): trimmed, so the address is taken as meant. Only
+# these characters, the ones the pattern excludes, so that the document's pattern
+# (`EMAIL_FIELD_PATTERN`) says exactly what is accepted.
+_AROUND = " \t\r\n"
+EMAIL_FIELD_PATTERN = rf"^[ \t\r\n]*{EMAIL_PATTERN[1:-1]}[ \t\r\n]*$"
 
 
-Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(str.lower)]
-"""An email in a request body, stored lower-cased (the document states the pattern)."""
+def form_email(value: str) -> str:
+    """The stored form of an email field: surrounding spaces trimmed, lower-cased as
+    a whole (the platform's choice: addresses are looked up and stored in one case,
+    and no mail provider tells local parts apart by case); a refusal a person reads
+    otherwise."""
+    email = value.strip(_AROUND).lower()
+    if not _EMAIL.match(email):
+        raise PydanticCustomError("email_address", "not an email address")
+    return email
+
+
+Email = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"pattern": EMAIL_FIELD_PATTERN}),
+    AfterValidator(form_email),
+]
+"""An email in a request body (`form_email`); the document states the pattern."""
 
 
 def clean_list(values: list[str]) -> list[str]:
