@@ -203,7 +203,7 @@ OnFailure = Callable[[inngest.ContextSync], None]
 
 
 def on_failure(
-    deps: StepDeps, step_id: str, record: StepBody[In, object], input_of: Callable[[Failure], In]
+    deps: StepDeps, step_id: str, record: StepBody[In, Any], input_of: Callable[[Failure], In]
 ) -> OnFailure:
     """An `on_failure` handler that records the failed run: step `step_id` runs
     `record` on the input `input_of(failure_of(ctx))` builds."""
