@@ -28,33 +28,19 @@ log's totals.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from jobmatch.deadline import Deadline
 from jobmatch.observability import metrics
 from jobmatch.runs import job_log_store
+from jobmatch.runs.job_logs import JobLogOf
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 from jobmatch.tenders import alerts, store
 from jobmatch.tenders.alerts import AlertBatch
 from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef
-
-
-class NewJobLog(StepInput):
-    """The job log of one run of a job type: who started it, with what."""
-
-    job_type: str
-    run_id: str
-    triggered_by: str
-    meta: dict[str, Any]
-
-
-class JobLogOf(StepInput):
-    """One job log."""
-
-    job_log_id: int
 
 
 class Window(StepOutput):
@@ -145,39 +131,10 @@ class SyncTotals(StepOutput):
     cursor: datetime
 
 
-class FinishJob(JobLogOf):
-    """Close a job log SUCCESS with `counts`."""
-
-    counts: dict[str, int]
-
-
-class FailJob(StepInput):
-    """A run's job log goes FAILED, with why."""
-
-    job_type: str
-    run_id: str
-    message: str
-
-
 class AlertsAfter(JobLogOf):
     """The next batch of alert subscribers after id `after_id`."""
 
     after_id: int
-
-
-class StuckFor(StepInput):
-    """Job logs RUNNING for longer than `older_than_hours`."""
-
-    older_than_hours: int
-
-
-@step_body
-def create_job_log(deps: StepDeps, inp: NewJobLog) -> int:
-    """The run's job log id (created RUNNING the first time)."""
-    with deps.unit_of_work() as uow:
-        return job_log_store.create_job_log(
-            uow, inp.job_type, inp.run_id, inp.triggered_by, inp.meta
-        )
 
 
 @step_body
@@ -266,20 +223,6 @@ def commit_sync(deps: StepDeps, inp: CommitSync) -> SyncTotals:
 
 
 @step_body
-def finish_job(deps: StepDeps, inp: FinishJob) -> None:
-    """Close a job log SUCCESS with its counts."""
-    with deps.unit_of_work() as uow:
-        job_log_store.finish_job_log(uow, inp.job_log_id, inp.counts)
-
-
-@step_body
-def fail_job(deps: StepDeps, inp: FailJob) -> int:
-    """Mark a run's job log FAILED (the failure handler's one step)."""
-    with deps.unit_of_work() as uow:
-        return job_log_store.fail_job_log(uow, inp.job_type, inp.run_id, inp.message)
-
-
-@step_body
 def alert_batch(deps: StepDeps, inp: AlertsAfter) -> AlertBatch:
     """Email the next batch of subscribers their digest of this sync's new tenders."""
     settings = deps.settings
@@ -299,10 +242,3 @@ def record_alerts(deps: StepDeps, inp: JobLogOf) -> int:
     """Write the sync's alert total onto its job log."""
     with deps.unit_of_work() as uow:
         return alerts.record_alert_count(uow, inp.job_log_id)
-
-
-@step_body
-def fail_stuck_job_logs(deps: StepDeps, inp: StuckFor) -> int:
-    """Job logs RUNNING for longer than `older_than_hours` -> FAILED."""
-    with deps.unit_of_work() as uow:
-        return job_log_store.fail_stuck_jobs(uow, inp.older_than_hours)

@@ -30,32 +30,15 @@ from jobmatch.events.tenders import (
     TenderEnrichTodayRequested,
     TenderSyncRequested,
 )
+from jobmatch.runs import job_logs
 from jobmatch.tenders import enrichment
 from jobmatch.tenders import sync_steps as steps
-from jobmatch.workflows.flow import (
-    OnFailure,
-    chained,
-    event_time,
-    on_failure,
-    request_of,
-    select_and_send,
-)
+from jobmatch.workflows.flow import chained, event_time, request_of, select_and_send
+from jobmatch.workflows.run_records import job_log_failure
 
 SYNC_JOB = "tender-sync"
 ENRICH_TODAY_JOB = "enrich-today"
 BACKFILL_JOB = "backfill-enrichment"
-
-
-def mark_failed(deps: Dependencies, job_type: str) -> OnFailure:
-    """An on_failure handler: the failed run's job log says FAILED and why."""
-    return on_failure(
-        deps,
-        "mark-job-log-failed",
-        steps.fail_job,
-        lambda failed: steps.FailJob(
-            job_type=job_type, run_id=failed.run_id, message=failed.message
-        ),
-    )
 
 
 def fan_out_enrichment(
@@ -103,15 +86,19 @@ def _fan_out_job(
     default = deps.settings.tender_enrichment_default_max
     limit = default if max_enrichment is None else max_enrichment
     meta = {"dateFrom": window[0].isoformat(), "dateTo": window[1].isoformat(), "limit": limit}
-    job = steps.create_job_log.run(
+    job = job_logs.create_job_log.run(
         ctx,
         "create-job-log",
         deps,
-        steps.NewJobLog(job_type=job_type, run_id=ctx.run_id, triggered_by=triggered_by, meta=meta),
+        job_logs.NewJobLog(
+            job_type=job_type, run_id=ctx.run_id, triggered_by=triggered_by, meta=meta
+        ),
     )
     queued = fan_out_enrichment(ctx, deps, "published_at", window, limit)
     counts = {"enrichment_queued": queued}
-    steps.finish_job.run(ctx, "close-job-log", deps, steps.FinishJob(job_log_id=job, counts=counts))
+    job_logs.finish_job.run(
+        ctx, "close-job-log", deps, job_logs.FinishJob(job_log_id=job, counts=counts)
+    )
     return {"jobLogId": job, **counts}
 
 
@@ -125,7 +112,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=[TenderSyncRequested.trigger(), inngest.TriggerCron(cron="*/30 * * * *")],
         singleton=inngest.Singleton(mode="skip"),
         retries=3,
-        on_failure=mark_failed(deps, SYNC_JOB),
+        on_failure=job_log_failure(deps, SYNC_JOB),
     )
     def tender_sync(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Fetch releases since the cursor page by page, enrich, advance the cursor."""
@@ -134,11 +121,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             TenderSyncRequested.parse,
             lambda: TenderSyncRequested.model_validate({"triggeredBy": "cron"}),
         )
-        job = steps.create_job_log.run(
+        job = job_logs.create_job_log.run(
             ctx,
             "create-job-log",
             deps,
-            steps.NewJobLog(
+            job_logs.NewJobLog(
                 job_type=SYNC_JOB,
                 run_id=ctx.run_id,
                 triggered_by=request.triggered_by,
@@ -216,7 +203,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         name="Enrich today's tenders",
         trigger=TenderEnrichTodayRequested.trigger(),
         retries=3,
-        on_failure=mark_failed(deps, ENRICH_TODAY_JOB),
+        on_failure=job_log_failure(deps, ENRICH_TODAY_JOB),
     )
     def enrich_today(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Today's (UTC) tenders still missing a detailed category."""
@@ -237,7 +224,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         name="Backfill tender enrichment",
         trigger=TenderBackfillRequested.trigger(),
         retries=3,
-        on_failure=mark_failed(deps, BACKFILL_JOB),
+        on_failure=job_log_failure(deps, BACKFILL_JOB),
     )
     def backfill_tender_enrichment(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Tenders published between dateFrom and dateTo still missing a category."""
@@ -275,7 +262,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             max_steps=None,
         )
         total = steps.record_alerts.run(
-            ctx, "record-alert-count", deps, steps.JobLogOf(job_log_id=job)
+            ctx, "record-alert-count", deps, job_logs.JobLogOf(job_log_id=job)
         )
         return {"jobLogId": job, "sent": sum(b.sent for b in batches), "alerts": total}
 
@@ -287,8 +274,8 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def cleanup_stuck_jobs(ctx: inngest.ContextSync) -> dict[str, int]:
         """Daily: a job log RUNNING for hours belongs to a run that died without a word."""
-        stuck = steps.StuckFor(older_than_hours=settings.tender_stuck_job_hours)
-        failed = steps.fail_stuck_job_logs.run(ctx, "fail-stuck-job-logs", deps, stuck)
+        stuck = job_logs.StuckFor(older_than_hours=settings.tender_stuck_job_hours)
+        failed = job_logs.fail_stuck_job_logs.run(ctx, "fail-stuck-job-logs", deps, stuck)
         return {"failed": failed}
 
     return [
