@@ -1,4 +1,5 @@
-"""Tender functions, thin wiring over the step bodies in `tenders.sync_steps`.
+"""Tender functions, thin wiring over the step bodies in `tenders.sync_steps` and
+`runs.job_logs` (each run's job log).
 
 - `tender-sync` (event `tender/sync.requested` or every 30 minutes): create-job-log
   -> determine-date-range -> fetch-page-1..N (each page compiled into `tenders`)
