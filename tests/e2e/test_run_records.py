@@ -18,6 +18,7 @@ from jobmatch.db.models import JobLog
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.runs import progress
+from jobmatch.runs.ref import RunRef
 from jobmatch.settings import Settings
 from jobmatch.workflows.run_records import job_log_failure, progress_failure
 from tests.conftest import TEST_SIGNING_KEY
@@ -74,3 +75,25 @@ def test_a_failed_run_is_failed_in_its_progress_and_its_job_log(
     assert (log.job_type, log.status) == ("doomed-job", "FAILED")
     assert log.run_id == by_fn["jobmatch-doomed-admin-run"].run_id
     assert "the input says no" in str(log.error)
+
+
+def test_progress_bodies_finish_a_run_once_and_prune_it(db: None, settings: Settings) -> None:
+    deps = Dependencies(settings)
+    ref = RunRef("run-typed", "typed-fn", ("event-typed",))
+    last = progress.Finished(ref=ref, step=2, detail={"sent": 3})
+
+    assert progress.finish_run(deps, last) is True
+    assert progress.finish_run(deps, last) is False  # a retried step: already recorded
+    with session_scope() as uow:
+        record = progress.find(uow, "event-typed")
+    assert record is not None
+    assert (record["status"], record["steps_done"], record["detail"]) == (
+        "completed",
+        2,
+        {"sent": 3},
+    )
+
+    assert progress.prune_old(deps, progress.Prune(keep_days=1)) == 0  # updated just now
+    assert progress.prune_old(deps, progress.Prune(keep_days=0)) == 1
+    with session_scope() as uow:
+        assert progress.find(uow, "run-typed") is None
