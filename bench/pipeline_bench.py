@@ -74,7 +74,7 @@ def ingestion(
 ) -> None:
     from jobmatch.db.models import Company, Job
     from jobmatch.db.session import session_scope
-    from jobmatch.ingestion.steps import ingest_board
+    from jobmatch.ingestion.steps import CompanyBoard, ingest_board
 
     with session_scope() as session:
         for n in range(companies):
@@ -102,7 +102,7 @@ def ingestion(
     with session_scope() as session:
         session.execute(text("DELETE FROM jobs WHERE company_id <= :n"), {"n": sample})
     _, sample_s = timed(
-        lambda: [ingest_board(c, deps.settings, deps.fetch_http) for c in range(1, sample + 1)]
+        lambda: [ingest_board(deps, CompanyBoard(company_id=c)) for c in range(1, sample + 1)]
     )
     one_step = sample_s / sample * companies
     report(
@@ -281,7 +281,7 @@ def main() -> None:
     with FakeJobBoards() as boards:
         settings = get_settings().model_copy(update=boards.api_urls())
         deps = Dependencies(settings)
-        ensure_taxonomy(deps.embedder)
+        ensure_taxonomy(deps)
         # Only the pipeline's functions: the jobs/imported these runs announce would
         # start candidate matching, which bench/matching_bench.py measures.
         functions = [*job_functions.create_functions(deps), *skill_functions.create_functions(deps)]

@@ -22,7 +22,7 @@ from inngest_harness.catalog import new_event
 from inngest_harness.driver import InngestDriver
 from jobmatch.db.models import Tender
 from jobmatch.db.session import session_scope
-from jobmatch.tenders import repository
+from jobmatch.tenders import store
 from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.releases import Release
 from tests import matching_data as make
@@ -53,7 +53,7 @@ def store_tenders(count: int) -> list[str]:
         for i in range(count)
     ]
     with session_scope() as session:
-        repository.upsert_tenders(session, compile_page(releases), None)
+        store.upsert_tenders(session, compile_page(releases), None)
     return [r.ocid for r in releases]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from inngest_harness.apigw import LambdaContext, http_event
 from inngest_harness.records import HandlerResponse
@@ -39,3 +40,19 @@ def test_health_ignores_the_signature_guard(db: None, lambda_ctx: LambdaContext)
 
 def test_unknown_path_is_404(lambda_ctx: LambdaContext) -> None:
     assert _get("/api/nope", lambda_ctx).status == 404
+
+
+def test_health_asks_the_database_of_the_apps_dependencies(lambda_ctx: LambdaContext) -> None:
+    """The probe reads the database the app was built with (not the process's): an app
+    on an unreachable database answers 503 "unreachable"."""
+    from fastapi.testclient import TestClient
+
+    from jobmatch.app import create_app
+    from jobmatch.dependencies import Dependencies
+    from jobmatch.settings import get_settings
+
+    nowhere = "postgresql+psycopg://probe:probe@127.0.0.1:9/nowhere"
+    deps = Dependencies(get_settings().model_copy(update={"database_url": SecretStr(nowhere)}))
+    response = TestClient(create_app(deps, functions=[])).get("/api/health")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"

@@ -17,7 +17,7 @@ from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import Settings
-from jobmatch.skills.steps import ensure_taxonomy, extract_jobs
+from jobmatch.skills.steps import Jobs, ensure_taxonomy, extract_jobs
 from tests import matching_data as make
 
 pytestmark = pytest.mark.e2e
@@ -75,8 +75,8 @@ def tags(job_id: int) -> dict[str, tuple[float, str]]:
 
 
 @pytest.fixture
-def taxonomy(db: None) -> int:
-    return ensure_taxonomy(make.EMBEDDER)
+def taxonomy(db: None, settings: Settings) -> int:
+    return ensure_taxonomy(Dependencies(settings, embedder=make.EMBEDDER))
 
 
 OFFLINE = {
@@ -228,5 +228,7 @@ def test_a_job_without_listed_skills_is_scored_on_its_tags_and_matched_again(
     # A step retried after its first try committed finds the tags already written:
     # it names the same job again, so the rescore is not lost; the listed one, never.
     for job, expected in ((bare, [bare]), (listed, [])):
-        again = extract_jobs([job], make.EMBEDDER, None, settings.skill_similarity_floor, 20.0)
-        assert again["rescore"] == expected
+        offline = Dependencies(settings, embedder=make.EMBEDDER)
+        assert offline.llm is None
+        again = extract_jobs(offline, Jobs(job_ids=[job]))
+        assert again.rescore == expected

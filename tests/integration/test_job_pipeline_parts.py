@@ -20,8 +20,8 @@ from jobmatch.db.models import (
     UserMatch,
 )
 from jobmatch.db.session import session_scope
-from jobmatch.ingestion import repository as boards
-from jobmatch.retention import repository as retention
+from jobmatch.ingestion import store as boards
+from jobmatch.retention import store as retention
 from jobmatch.scraping import store as queue_store
 from tests import matching_data as make
 from tests.jobboards_support import add_company

@@ -8,17 +8,18 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
 from jobmatch.db.models import JobLog, Tender
 from jobmatch.db.session import get_engine, session_scope
+from jobmatch.dependencies import Dependencies
+from jobmatch.runs import job_log_store
 from jobmatch.settings import Settings, get_settings
-from jobmatch.tenders import job_logs, repository, sync_steps
+from jobmatch.tenders import store, sync_steps
 from jobmatch.tenders.compile import MERGED_FIELDS, ORDER_COLLATION, compile_page
-from jobmatch.tenders.ocds_client import OCDSClient, PublisherUnavailableError
+from jobmatch.tenders.ocds_client import OCDSClient, PageRef, PublisherUnavailableError
 from jobmatch.tenders.releases import Release
 from jobmatch_devkit.ocds_publisher import OCDSPublisher
 from tests.tenders_support import (
@@ -153,7 +154,7 @@ def test_upsert_is_newest_wins_whatever_the_page_order_and_replays_change_nothin
         clear_tenders()
         for releases in order:
             with session_scope() as session:
-                repository.upsert_tenders(session, compile_page(releases), None)
+                store.upsert_tenders(session, compile_page(releases), None)
         states.append(compiled_state())
     assert all(state == states[0] for state in states)
     hall = states[0]["ocds-9t57fa-100101"]
@@ -168,7 +169,7 @@ def test_upsert_is_newest_wins_whatever_the_page_order_and_replays_change_nothin
         stamps = dict(session.execute(select(Tender.ocid, Tender.updated_at)).all())
     for releases in pages:
         with session_scope() as session:
-            assert repository.upsert_tenders(session, compile_page(releases), None) == (0, 0)
+            assert store.upsert_tenders(session, compile_page(releases), None) == (0, 0)
     with session_scope() as session:
         assert dict(session.execute(select(Tender.ocid, Tender.updated_at)).all()) == stamps
 
@@ -198,7 +199,7 @@ def test_ties_on_date_resolve_across_pages_as_within_a_page(db: None) -> None:
             clear_tenders()
             for one in order:  # one release per page: every tie is decided by the upsert
                 with session_scope() as session:
-                    repository.upsert_tenders(session, compile_page([one]), None)
+                    store.upsert_tenders(session, compile_page([one]), None)
             with session_scope() as session:
                 row = session.scalars(select(Tender)).one()
                 assert (row.release_id, row.title, row.status) == ("tender-a", "Lower", "tender-a")
@@ -224,7 +225,7 @@ def test_an_ai_category_survives_amendments_but_not_a_reclassification(db: None)
             {"ocid": "o-1", "id": rid, "date": f"2025-03-0{day}T00:00:00Z", "tender": tender}
         )
         with session_scope() as session:
-            repository.upsert_tenders(session, compile_page([release]), None)
+            store.upsert_tenders(session, compile_page([release]), None)
 
     def category() -> tuple[str | None, str | None]:
         with session_scope() as session:
@@ -233,8 +234,8 @@ def test_an_ai_category_survives_amendments_but_not_a_reclassification(db: None)
 
     upsert("a", 1, "45210000")
     with session_scope() as session:
-        assert repository.set_category(session, "o-1", "maintenance", "ai")
-        assert not repository.set_category(session, "o-1", "other", "rules")  # AI stays
+        assert store.set_category(session, "o-1", "maintenance", "ai")
+        assert not store.set_category(session, "o-1", "other", "rules")  # AI stays
     upsert("b", 2, None)
     assert category() == ("maintenance", "ai")
     upsert("c", 3, "72000000")
@@ -244,24 +245,22 @@ def test_an_ai_category_survives_amendments_but_not_a_reclassification(db: None)
 def test_cursor_only_moves_forward(db: None) -> None:
     t0 = datetime(2025, 3, 1, tzinfo=UTC)
     with session_scope() as session:
-        assert repository.get_cursor(session) is None
-        assert repository.advance_cursor(session, t0) == t0
-        assert repository.advance_cursor(session, t0 - timedelta(days=1)) == t0
-        assert repository.advance_cursor(session, t0 + timedelta(hours=1)) == t0 + timedelta(
-            hours=1
-        )
+        assert store.get_cursor(session) is None
+        assert store.advance_cursor(session, t0) == t0
+        assert store.advance_cursor(session, t0 - timedelta(days=1)) == t0
+        assert store.advance_cursor(session, t0 + timedelta(hours=1)) == t0 + timedelta(hours=1)
 
 
 def test_job_log_writes_are_idempotent_and_a_success_is_final(db: None) -> None:
     with session_scope() as session:
-        first = job_logs.create_job_log(session, "tender-sync", "run-1", "test", {})
-        assert job_logs.create_job_log(session, "tender-sync", "run-1", "test", {}) == first
-        job_logs.set_counts(session, first, {"fetched": 4})
-        job_logs.set_counts(session, first, {"fetched": 4, "saved": 3})
-        job_logs.finish_job_log(session, first, {"fetched": 4, "saved": 3})
-        job_logs.fail_job_log(session, "tender-sync", "run-1", "late failure")
-        job_logs.set_counts(session, first, {"fetched": 0, "saved": 0})  # a late step
-        late = job_logs.fail_job_log(session, "tender-sync", "run-2", "died before its log")
+        first = job_log_store.create_job_log(session, "tender-sync", "run-1", "test", {})
+        assert job_log_store.create_job_log(session, "tender-sync", "run-1", "test", {}) == first
+        job_log_store.set_counts(session, first, {"fetched": 4})
+        job_log_store.set_counts(session, first, {"fetched": 4, "saved": 3})
+        job_log_store.finish_job_log(session, first, {"fetched": 4, "saved": 3})
+        job_log_store.fail_job_log(session, "tender-sync", "run-1", "late failure")
+        job_log_store.set_counts(session, first, {"fetched": 0, "saved": 0})  # a late step
+        late = job_log_store.fail_job_log(session, "tender-sync", "run-2", "died before its log")
     with session_scope() as session:
         logs = {log.run_id: log for log in session.scalars(select(JobLog))}
     assert (logs["run-1"].status, logs["run-1"].counts) == ("SUCCESS", {"fetched": 4, "saved": 3})
@@ -269,15 +268,29 @@ def test_job_log_writes_are_idempotent_and_a_success_is_final(db: None) -> None:
     assert (logs["run-2"].id, logs["run-2"].status) == (late, "FAILED")
 
 
-def page_steps(job: int, settings: Settings, tries: int = 1) -> list[dict[str, Any]]:
+def fetch(job: int, settings: Settings, ref: PageRef | None, page: int) -> sync_steps.PageCounts:
+    """The page step, run here."""
+    inp = sync_steps.FetchPage(job_log_id=job, date_from=FROM, date_to=TO, ref=ref, page=page)
+    return sync_steps.fetch_page(Dependencies(settings), inp)
+
+
+def commit(job: int, settings: Settings, pages: int) -> sync_steps.SyncTotals:
+    """The commit step, run here."""
+    inp = sync_steps.CommitSync(job_log_id=job, date_to=TO, counts={"pages": pages})
+    return sync_steps.commit_sync(Dependencies(settings), inp)
+
+
+def page_steps(job: int, settings: Settings, tries: int = 1) -> list[sync_steps.PageCounts]:
     """Every page of the recorded feed through the page step, each page `tries` times
     (a step Inngest retried after a gateway timeout although its first try committed)."""
-    outputs, ref, page = [], None, 1
+    outputs: list[sync_steps.PageCounts] = []
+    ref: PageRef | None = None
+    page = 1
     while True:
         for _ in range(tries):
-            out = sync_steps.fetch_page(job, FROM.isoformat(), TO.isoformat(), ref, page, settings)
+            out = fetch(job, settings, ref, page)
         outputs.append(out)
-        ref, page = out["next"], page + 1
+        ref, page = out.next, page + 1
         if ref is None:
             return outputs
 
@@ -292,13 +305,13 @@ def test_retried_and_late_page_steps_leave_the_job_log_true(
 ) -> None:
     settings = tender_settings(get_settings(), publisher)
     with session_scope() as session:
-        once = job_logs.create_job_log(session, "tender-sync", "run-once", "test", {})
+        once = job_log_store.create_job_log(session, "tender-sync", "run-once", "test", {})
     reference = page_steps(once, settings)
     reference_counts = job_log(once).counts
     clear_tenders()
 
     with session_scope() as session:
-        job = job_logs.create_job_log(session, "tender-sync", "run-retried", "test", {})
+        job = job_log_store.create_job_log(session, "tender-sync", "run-retried", "test", {})
     retried = page_steps(job, settings, tries=2)
 
     # A retry's output is the page's counts as the log holds them, not "saved: 0".
@@ -307,22 +320,22 @@ def test_retried_and_late_page_steps_leave_the_job_log_true(
     assert {k: counts[k] for k in ("fetched", "saved", "new", "invalid_fields")} == {
         k: reference_counts[k] for k in ("fetched", "saved", "new", "invalid_fields")
     }
-    assert counts["saved"] == sum(page["saved"] for page in reference) > 0
+    assert counts["saved"] == sum(page.saved for page in reference) > 0
     assert counts["new"] == len(FIXTURE_OCIDS)
     assert counts["fetched"] == FIXTURE_RELEASES
     assert counts["invalid_fields"] == FIXTURE_INVALID_FIELDS
 
-    done = sync_steps.commit_sync(job, TO.isoformat(), {"pages": len(retried)})
-    assert (done["saved"], done["new"]) == (counts["saved"], len(FIXTURE_OCIDS))
+    done = commit(job, settings, len(retried))
+    assert (done.saved, done.new) == (counts["saved"], len(FIXTURE_OCIDS))
     closed = job_log(job)
     assert closed.status == "SUCCESS"
     assert "by_page" not in closed.counts
     # The first try of page 1, slow, finishes after commit-sync: the log stays.
-    sync_steps.fetch_page(job, FROM.isoformat(), TO.isoformat(), None, 1, settings)
+    fetch(job, settings, None, 1)
     late = job_log(job)
     assert (late.status, late.counts, late.finished_at) == (
         "SUCCESS",
         closed.counts,
         closed.finished_at,
     )
-    assert sync_steps.commit_sync(job, TO.isoformat(), {"pages": len(retried)}) == done
+    assert commit(job, settings, len(retried)) == done

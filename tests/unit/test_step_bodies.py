@@ -26,7 +26,7 @@ def _resolve(module: ModuleType, node: ast.expr) -> object:
 
 # Helpers that run their `body` argument as steps, and where that argument stands;
 # the `ctx.step.run` inside them runs whatever their callers pass.
-STEP_HELPERS = {"steps_until_short": 4, "paged": 3}
+STEP_HELPERS = {"steps_until_short": 4, "paged": 3, "chained": 3, "on_failure": 2}
 
 
 def _body_of(call: ast.Call) -> ast.expr | None:

@@ -1,4 +1,4 @@
-"""Step bodies of company discovery: JSON in, own session, small JSON out.
+"""Step bodies of company discovery: typed input in, one unit of work, small output.
 
 Progress lives in `discovery_cursors` (crawl, host -> next page), advanced in the
 same transaction that inserts a page's new companies, so a run that dies after
@@ -10,25 +10,41 @@ them (or records why not).
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-
-from jobmatch.db.models import DiscoveryCursor
-from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import legacy_step_body
-from jobmatch.ingestion import repository
+from jobmatch.ingestion import store
 from jobmatch.ingestion.discovery import CdxClient, distinct_boards
 from jobmatch.settings import Settings
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 
-@legacy_step_body
-def latest_crawl(settings: Settings, http: httpx.Client) -> str:
-    """The newest crawl's id (one request: collinfo.json is rate-limited hard)."""
-    return CdxClient(http, settings).latest_crawl(_fetch_deadline(settings))
+class Host(StepInput):
+    """One board host's index in one crawl."""
+
+    crawl: str
+    host: str
+
+
+class Page(Host):
+    """One index page of a host."""
+
+    page: int
+
+
+class HostPages(StepOutput):
+    """Where a host stands in a crawl: its page count, and the next page to read."""
+
+    pages: int
+    next: int
+
+
+class PageRead(StepOutput):
+    """What one index page gave: the companies added, the boards named, the URLs
+    naming none, and whether the page was past the index's end."""
+
+    added: list[int]
+    boards: int
+    rejected: int
+    end: bool
 
 
 def _fetch_deadline(settings: Settings) -> Deadline:
@@ -36,69 +52,39 @@ def _fetch_deadline(settings: Settings) -> Deadline:
     return Deadline.after(settings.step_budget_seconds).part(settings.cdx_page_budget_seconds)
 
 
-@legacy_step_body
-def host_cursor(crawl: str, host: str, settings: Settings, http: httpx.Client) -> dict[str, int]:
-    """Where this host stands in this crawl: {pages, next}. The first time, the page
-    count is asked for and saved with the cursor at 0."""
-    with session_scope() as session:
-        row = session.get(DiscoveryCursor, (crawl, host))
-        if row is not None:
-            return {"pages": row.pages, "next": row.next_page}
-    pages = CdxClient(http, settings).page_count(crawl, host, _fetch_deadline(settings))
-    with session_scope() as session:
-        session.execute(
-            insert(DiscoveryCursor)
-            .values(crawl_id=crawl, host=host, pages=pages, next_page=0)
-            .on_conflict_do_nothing()
-        )
-        row = session.get(DiscoveryCursor, (crawl, host))
-        assert row is not None
-        return {"pages": row.pages, "next": row.next_page}
+@step_body
+def latest_crawl(deps: StepDeps) -> str:
+    """The newest crawl's id (one request: collinfo.json is rate-limited hard)."""
+    return CdxClient(deps.fetch_http, deps.settings).latest_crawl(_fetch_deadline(deps.settings))
 
 
-@legacy_step_body
-def discover_page(
-    crawl: str, host: str, page: int, settings: Settings, http: httpx.Client
-) -> dict[str, Any]:
+@step_body
+def host_cursor(deps: StepDeps, inp: Host) -> HostPages:
+    """Where this host stands in this crawl. The first time, the page count is asked
+    for and saved with the cursor at 0."""
+    with deps.unit_of_work() as uow:
+        cursor = store.host_cursor(uow, inp.crawl, inp.host)
+    if cursor is None:
+        client = CdxClient(deps.fetch_http, deps.settings)
+        pages = client.page_count(inp.crawl, inp.host, _fetch_deadline(deps.settings))
+        with deps.unit_of_work() as uow:
+            cursor = store.start_host(uow, inp.crawl, inp.host, pages)
+    return HostPages(pages=cursor.pages, next=cursor.next_page)
+
+
+@step_body
+def discover_page(deps: StepDeps, inp: Page) -> PageRead:
     """Read one index page, add the companies not known yet (inactive), move the
-    cursor past the page: {added: [company ids], boards, rejected, end}."""
-    with session_scope() as session:
-        done = session.scalar(
-            select(DiscoveryCursor.next_page).where(
-                DiscoveryCursor.crawl_id == crawl, DiscoveryCursor.host == host
-            )
-        )
-    if done is not None and done > page:
-        return {"added": [], "boards": 0, "rejected": 0, "end": False}
-    urls = CdxClient(http, settings).page_urls(crawl, host, page, _fetch_deadline(settings))
+    cursor past the page."""
+    with deps.unit_of_work() as uow:
+        done = store.next_page(uow, inp.crawl, inp.host)
+    if done is not None and done > inp.page:
+        return PageRead(added=[], boards=0, rejected=0, end=False)
+    client = CdxClient(deps.fetch_http, deps.settings)
+    urls = client.page_urls(inp.crawl, inp.host, inp.page, _fetch_deadline(deps.settings))
     boards, rejected = distinct_boards(urls or [])
-    rows = [
-        {
-            "name": b.token,
-            "provider": b.provider,
-            "board_token": b.token,
-            "region": b.region,
-            "discovered_via": f"commoncrawl:{crawl}",
-            "active": False,
-        }
-        for b in boards
-    ]
-    with session_scope() as session:
-        added = [c["id"] for c in repository.insert_companies(session, rows)]
-        values: dict[str, Any] = {
-            "next_page": page + 1,
-            "companies_added": DiscoveryCursor.companies_added + len(added),
-        }
-        if urls is None:  # past the index's end: this host is done
-            values["pages"] = page
-            values["next_page"] = page
-        session.execute(
-            update(DiscoveryCursor)
-            .where(
-                DiscoveryCursor.crawl_id == crawl,
-                DiscoveryCursor.host == host,
-                DiscoveryCursor.next_page == page,
-            )
-            .values(**values)
-        )
-    return {"added": added, "boards": len(boards), "rejected": rejected, "end": urls is None}
+    with deps.unit_of_work() as uow:
+        added = store.insert_discovered(uow, boards, inp.crawl)
+        # urls None: past the index's end, this host is done
+        store.page_read(uow, inp.crawl, inp.host, inp.page, len(added), end=urls is None)
+    return PageRead(added=added, boards=len(boards), rejected=rejected, end=urls is None)

@@ -35,6 +35,7 @@ from pydantic import (
     StrictStr,
     ValidationError,
 )
+from pydantic.alias_generators import to_camel
 
 from jobmatch.ingestion.countries import country_code
 from jobmatch.ingestion.html_text import html_to_text, tidy
@@ -63,6 +64,13 @@ class _Shape(BaseModel):
     """Fields we read, with their JSON types; everything else is ignored."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _CamelShape(_Shape):
+    """A shape of an API that names its fields in camelCase (Ashby, Lever): read by
+    their camelCase aliases, named in snake_case here."""
+
+    model_config = ConfigDict(alias_generator=to_camel)
 
 
 @dataclass
@@ -130,89 +138,89 @@ def _id_of(item: Any, key: str = "id") -> str | None:
 
 
 # --------------------------------------------------------------------------- Ashby
-class _PostalAddress(_Shape):
-    addressCountry: StrictStr | None = None  # noqa: N815 - the API's name
+class _PostalAddress(_CamelShape):
+    address_country: StrictStr | None = None
 
 
-class _Address(_Shape):
-    postalAddress: _PostalAddress | None = None  # noqa: N815
+class _Address(_CamelShape):
+    postal_address: _PostalAddress | None = None
 
 
-class _SecondaryLocation(_Shape):
+class _SecondaryLocation(_CamelShape):
     location: StrictStr | None = None
 
 
-class _Component(_Shape):
-    compensationType: StrictStr | None = None  # noqa: N815
+class _Component(_CamelShape):
+    compensation_type: StrictStr | None = None
     interval: StrictStr | None = None
-    currencyCode: StrictStr | None = None  # noqa: N815
-    minValue: StrictFloat | None = None  # noqa: N815
-    maxValue: StrictFloat | None = None  # noqa: N815
+    currency_code: StrictStr | None = None
+    min_value: StrictFloat | None = None
+    max_value: StrictFloat | None = None
 
 
-class _Tier(_Shape):
+class _Tier(_CamelShape):
     components: list[_Component] = []
 
 
-class _Compensation(_Shape):
-    compensationTiers: list[_Tier] = []  # noqa: N815
-    summaryComponents: list[_Component] = []  # noqa: N815
+class _Compensation(_CamelShape):
+    compensation_tiers: list[_Tier] = []
+    summary_components: list[_Component] = []
 
 
-class AshbyPosting(_Shape):
+class AshbyPosting(_CamelShape):
     """One element of `jobs` in Ashby's posting API."""
 
     id: StrictStr | None = None
     title: Title
     location: StrictStr | None = None
-    secondaryLocations: list[_SecondaryLocation] = []  # noqa: N815
+    secondary_locations: list[_SecondaryLocation] = []
     address: _Address | None = None
-    isListed: StrictBool | None = None  # noqa: N815
-    isRemote: StrictBool | None = None  # noqa: N815
-    workplaceType: StrictStr | None = None  # noqa: N815
-    publishedAt: datetime | None = None  # noqa: N815
-    descriptionPlain: StrictStr | None = None  # noqa: N815
-    descriptionHtml: StrictStr | None = None  # noqa: N815
-    jobUrl: StrictStr | None = None  # noqa: N815
-    shouldDisplayCompensationOnJobPostings: StrictBool | None = None  # noqa: N815
+    is_listed: StrictBool | None = None
+    is_remote: StrictBool | None = None
+    workplace_type: StrictStr | None = None
+    published_at: datetime | None = None
+    description_plain: StrictStr | None = None
+    description_html: StrictStr | None = None
+    job_url: StrictStr | None = None
+    should_display_compensation_on_job_postings: StrictBool | None = None
     compensation: _Compensation | None = None
 
 
 def ashby_job(item: Any, company: str) -> JobInput | None:
     """An Ashby posting as a job; None for an unlisted one."""
     p = AshbyPosting.model_validate(item)
-    found = _UUID.search(p.jobUrl or "")
+    found = _UUID.search(p.job_url or "")
     external_id = p.id or (found.group(0) if found else None)
     if not external_id:
         raise ValueError("no id and no id in jobUrl")
-    if p.isListed is False:
+    if p.is_listed is False:
         return None
-    remote = p.workplaceType == "Remote" if p.workplaceType else p.isRemote is True
+    remote = p.workplace_type == "Remote" if p.workplace_type else p.is_remote is True
     salary: tuple[int | None, int | None, str | None] = (None, None, None)
-    if p.compensation and p.shouldDisplayCompensationOnJobPostings:
+    if p.compensation and p.should_display_compensation_on_job_postings:
         yearly = [
             c
-            for c in p.compensation.summaryComponents
-            if c.compensationType == "Salary" and c.interval == "1 YEAR"
+            for c in p.compensation.summary_components
+            if c.compensation_type == "Salary" and c.interval == "1 YEAR"
         ]
         if yearly:
-            salary = _salary(yearly[0].minValue, yearly[0].maxValue, yearly[0].currencyCode)
-    postal = p.address.postalAddress if p.address else None
-    description = p.descriptionPlain or html_to_text(p.descriptionHtml or "")
+            salary = _salary(yearly[0].min_value, yearly[0].max_value, yearly[0].currency_code)
+    postal = p.address.postal_address if p.address else None
+    description = p.description_plain or html_to_text(p.description_html or "")
     return JobInput(
         source="ashby",
         external_id=_cut(external_id, 200),
         title=_cut(p.title, MAX_TITLE),
         company=_cut(company, MAX_COMPANY),
         location=_cut(p.location, MAX_LOCATION),
-        country=country_code(postal.addressCountry if postal else None),
+        country=country_code(postal.address_country if postal else None),
         remote=remote,
         salary_min=salary[0],
         salary_max=salary[1],
         currency=salary[2],
         description=tidy(description)[:MAX_DESCRIPTION],
-        external_url=_cut(p.jobUrl, MAX_URL) or None,
-        posted_date=_day(p.publishedAt),
+        external_url=_cut(p.job_url, MAX_URL) or None,
+        posted_date=_day(p.published_at),
     )
 
 
@@ -332,53 +340,52 @@ def greenhouse_postings(body: Any, company: str) -> BoardPostings | None:
 
 
 # --------------------------------------------------------------------------- Lever
-class _Categories(_Shape):
+class _Categories(_CamelShape):
     location: StrictStr | None = None
-    allLocations: list[StrictStr] = []  # noqa: N815
+    all_locations: list[StrictStr] = []
 
 
-class _ListBlock(_Shape):
+class _ListBlock(_CamelShape):
     text: StrictStr = ""
     content: StrictStr = ""
 
 
-class _SalaryRange(_Shape):
+class _SalaryRange(_CamelShape):
     currency: StrictStr | None = None
     interval: StrictStr | None = None
     min: StrictFloat | None = None
     max: StrictFloat | None = None
 
 
-class LeverPosting(_Shape):
+class LeverPosting(_CamelShape):
     """One element of Lever's postings array (`mode=json`)."""
 
     id: StrictStr
     text: Title
-    hostedUrl: StrictStr  # noqa: N815
+    hosted_url: StrictStr
     categories: _Categories | None = None
     country: StrictStr | None = None
-    workplaceType: StrictStr | None = None  # noqa: N815
-    createdAt: StrictInt | None = None  # noqa: N815 - epoch milliseconds
-    descriptionPlain: StrictStr = ""  # noqa: N815
+    workplace_type: StrictStr | None = None
+    created_at: StrictInt | None = None  # epoch milliseconds
+    description_plain: StrictStr = ""
     lists: list[_ListBlock] = []
-    additionalPlain: StrictStr = ""  # noqa: N815
-    salaryRange: _SalaryRange | None = None  # noqa: N815
+    additional_plain: StrictStr = ""
+    salary_range: _SalaryRange | None = None
 
 
 def lever_job(item: Any, company: str) -> JobInput:
     """A Lever posting as a job."""
     p = LeverPosting.model_validate(item)
-    sections = [p.descriptionPlain]
+    sections = [p.description_plain]
     for block in p.lists:
         sections.append(f"{block.text}\n{html_to_text(block.content)}")
-    sections.append(p.additionalPlain)
-    pay = p.salaryRange
+    sections.append(p.additional_plain)
+    pay = p.salary_range
     salary: tuple[int | None, int | None, str | None] = (None, None, None)
     if pay and pay.interval == "per-year-salary":
         salary = _salary(pay.min, pay.max, pay.currency)
-    posted = (
-        datetime.fromtimestamp(p.createdAt / 1000, UTC).date() if p.createdAt is not None else None
-    )
+    created = p.created_at
+    posted = datetime.fromtimestamp(created / 1000, UTC).date() if created is not None else None
     country = p.country.upper() if p.country and re.fullmatch(r"[A-Za-z]{2}", p.country) else None
     return JobInput(
         source="lever",
@@ -387,12 +394,12 @@ def lever_job(item: Any, company: str) -> JobInput:
         company=_cut(company, MAX_COMPANY),
         location=_cut(p.categories.location if p.categories else "", MAX_LOCATION),
         country=country,
-        remote=(p.workplaceType or "").lower() == "remote",
+        remote=(p.workplace_type or "").lower() == "remote",
         salary_min=salary[0],
         salary_max=salary[1],
         currency=salary[2],
         description=tidy("\n\n".join(s for s in sections if s.strip()))[:MAX_DESCRIPTION],
-        external_url=_cut(p.hostedUrl, MAX_URL),
+        external_url=_cut(p.hosted_url, MAX_URL),
         posted_date=posted,
     )
 

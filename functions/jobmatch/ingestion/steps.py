@@ -1,4 +1,4 @@
-"""Step bodies of the ingestion functions: JSON in, own session, small JSON out.
+"""Step bodies of the ingestion functions: typed input in, one unit of work, counts out.
 
 `ingest_board` is the whole of one board's run that touches the world: it fetches
 the board (no connection held meanwhile), then in one transaction upserts its
@@ -15,20 +15,18 @@ retried by Inngest.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import httpx
 import inngest
 
-from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import PermanentError, legacy_step_body
-from jobmatch.ingestion import repository
+from jobmatch.failures import PermanentError
+from jobmatch.ingestion import store
 from jobmatch.ingestion.boards import BoardClient, BoardMalformedError
+from jobmatch.ingestion.store import CompanyRef
 from jobmatch.matching.job_import import JobInput, import_jobs, job_hash, mark_announced
 from jobmatch.observability import logger
 from jobmatch.outbound import UpstreamRejectedError, UpstreamUnavailableError
-from jobmatch.settings import Settings
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 NOT_FOUND = 404
 
@@ -37,18 +35,51 @@ class UnknownCompanyError(PermanentError):
     """The event names a company that does not exist."""
 
 
-@legacy_step_body
-def active_companies(after_id: int, limit: int) -> list[dict[str, Any]]:
-    """The next active companies to fetch: [{id, provider}] (500 rows: ~20 KB)."""
-    with session_scope() as session:
-        return repository.active_companies(session, after_id, limit)
+class CompanyPage(StepInput):
+    """The next at most `limit` active companies after id `after_id`."""
+
+    after_id: int
+    limit: int
 
 
-def _record_failure(company_id: int, exc: Exception, *, deactivate: bool) -> None:
+class CompanyBoard(StepInput):
+    """One company's board."""
+
+    company_id: int
+
+
+class Ingested(StepOutput):
+    """What one board's fetch stored, and the new jobs still to announce."""
+
+    company_id: int
+    provider: str
+    postings: int
+    created: int
+    malformed: int
+    excluded: int
+    vanished: int
+    complete: bool
+    announce: list[int]
+
+
+class Announced(StepInput):
+    """Jobs whose `jobs/imported` was sent."""
+
+    job_ids: list[int]
+
+
+@step_body
+def active_companies(deps: StepDeps, inp: CompanyPage) -> list[CompanyRef]:
+    """The next active companies to fetch (500 rows: ~20 KB)."""
+    with deps.unit_of_work() as uow:
+        return store.active_companies(uow, inp.after_id, inp.limit)
+
+
+def _record_failure(deps: StepDeps, company_id: int, exc: Exception, *, deactivate: bool) -> None:
     message = f"{type(exc).__name__}: {exc}"
     logger.warning("board fetch failed", extra={"company_id": company_id, "error": message})
-    with session_scope() as session:
-        repository.record_error(session, company_id, message, deactivate=deactivate)
+    with deps.unit_of_work() as uow:
+        store.record_error(uow, company_id, message, deactivate=deactivate)
 
 
 def posting_hash(source: str, external_id: str) -> str:
@@ -58,50 +89,51 @@ def posting_hash(source: str, external_id: str) -> str:
     )
 
 
-@legacy_step_body
-def ingest_board(company_id: int, settings: Settings, http: httpx.Client) -> dict[str, Any]:
+@step_body
+def ingest_board(deps: StepDeps, inp: CompanyBoard) -> Ingested:
     """Fetch one board and store it; counts plus the ids still to announce."""
+    settings, company_id = deps.settings, inp.company_id
     deadline = Deadline.after(settings.step_budget_seconds)
-    with session_scope() as session:
-        board = repository.board_of(session, company_id)
+    with deps.unit_of_work() as uow:
+        board = store.board_of(uow, company_id)
     if board is None:
         raise UnknownCompanyError(f"company {company_id} does not exist")
     try:
-        fetched = BoardClient(http, settings).fetch(
+        fetched = BoardClient(deps.fetch_http, settings).fetch(
             board, deadline.part(settings.board_fetch_budget_seconds)
         )
     except (UpstreamRejectedError, BoardMalformedError) as exc:
         gone = isinstance(exc, UpstreamRejectedError) and exc.status == NOT_FOUND
-        _record_failure(company_id, exc, deactivate=gone)
+        _record_failure(deps, company_id, exc, deactivate=gone)
         raise
     except UpstreamUnavailableError as exc:
-        _record_failure(company_id, exc, deactivate=False)
+        _record_failure(deps, company_id, exc, deactivate=False)
         if exc.retry_after is not None:
             raise inngest.RetryAfterError(str(exc), timedelta(seconds=exc.retry_after)) from exc
         raise
     postings = fetched.postings
     seen = [posting_hash(board.provider, i) for i in postings.seen_ids]
-    with session_scope() as session:
-        result = import_jobs(session, postings.jobs)
-        repository.mark_seen(session, company_id, seen)
-        vanished = repository.close_vanished(session, company_id) if fetched.complete else 0
-        repository.record_success(session, company_id)
-    return {
-        "companyId": company_id,
-        "provider": board.provider,
-        "postings": len(postings.jobs),
-        "created": len(result.created_ids),
-        "malformed": postings.malformed,
-        "excluded": postings.excluded,
-        "vanished": vanished,
-        "complete": fetched.complete,
-        "announce": result.unannounced_ids,
-    }
+    with deps.unit_of_work() as uow:
+        result = import_jobs(uow, postings.jobs)
+        store.mark_seen(uow, company_id, seen)
+        vanished = store.close_vanished(uow, company_id) if fetched.complete else 0
+        store.record_success(uow, company_id)
+    return Ingested(
+        company_id=company_id,
+        provider=board.provider,
+        postings=len(postings.jobs),
+        created=len(result.created_ids),
+        malformed=postings.malformed,
+        excluded=postings.excluded,
+        vanished=vanished,
+        complete=fetched.complete,
+        announce=result.unannounced_ids,
+    )
 
 
-@legacy_step_body
-def record_announced(job_ids: list[int]) -> int:
+@step_body
+def record_announced(deps: StepDeps, inp: Announced) -> int:
     """Record that `jobs/imported` for these jobs was sent (the import path's mark)."""
-    with session_scope() as session:
-        mark_announced(session, job_ids)
-    return len(job_ids)
+    with deps.unit_of_work() as uow:
+        mark_announced(uow, inp.job_ids)
+    return len(inp.job_ids)

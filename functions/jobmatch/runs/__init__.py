@@ -1,1 +1,1 @@
-"""Runs of the app's functions as a client sees them: the progress steps record."""
+"""Records of the app's background runs: progress a client follows, job logs admins read."""

@@ -79,6 +79,11 @@ def claim_next(session: Session, scraper: str) -> Claim | None:
     return Claim(session_id, role.id, role.name, list(role.aliases))
 
 
+def known(uow: Session, session_id: str) -> bool:
+    """Whether a scraper session with this id exists (in any status)."""
+    return uow.get(ScraperSession, session_id) is not None
+
+
 def heartbeat(session: Session, session_id: str) -> ScraperSession | None:
     """Keep an active session alive; the session as it now is (None if unknown).
     A session that is no longer active is returned unchanged."""

@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.settings import get_settings
-from jobmatch.skills.steps import TAXONOMY_BATCH
-from jobmatch.skills.taxonomy import BUNDLED, read_entries, upsert_entries
+from jobmatch.skills.steps import load_entries
+from jobmatch.skills.taxonomy import BUNDLED, read_entries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,14 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--file", type=Path, default=BUNDLED, help="taxonomy JSON")
     args = parser.parse_args(argv)
-    deps = Dependencies(get_settings())
-    entries = read_entries(args.file)
-    written = 0
-    for start in range(0, len(entries), TAXONOMY_BATCH):
-        with session_scope() as session:
-            written += upsert_entries(
-                session, entries[start : start + TAXONOMY_BATCH], deps.embedder
-            )
+    written = load_entries(Dependencies(get_settings()), read_entries(args.file))
     print(f"{written} skills loaded from {args.file.name}")
     return 0
 

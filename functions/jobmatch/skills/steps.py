@@ -1,4 +1,4 @@
-"""Step bodies of skill extraction: JSON in, own session, small JSON out.
+"""Step bodies of skill extraction: typed input in, one unit of work, small output.
 
 `extract_jobs` reads the jobs and the taxonomy, lets go of the connection while
 the LLM (if any) reads each job and the embedder embeds the leftover phrases,
@@ -9,82 +9,99 @@ kept for the embedding and the save. Run twice, it writes the same tags again.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import select
-
-from jobmatch.ai.embeddings import EmbeddingProvider
-from jobmatch.ai.llm import LLM
-from jobmatch.db.models import Job
-from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import legacy_step_body
-from jobmatch.skills import repository
+from jobmatch.skills import store
 from jobmatch.skills.extraction import Tag, plan
-from jobmatch.skills.taxonomy import BUNDLED, SkillIndex, read_entries, upsert_entries
+from jobmatch.skills.taxonomy import BUNDLED, TaxonomyEntry, read_entries
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 TAXONOMY_BATCH = 100
 SAVE_SECONDS = 4.0  # kept from the LLM's share of the step for embedding and saving
 
 
-@legacy_step_body
-def extract_jobs(
-    job_ids: list[int],
-    embedder: EmbeddingProvider,
-    llm: LLM | None,
-    floor: float,
-    step_budget: float,
-) -> dict[str, Any]:
-    """Tag these jobs (missing ones are skipped): counts of jobs, tags, LLM use, and
-    the ids of the jobs to match again (scored on their tags; at most one step's
-    jobs, ~100 ids)."""
-    deadline = Deadline.after(step_budget)
-    with session_scope() as session:
-        index = SkillIndex.load(session)
-        jobs = session.execute(
-            select(Job.id, Job.title, Job.description).where(Job.id.in_(job_ids)).order_by(Job.id)
-        ).all()
+class Jobs(StepInput):
+    """The jobs to tag (missing ones are skipped)."""
+
+    job_ids: list[int]
+
+
+class Extracted(StepOutput):
+    """Counts of jobs, tags and LLM use, and the jobs to match again (scored on their
+    tags; at most one step's jobs, ~100 ids)."""
+
+    jobs: int
+    tags: int
+    llm: int
+    llm_failed: int
+    rescore: list[int]
+
+
+class UntaggedPage(StepInput):
+    """The next at most `limit` active jobs never tagged, after id `after_id`."""
+
+    after_id: int
+    limit: int
+
+
+@step_body
+def extract_jobs(deps: StepDeps, inp: Jobs) -> Extracted:
+    """Tag these jobs (see the module's docstring)."""
+    deadline = Deadline.after(deps.settings.step_budget_seconds)
+    floor, llm = deps.settings.skill_similarity_floor, deps.llm
+    with deps.unit_of_work() as uow:
+        index = store.skill_index(uow)
+        jobs = store.job_texts(uow, inp.job_ids)
     llm_time = deadline.part(keep=SAVE_SECONDS)
-    plans = [plan(j.id, j.title, j.description or "", index, llm, llm_time) for j in jobs]
+    plans = [plan(j.id, j.title, j.description, index, llm, llm_time) for j in jobs]
     phrases = sorted({p for job in plans for p, _, _ in job.vector_phrases})
-    embedded = embedder.embed(phrases, deadline=deadline.part(keep=1.0)) if phrases else []
+    embedded = deps.embedder.embed(phrases, deadline=deadline.part(keep=1.0)) if phrases else []
     vectors = dict(zip(phrases, embedded, strict=True))
-    with session_scope() as session:
-        nearest = {p: repository.nearest_skill(session, v) for p, v in vectors.items()}
+    with deps.unit_of_work() as uow:
+        nearest = {p: store.nearest_skill(uow, v) for p, v in vectors.items()}
         for job in plans:
             for phrase, factor, source in job.vector_phrases:
                 near = nearest.get(phrase)
                 if near is not None and near[1] >= floor:
                     job.add(Tag(near[0], round(factor * near[1], 3), source))
-        saved = repository.replace_tags(
-            session, {job.job_id: list(job.tags.values()) for job in plans}
-        )
-    return {
-        "jobs": len(plans),
-        "tags": saved.rows,
-        "llm": sum(job.used_llm for job in plans),
-        "llmFailed": sum(job.llm_failed for job in plans),
-        "rescore": saved.rescore,
-    }
+        saved = store.replace_tags(uow, {job.job_id: list(job.tags.values()) for job in plans})
+    return Extracted(
+        jobs=len(plans),
+        tags=saved.rows,
+        llm=sum(job.used_llm for job in plans),
+        llm_failed=sum(job.llm_failed for job in plans),
+        rescore=saved.rescore,
+    )
 
 
-@legacy_step_body
-def jobs_without_tags(after_id: int, limit: int) -> list[int]:
+@step_body
+def jobs_without_tags(deps: StepDeps, inp: UntaggedPage) -> list[int]:
     """The next active jobs never tagged (500 ids: ~4 KB)."""
-    with session_scope() as session:
-        return repository.jobs_without_tags(session, after_id, limit)
+    with deps.unit_of_work() as uow:
+        return store.jobs_without_tags(uow, inp.after_id, inp.limit)
 
 
-@legacy_step_body
-def ensure_taxonomy(embedder: EmbeddingProvider) -> int:
+def load_entries(deps: StepDeps, entries: Sequence[TaxonomyEntry]) -> int:
+    """Insert or update `entries` with their vectors, `TAXONOMY_BATCH` per embedding
+    call and transaction; how many rows were written."""
+    written = 0
+    for start in range(0, len(entries), TAXONOMY_BATCH):
+        batch = entries[start : start + TAXONOMY_BATCH]
+        vectors = deps.embedder.embed([e.embedding_text for e in batch])
+        with deps.unit_of_work() as uow:
+            written += store.upsert_skills(uow, batch, vectors)
+    return written
+
+
+@step_body
+def ensure_taxonomy(deps: StepDeps) -> int:
     """Load the bundled taxonomy when the table is empty (a fresh deployment); how
     many skills the table holds. A loaded table is left as the operator made it."""
-    with session_scope() as session:
-        count = repository.skill_count(session)
+    with deps.unit_of_work() as uow:
+        count = store.skill_count(uow)
     if count:
         return count
     entries = read_entries(BUNDLED)
-    for start in range(0, len(entries), TAXONOMY_BATCH):
-        with session_scope() as session:
-            upsert_entries(session, entries[start : start + TAXONOMY_BATCH], embedder)
+    load_entries(deps, entries)
     return len(entries)

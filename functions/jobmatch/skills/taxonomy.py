@@ -1,4 +1,4 @@
-"""The skills taxonomy: the bundled list, how it is loaded into `skills`, and the
+"""The skills taxonomy: the bundled list, and the
 in-memory index that matches phrases against names and aliases.
 
 The bundled list (`data/skills.json`) is built by `jobmatch_devkit.build_skills`
@@ -22,13 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
-from jobmatch.ai.embeddings import EmbeddingProvider
-from jobmatch.db.models import Skill
 
 BUNDLED = Path(__file__).parent / "data" / "skills.json"
 CONFIDENCE = {"exact": 1.0, "alias": 0.95}
@@ -73,37 +66,6 @@ def read_entries(path: Path = BUNDLED) -> list[TaxonomyEntry]:
     ]
 
 
-def upsert_entries(
-    session: Session, entries: Sequence[TaxonomyEntry], embedder: EmbeddingProvider
-) -> int:
-    """Insert or update skills by name, each with the vector of its text; how many
-    rows were written. Callers batch (one embedding call per batch)."""
-    if not entries:
-        return 0
-    vectors = embedder.embed([e.embedding_text for e in entries])
-    rows = [
-        {
-            "name": e.name,
-            "aliases": list(e.aliases),
-            "category": e.category,
-            "source": e.source,
-            "exact_case": list(e.exact_case),
-            "embedding": vector,
-        }
-        for e, vector in zip(entries, vectors, strict=True)
-    ]
-    stmt = insert(Skill).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Skill.name],
-        set_={
-            k: stmt.excluded[k]
-            for k in ("aliases", "category", "source", "exact_case", "embedding")
-        },
-    )
-    session.execute(stmt)
-    return len(rows)
-
-
 @dataclass(frozen=True)
 class Hit:
     """A phrase that named a skill: which, how (exact name or alias), and whether
@@ -137,12 +99,6 @@ class SkillIndex:
                     self._terms[key] = (hit, spelling)
                     longest = max(longest, len(term.split()))
         self.max_words = min(longest, MAX_TERM_WORDS)
-
-    @classmethod
-    def load(cls, session: Session) -> SkillIndex:
-        """The index of the skills table."""
-        rows = session.execute(select(Skill.id, Skill.name, Skill.aliases, Skill.exact_case)).all()
-        return cls([(r.id, r.name, r.aliases, r.exact_case) for r in rows])
 
     def __len__(self) -> int:
         return len(self._terms)

@@ -8,51 +8,33 @@ message under the same key, so a step that runs twice sends nothing twice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, false, func, or_, select
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import JobLog, OutboxMessage, Tender, TenderAlertSubscription
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.runs import job_log_store
+from jobmatch.step_contract import StepOutput
+from jobmatch.tenders import store
 from jobmatch.tenders.categories import CATEGORIES
 
+if TYPE_CHECKING:
+    from jobmatch.db.models import Tender, TenderAlertSubscription
+
 ALERT_KIND = "tender-alert"
+
+
+class AlertBatch(StepOutput):
+    """One batch of subscribers: how many were checked, how many sent a digest, and
+    the last one's id (None: there were none)."""
+
+    checked: int
+    sent: int
+    last_id: int | None
 
 
 def alert_key(subscription_id: int, job_log_id: int) -> str:
     """The idempotency key of one digest."""
     return f"{ALERT_KIND}:{subscription_id}:{job_log_id}"
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _matches(sub: TenderAlertSubscription) -> ColumnElement[bool]:
-    text = func.concat_ws(" ", Tender.title, Tender.description)
-    conditions: list[ColumnElement[bool]] = [
-        text.ilike(f"%{_escape_like(word.strip())}%", escape="\\")
-        for word in sub.keywords
-        if word.strip()
-    ]
-    if sub.categories:
-        conditions.append(Tender.detailed_category.in_(sub.categories))
-    return or_(*conditions) if conditions else false()
-
-
-def matching_tenders(
-    session: Session, sub: TenderAlertSubscription, job_log_id: int, limit: int
-) -> list[Tender]:
-    """New tenders of this sync that match the subscription, newest first."""
-    return list(
-        session.scalars(
-            select(Tender)
-            .where(Tender.first_job_log_id == job_log_id, _matches(sub))
-            .order_by(Tender.published_at.desc(), Tender.ocid)
-            .limit(limit)
-        )
-    )
 
 
 def digest(sub: TenderAlertSubscription, tenders: list[Tender], job_log_id: int) -> EmailMessage:
@@ -81,36 +63,21 @@ def digest(sub: TenderAlertSubscription, tenders: list[Tender], job_log_id: int)
 
 
 def process_alert_batch(
-    session: Session, job_log_id: int, after_id: int, limit: int, max_items: int, mailer: Mailer
-) -> dict[str, Any]:
+    uow: UnitOfWork, job_log_id: int, after_id: int, limit: int, max_items: int, mailer: Mailer
+) -> AlertBatch:
     """Check the next `limit` active subscriptions (by id); email the ones with matches."""
-    subs = list(
-        session.scalars(
-            select(TenderAlertSubscription)
-            .where(TenderAlertSubscription.active, TenderAlertSubscription.id > after_id)
-            .order_by(TenderAlertSubscription.id)
-            .limit(limit)
-        )
-    )
+    subs = store.alert_subscriptions(uow, after_id, limit)
     sent = 0
     for sub in subs:
-        tenders = matching_tenders(session, sub, job_log_id, max_items)
-        if tenders and mailer.send(session, digest(sub, tenders, job_log_id)):
+        tenders = store.matching_tenders(uow, sub, job_log_id, max_items)
+        if tenders and mailer.send(uow, digest(sub, tenders, job_log_id)):
             sent += 1
-    return {"checked": len(subs), "sent": sent, "last_id": subs[-1].id if subs else None}
+    return AlertBatch(checked=len(subs), sent=sent, last_id=subs[-1].id if subs else None)
 
 
-def record_alert_count(session: Session, job_log_id: int) -> int:
-    """Total digests of this sync (counted from the outbox, so replays agree)."""
-    total = (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.idempotency_key.like(f"{ALERT_KIND}:%:{job_log_id}"))
-        )
-        or 0
-    )
-    job = session.get(JobLog, job_log_id)
-    if job is not None:
-        job.counts = {**job.counts, "alerts": total}
+def record_alert_count(uow: UnitOfWork, job_log_id: int) -> int:
+    """Total digests of this sync (counted from the outbox, so replays agree), written
+    onto its job log."""
+    total = store.messages_like(uow, f"{ALERT_KIND}:%:{job_log_id}")
+    job_log_store.record_alerts(uow, job_log_id, total)
     return total

@@ -9,17 +9,12 @@ what is left of the step's deadline, less a margin for that write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import select
-
 from jobmatch.ai.llm import LLM, LLMUnavailableError
-from jobmatch.db.models import Tender
-from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import legacy_step_body
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
+from jobmatch.tenders import store
 from jobmatch.tenders.categories import CATEGORIES, rule_category
-from jobmatch.tenders.repository import set_category
+from jobmatch.tenders.store import TenderText
 
 FALLBACK_CATEGORY = "other"
 SYSTEM_PROMPT = (
@@ -32,33 +27,18 @@ MAX_PROMPT_TEXT = 1500
 WRITE_MARGIN_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class TenderText:
-    """What classification looks at, copied out of the session."""
+class TenderRef(StepInput):
+    """One tender, by its OCDS id."""
 
     ocid: str
-    title: str | None
-    description: str | None
-    scheme: str | None
-    code: str | None
-    code_description: str | None
-    category_source: str | None
 
 
-def _load(ocid: str) -> TenderText | None:
-    with session_scope() as session:
-        t = session.scalars(select(Tender).where(Tender.ocid == ocid)).one_or_none()
-        if t is None:
-            return None
-        return TenderText(
-            t.ocid,
-            t.title,
-            t.description,
-            t.classification_scheme,
-            t.classification_id,
-            t.classification_description,
-            t.category_source,
-        )
+class Categorised(StepOutput):
+    """What enrichment did to one tender: `<source>:<category>` or why nothing."""
+
+    ocid: str
+    outcome: str
+    changed: bool
 
 
 def llm_category(llm: LLM, tender: TenderText, deadline: Deadline | None = None) -> str:
@@ -76,15 +56,17 @@ def llm_category(llm: LLM, tender: TenderText, deadline: Deadline | None = None)
     return category
 
 
-@legacy_step_body
-def enrich_tender(ocid: str, llm: LLM | None, step_budget: float) -> dict[str, str | bool]:
+@step_body
+def enrich_tender(deps: StepDeps, inp: TenderRef) -> Categorised:
     """Categorise one tender; small summary for the step output."""
-    deadline = Deadline.after(step_budget)
-    tender = _load(ocid)
+    deadline = Deadline.after(deps.settings.step_budget_seconds)
+    ocid, llm = inp.ocid, deps.llm
+    with deps.unit_of_work() as uow:
+        tender = store.tender_text(uow, ocid)
     if tender is None:
-        return {"ocid": ocid, "outcome": "not-found", "changed": False}
+        return Categorised(ocid=ocid, outcome="not-found", changed=False)
     if tender.category_source == "ai":
-        return {"ocid": ocid, "outcome": "already-ai", "changed": False}
+        return Categorised(ocid=ocid, outcome="already-ai", changed=False)
     category, source = None, "rules"
     if llm is not None:
         try:
@@ -95,6 +77,6 @@ def enrich_tender(ocid: str, llm: LLM | None, step_budget: float) -> dict[str, s
     if category is None:
         rules = rule_category(tender.scheme, tender.code, tender.code_description, tender.title)
         category = rules or FALLBACK_CATEGORY
-    with session_scope() as session:
-        changed = set_category(session, ocid, category, source)
-    return {"ocid": ocid, "outcome": f"{source}:{category}", "changed": changed}
+    with deps.unit_of_work() as uow:
+        changed = store.set_category(uow, ocid, category, source)
+    return Categorised(ocid=ocid, outcome=f"{source}:{category}", changed=changed)

@@ -1,9 +1,9 @@
-"""The bodies of the tender functions' steps: plain functions, JSON in, small JSON out.
+"""The bodies of the tender functions' steps: typed input in, small typed output out.
 
-Each opens its own database session and closes it before returning, so no
+Each opens its own unit of work and closes it before returning, so no
 connection is held between steps, and each is safe to run twice (see
-`repository` and `job_logs`). Outputs are counts, cursors and ids only: Inngest
-sends every memoized output back with each later step call.
+`store` and `runs.job_log_store`). Outputs are counts, cursors and ids only:
+Inngest sends every memoized output back with each later step call.
 
 Where pages go: straight into `tenders`. Each fetch-page step compiles its page
 and upserts it (newest release wins, field by field), so the page step *is* the
@@ -12,82 +12,156 @@ Because the upsert is idempotent and order-independent, a page replayed after a
 retry, or a range fetched again after a failed run, changes nothing; the cursor
 is advanced only after the last page is saved, so a failed run leaves no gap.
 
-Besides their JSON arguments, steps take what they use (the settings, the LLM,
-the mailer): the workflow hands them over from its `Dependencies`. Each is a
-`legacy_step_body`: a publisher that refuses the request (`PublisherRejectedError`: a 4xx,
-an answer that is not a release package) ends the run at once; its failure
-handler marks the job log FAILED, and the cursor, unmoved, has the next run ask
-for the same range again.
+Steps reach what they use (the settings, the LLM, the mailer) through the
+`deps` they are given. Each is a `step_body`: a publisher that refuses the
+request (`PublisherRejectedError`: a 4xx, an answer that is not a release
+package) ends the run at once; its failure handler marks the job log FAILED, and
+the cursor, unmoved, has the next run ask for the same range again.
 
 Counts come from the job log, not from step outputs: a page step retried after a
 gateway timeout, whose first try did commit, saves nothing the second time, and
 its memoized output says so. Each page records itself on the log in the
-transaction that saved it (`job_logs.record_page`), and `commit_sync` reports the
+transaction that saved it (`job_log_store.record_page`), and `commit_sync` reports the
 log's totals.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Literal
 
-from sqlalchemy import func, select
+from pydantic import Field
 
-from jobmatch.ai.llm import LLM
-from jobmatch.db.models import Tender
-from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.failures import legacy_step_body
-from jobmatch.mail import Mailer
 from jobmatch.observability import metrics
-from jobmatch.settings import Settings
-from jobmatch.tenders import alerts, job_logs, repository
+from jobmatch.runs import job_log_store
+from jobmatch.runs.job_logs import JobLogOf
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
+from jobmatch.tenders import alerts, store
+from jobmatch.tenders.alerts import AlertBatch
 from jobmatch.tenders.compile import compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef
 
 
-@legacy_step_body
-def create_job_log(job_type: str, run_id: str, triggered_by: str, meta: dict[str, Any]) -> int:
-    """The run's job log id (created RUNNING the first time)."""
-    with session_scope() as session:
-        return job_logs.create_job_log(session, job_type, run_id, triggered_by, meta)
+class Window(StepOutput):
+    """The range of release dates one sync asks for."""
+
+    date_from: datetime
+    date_to: datetime
 
 
-@legacy_step_body
-def determine_date_range(
-    job_log_id: int, settings: Settings, now: str | None = None
-) -> dict[str, str]:
+class DateRange(JobLogOf):
+    """A sync's range, as of `now` (None: the clock's now)."""
+
+    now: datetime | None = None
+
+
+class FetchPage(JobLogOf):
+    """Page number `page` of a sync's window, at `ref` (None: the first page)."""
+
+    date_from: datetime
+    date_to: datetime
+    ref: PageRef | None
+    page: int
+
+
+class PageCounts(StepOutput):
+    """One page's counts as the job log has them, and where the next page is."""
+
+    fetched: int
+    skipped_malformed: int
+    malformed_pages: int
+    saved: int
+    new: int
+    invalid_fields: dict[str, int]
+    next: PageRef | None
+    total_pages: int | None
+
+
+class EnrichmentLimit(StepInput):
+    """What the trigger asked for (None: the default)."""
+
+    max_enrichment: int | None
+
+
+class Strategy(StepOutput):
+    """AI (LLM refinement, one event per tender) or rules only, and how many at most."""
+
+    mode: Literal["ai", "rules"]
+    limit: int
+    batch_size: int
+
+
+class EnrichmentBatch(StepInput):
+    """The next at most `limit` tenders after `after_ocid` missing a category whose
+    `column` lies in [date_from, date_to]."""
+
+    column: Literal["release_date", "published_at"]
+    date_from: datetime
+    date_to: datetime
+    after_ocid: str
+    limit: int
+
+
+class Uncategorised(StepOutput):
+    """A tender missing a category."""
+
+    ocid: str
+    published_at: datetime | None
+
+
+class CommitSync(JobLogOf):
+    """Move the cursor to `date_to` and close the log with `counts`."""
+
+    date_to: datetime
+    counts: dict[str, int]
+
+
+class SyncTotals(StepOutput):
+    """A closed sync's totals (as its job log holds them) and the cursor."""
+
+    fetched: int = 0
+    skipped_malformed: int = 0
+    malformed_pages: int = 0
+    saved: int = 0
+    new: int = 0
+    invalid_fields: dict[str, int] = Field(default_factory=dict)
+    pages: int = 0
+    enrichment_queued: int = 0
+    cursor: datetime
+
+
+class AlertsAfter(JobLogOf):
+    """The next batch of alert subscribers after id `after_id`."""
+
+    after_id: int
+
+
+@step_body
+def determine_date_range(deps: StepDeps, inp: DateRange) -> Window:
     """[cursor - overlap, now] (first run: [now - lookback, now]); the end is at most
     max-window past the cursor, so a long backlog is caught up over several runs."""
-    end = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    settings = deps.settings
+    end = inp.now or datetime.now(UTC)
     lookback = timedelta(days=settings.tender_sync_lookback_days)
-    with session_scope() as session:
-        cursor = repository.get_cursor(session)
+    with deps.unit_of_work() as uow:
+        cursor = store.get_cursor(uow)
         base = cursor if cursor is not None else end - lookback
         start = base - timedelta(minutes=settings.tender_sync_overlap_minutes) if cursor else base
         end = min(end, base + timedelta(days=settings.tender_sync_max_window_days))
-        window = {"dateFrom": start.isoformat(), "dateTo": end.isoformat()}
-        job_logs.merge_meta(session, job_log_id, window)
-    return window
+        meta = {"dateFrom": start.isoformat(), "dateTo": end.isoformat()}
+        job_log_store.merge_meta(uow, inp.job_log_id, meta)
+    return Window(date_from=start, date_to=end)
 
 
-@legacy_step_body
-def fetch_page(
-    job_log_id: int,
-    date_from: str,
-    date_to: str,
-    ref: PageRef | None,
-    page: int,
-    settings: Settings,
-) -> dict[str, Any]:
+@step_body
+def fetch_page(deps: StepDeps, inp: FetchPage) -> PageCounts:
     """Fetch page number `page`, compile it into `tenders`, record it on the job log;
     the page's counts (as the log has them) and where the next page is. The fetch,
     retries included, ends by the step's deadline, leaving the rest for the save."""
-    deadline = Deadline.after(settings.step_budget_seconds)
-    with OCDSClient(settings) as client:  # the HTTP work happens before any connection is taken
-        got = client.fetch_page(
-            datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ref, deadline
-        )
+    deadline = Deadline.after(deps.settings.step_budget_seconds)
+    with OCDSClient(deps.settings) as client:  # the HTTP work happens before any connection
+        got = client.fetch_page(inp.date_from, inp.date_to, inp.ref, deadline)
     if got.malformed_page:
         # Releases of the window that this sync does not read: an alarm watches it.
         metrics.add_metric(name="TenderPagesMalformed", unit="Count", value=1)
@@ -96,103 +170,75 @@ def fetch_page(
         "fetched": got.fetched,
         "skipped_malformed": got.skipped,
         "malformed_pages": int(got.malformed_page),
-        job_logs.INVALID_FIELDS: got.invalid_fields,
+        job_log_store.INVALID_FIELDS: got.invalid_fields,
     }
-    with session_scope() as session:
-        inserted, updated = repository.upsert_tenders(session, rows, job_log_id)
+    with deps.unit_of_work() as uow:
+        inserted, updated = store.upsert_tenders(uow, rows, inp.job_log_id)
         written = {"saved": inserted + updated, "new": inserted}
-        recorded = job_logs.record_page(session, job_log_id, page, seen, written)
-    return {
-        **(recorded or {**seen, **written}),
-        "next": got.next_ref,
-        "totalPages": got.total_pages,
-    }
+        recorded = job_log_store.record_page(uow, inp.job_log_id, inp.page, seen, written)
+    return PageCounts.model_validate(
+        {**(recorded or {**seen, **written}), "next": got.next_ref, "total_pages": got.total_pages}
+    )
 
 
-@legacy_step_body
-def configure_enrichment(
-    max_enrichment: int | None, settings: Settings, llm: LLM | None
-) -> dict[str, Any]:
+@step_body
+def configure_enrichment(deps: StepDeps, inp: EnrichmentLimit) -> Strategy:
     """AI (LLM refinement, one event per tender) or rules only, and how many at most."""
+    settings = deps.settings
     default = settings.tender_enrichment_default_max
-    return {
-        "mode": "ai" if llm is not None else "rules",
-        "limit": default if max_enrichment is None else max_enrichment,
-        "batchSize": settings.tender_fanout_batch_size,
-    }
+    return Strategy(
+        mode="ai" if deps.llm is not None else "rules",
+        limit=default if inp.max_enrichment is None else inp.max_enrichment,
+        batch_size=settings.tender_fanout_batch_size,
+    )
 
 
-@legacy_step_body
-def select_enrichment_batch(
-    column: str, date_from: str, date_to: str, after_ocid: str, limit: int
-) -> list[dict[str, str]]:
-    """The next tenders missing a category: [{ocid, publishedAt}] (<= 100 rows: ~10 KB)."""
-    with session_scope() as session:
-        rows = repository.missing_category_batch(
-            session,
-            column=column,
-            date_from=datetime.fromisoformat(date_from),
-            date_to=datetime.fromisoformat(date_to),
-            after_ocid=after_ocid,
-            limit=limit,
+@step_body
+def select_enrichment_batch(deps: StepDeps, inp: EnrichmentBatch) -> list[Uncategorised]:
+    """The next tenders missing a category (<= 100 rows: ~10 KB)."""
+    with deps.unit_of_work() as uow:
+        rows = store.missing_category_batch(
+            uow,
+            column=inp.column,
+            date_from=inp.date_from,
+            date_to=inp.date_to,
+            after_ocid=inp.after_ocid,
+            limit=inp.limit,
         )
-    return [{"ocid": ocid, "publishedAt": published.isoformat()} for ocid, published in rows]
+    return [Uncategorised(ocid=ocid, published_at=published) for ocid, published in rows]
 
 
-@legacy_step_body
-def commit_sync(job_log_id: int, date_to: str, counts: dict[str, int]) -> dict[str, Any]:
+@step_body
+def commit_sync(deps: StepDeps, inp: CommitSync) -> SyncTotals:
     """Advance the cursor and close the job log SUCCESS in one transaction: the cursor
     has moved exactly when the log says the sync succeeded. Returns the cursor and
     the log's final counts (page totals, plus `counts`, plus the new tenders
     counted in the database)."""
-    with session_scope() as session:
-        new = session.scalar(
-            select(func.count()).select_from(Tender).where(Tender.first_job_log_id == job_log_id)
-        )
-        cursor = repository.advance_cursor(session, datetime.fromisoformat(date_to))
-        final = job_logs.finish_job_log(session, job_log_id, {**counts, "new": new or 0})
-    return {**final, "cursor": cursor.isoformat()}
+    with deps.unit_of_work() as uow:
+        new = store.new_tenders(uow, inp.job_log_id)
+        cursor = store.advance_cursor(uow, inp.date_to)
+        final = job_log_store.finish_job_log(uow, inp.job_log_id, {**inp.counts, "new": new})
+    kept = {k: v for k, v in final.items() if k in SyncTotals.model_fields}
+    return SyncTotals.model_validate({**kept, "cursor": cursor})
 
 
-@legacy_step_body
-def finish_job(job_log_id: int, counts: dict[str, Any]) -> None:
-    """Close a job log SUCCESS with its counts."""
-    with session_scope() as session:
-        job_logs.finish_job_log(session, job_log_id, counts)
-
-
-@legacy_step_body
-def fail_job(job_type: str, run_id: str, error: str) -> int:
-    """Mark a run's job log FAILED (the failure handler's one step)."""
-    with session_scope() as session:
-        return job_logs.fail_job_log(session, job_type, run_id, error)
-
-
-@legacy_step_body
-def alert_batch(
-    job_log_id: int, after_id: int, settings: Settings, mailer: Mailer
-) -> dict[str, Any]:
+@step_body
+def alert_batch(deps: StepDeps, inp: AlertsAfter) -> AlertBatch:
     """Email the next batch of subscribers their digest of this sync's new tenders."""
-    with session_scope() as session:
+    settings = deps.settings
+    with deps.unit_of_work() as uow:
         return alerts.process_alert_batch(
-            session,
-            job_log_id,
-            after_id,
+            uow,
+            inp.job_log_id,
+            inp.after_id,
             settings.tender_alert_batch_size,
             settings.tender_alert_max_items,
-            mailer,
+            deps.mailer,
         )
 
 
-@legacy_step_body
-def record_alerts(job_log_id: int) -> int:
+@step_body
+def record_alerts(deps: StepDeps, inp: JobLogOf) -> int:
     """Write the sync's alert total onto its job log."""
-    with session_scope() as session:
-        return alerts.record_alert_count(session, job_log_id)
-
-
-@legacy_step_body
-def fail_stuck_job_logs(older_than_hours: int) -> int:
-    """Job logs RUNNING for longer than `older_than_hours` -> FAILED."""
-    with session_scope() as session:
-        return job_logs.fail_stuck_jobs(session, older_than_hours)
+    with deps.unit_of_work() as uow:
+        return alerts.record_alert_count(uow, inp.job_log_id)

@@ -19,11 +19,10 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.events import CRON_EVENT
 from jobmatch.events.jobs import CompanyDiscoveryRequested, IngestCompany
 from jobmatch.ingestion import discovery_steps as steps
 from jobmatch.ingestion.discovery import BOARD_HOSTS
-from jobmatch.workflows.flow import numbered, slices
+from jobmatch.workflows.flow import continue_with, numbered, request_of, slices
 
 PROBES_PER_SEND = 500
 
@@ -41,47 +40,32 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def weekly_company_discovery(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Read every board host's index pages from the cursor on; see the module doc."""
-        request = (
-            CompanyDiscoveryRequested()
-            if ctx.event.name == CRON_EVENT
-            else CompanyDiscoveryRequested.parse(ctx.event.data)
-        )
-        crawl = request.crawl_id or ctx.step.run(
-            "latest-crawl", steps.latest_crawl, settings, deps.fetch_http
-        )
+        request = request_of(ctx, CompanyDiscoveryRequested.parse, CompanyDiscoveryRequested)
+        crawl = request.crawl_id or steps.latest_crawl.run(ctx, "latest-crawl", deps)
         pages_read, added = 0, 0
         for host, (provider, _region) in BOARD_HOSTS.items():
-            cursor = ctx.step.run(
-                f"pages-{host}", steps.host_cursor, crawl, host, settings, deps.fetch_http
+            cursor = steps.host_cursor.run(
+                ctx, f"pages-{host}", deps, steps.Host(crawl=crawl, host=host)
             )
-            for page in range(cursor["next"], cursor["pages"]):
+            for page in range(cursor.next, cursor.pages):
                 if pages_read >= settings.discovery_max_pages_per_run:
-                    ctx.step.send_event(
-                        "continue",
-                        [
-                            CompanyDiscoveryRequested(crawl_id=crawl).to_event(
-                                id=f"discovery-{crawl}-{host}-{page}"
-                            )
-                        ],
+                    continue_with(
+                        ctx,
+                        CompanyDiscoveryRequested(crawl_id=crawl).to_event(
+                            id=f"discovery-{crawl}-{host}-{page}"
+                        ),
                     )
                     return {"crawl": crawl, "pages": pages_read, "added": added, "done": False}
                 if pages_read and settings.cdx_pause_seconds:
                     ctx.step.sleep(
                         f"pause-{host}-{page}", timedelta(seconds=settings.cdx_pause_seconds)
                     )
-                out = ctx.step.run(
-                    f"page-{host}-{page}",
-                    steps.discover_page,
-                    crawl,
-                    host,
-                    page,
-                    settings,
-                    deps.fetch_http,
+                out = steps.discover_page.run(
+                    ctx, f"page-{host}-{page}", deps, steps.Page(crawl=crawl, host=host, page=page)
                 )
                 pages_read += 1
-                new_ids: list[int] = out["added"]
-                added += len(new_ids)
-                parts = slices(new_ids, PROBES_PER_SEND)
+                added += len(out.added)
+                parts = slices(out.added, PROBES_PER_SEND)
                 for i, part in enumerate(parts):
                     ctx.step.send_event(
                         numbered(f"probe-{host}-{page}", i, len(parts)),
@@ -90,7 +74,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                             for c in part
                         ],
                     )
-                if out["end"]:
+                if out.end:
                     break
         return {"crawl": crawl, "pages": pages_read, "added": added, "done": True}
 

@@ -132,3 +132,83 @@ def failure_of(ctx: inngest.ContextSync) -> Failure:
         message=f"{error.get('name', 'Error')}: {error.get('message', 'unknown error')}",
         event_data=original_data if isinstance(original_data, dict) else {},
     )
+
+
+def chained(
+    ctx: inngest.ContextSync,
+    name: str,
+    deps: StepDeps,
+    body: StepBody[In, T],
+    first: In,
+    next_of: Callable[[In, T], In | None],
+    *,
+    max_steps: int | None,
+    start: int = 1,
+) -> tuple[list[T], In | None]:
+    """Run `body` as steps `name-<start>`, `name-<start + 1>`, ..., each on the input
+    `next_of(input, output)` made from the step before (a cursor carried forward),
+    until `next_of` says None or `max_steps` ran (None: no cap): the outputs, and
+    the input the next step would have taken (None when the work is done; else the
+    caller continues it in a new run, or fails)."""
+    outputs: list[T] = []
+    inp: In | None = first
+    while inp is not None and (max_steps is None or len(outputs) < max_steps):
+        out = body.run(ctx, f"{name}-{start + len(outputs)}", deps, inp)
+        outputs.append(out)
+        inp = next_of(inp, out)
+    return outputs, inp
+
+
+K = TypeVar("K")
+
+
+def select_and_send(
+    ctx: inngest.ContextSync,
+    names: tuple[str, str],
+    select: Callable[[str, K, int], Sequence[T]],
+    key_of: Callable[[T], K],
+    start: K,
+    events_of: Callable[[Sequence[T]], list[inngest.Event]],
+    *,
+    size: int,
+    limit: int | None = None,
+) -> int:
+    """Fan out over rows read in key order, one select step and one send step per
+    batch (`<select>-1`, `<send>-1`, ...: `names` is that pair). `select(step_id,
+    after, n)` runs the step that reads the next at most `n` rows after key `after`
+    (`start` first, then `key_of` of a batch's last row); `events_of(rows)` are the
+    events for a batch. Stops at a short batch or once `limit` rows were sent (None:
+    no cap); how many were."""
+    sent, batch, after = 0, 1, start
+    while limit is None or sent < limit:
+        want = size if limit is None else min(size, limit - sent)
+        rows = select(f"{names[0]}-{batch}", after, want)
+        if not rows:
+            break
+        ctx.step.send_event(f"{names[1]}-{batch}", events_of(rows))
+        sent, batch, after = sent + len(rows), batch + 1, key_of(rows[-1])
+        if len(rows) < want:
+            break
+    return sent
+
+
+def continue_with(ctx: inngest.ContextSync, event: inngest.Event) -> None:
+    """Hand the rest of the work to a new run by `event`, which carries its own
+    deterministic id (for functions whose continuation ids predate
+    `continue_as_new`'s: in-flight runs keep the ids they were sent with)."""
+    ctx.step.send_event("continue", [event])
+
+
+OnFailure = Callable[[inngest.ContextSync], None]
+
+
+def on_failure(
+    deps: StepDeps, step_id: str, record: StepBody[In, Any], input_of: Callable[[Failure], In]
+) -> OnFailure:
+    """An `on_failure` handler that records the failed run: step `step_id` runs
+    `record` on the input `input_of(failure_of(ctx))` builds."""
+
+    def handler(ctx: inngest.ContextSync) -> None:
+        record.run(ctx, step_id, deps, input_of(failure_of(ctx)))
+
+    return handler

@@ -19,32 +19,37 @@ and cleanup. Thin wiring over the step bodies in `ingestion.steps`,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.events import CRON_EVENT
 from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCompany
 from jobmatch.events.matching import MAX_JOB_IDS
 from jobmatch.ingestion import steps as ingestion
+from jobmatch.ingestion.store import CompanyRef
 from jobmatch.matching.job_import import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
-from jobmatch.workflows.flow import numbered, paged, slices
+from jobmatch.workflows.flow import (
+    chained,
+    continue_with,
+    hour_of,
+    numbered,
+    paged,
+    request_of,
+    select_and_send,
+    slices,
+)
 
 MAX_QUEUE_STEPS = 20
 
 
-def hour_of(ctx: inngest.ContextSync) -> str:
-    """The hour a run belongs to (its triggering event's time), for event ids."""
-    ts = ctx.event.ts
-    when = datetime.fromtimestamp(ts / 1000, UTC) if ts else datetime.now(UTC)
-    return when.strftime("%Y%m%d%H")
-
-
-def announce(ctx: inngest.ContextSync, job_ids: list[int], source: str, batch_id: str) -> int:
+def announce(
+    ctx: inngest.ContextSync, deps: Dependencies, job_ids: list[int], source: str, batch_id: str
+) -> int:
     """`jobs/imported` and `jobs/new-batch` for new jobs (`announcement_events`: a
     replayed step sends the same ids, which Inngest drops), then the mark."""
     parts = slices(job_ids, MAX_JOB_IDS)
@@ -52,7 +57,9 @@ def announce(ctx: inngest.ContextSync, job_ids: list[int], source: str, batch_id
         ctx.step.send_event(
             numbered("announce", i, len(parts)), announcement_events(part, source, batch_id)
         )
-        ctx.step.run(numbered("mark-announced", i, len(parts)), ingestion.record_announced, part)
+        ingestion.record_announced.run(
+            ctx, numbered("mark-announced", i, len(parts)), deps, ingestion.Announced(job_ids=part)
+        )
     return len(job_ids)
 
 
@@ -68,24 +75,29 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def hourly_job_ingestion(ctx: inngest.ContextSync) -> dict[str, int]:
         """Fan out one `jobs/ingest-company` per active company, 500 per step."""
-        hour, after, batch, queued = hour_of(ctx), 0, 1, 0
-        size = settings.ingest_fanout_batch_size
-        while True:
-            rows = ctx.step.run(f"list-companies-{batch}", ingestion.active_companies, after, size)
-            if not rows:
-                break
-            ctx.step.send_event(
-                f"fan-out-{batch}",
-                [
-                    IngestCompany(company_id=r["id"], provider=r["provider"]).to_event(
-                        id=f"ingest-{r['id']}-{hour}"
-                    )
-                    for r in rows
-                ],
-            )
-            queued, after, batch = queued + len(rows), rows[-1]["id"], batch + 1
-            if len(rows) < size:
-                break
+        hour = hour_of(ctx)
+
+        def companies(step_id: str, after: int, limit: int) -> list[CompanyRef]:
+            page = ingestion.CompanyPage(after_id=after, limit=limit)
+            return ingestion.active_companies.run(ctx, step_id, deps, page)
+
+        def ingest_events(rows: Sequence[CompanyRef]) -> list[inngest.Event]:
+            return [
+                IngestCompany(company_id=r.id, provider=r.provider).to_event(
+                    id=f"ingest-{r.id}-{hour}"
+                )
+                for r in rows
+            ]
+
+        queued = select_and_send(
+            ctx,
+            ("list-companies", "fan-out"),
+            companies,
+            lambda r: r.id,
+            0,
+            ingest_events,
+            size=settings.ingest_fanout_batch_size,
+        )
         return {"companies": queued}
 
     @deps.inngest.create_function(
@@ -112,13 +124,17 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def ingest_company(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Fetch and store one board; announce its new jobs."""
         event = IngestCompany.parse(ctx.event.data)
-        out = ctx.step.run(
-            "fetch-and-store", ingestion.ingest_board, event.company_id, settings, deps.fetch_http
+        out = ingestion.ingest_board.run(
+            ctx, "fetch-and-store", deps, ingestion.CompanyBoard(company_id=event.company_id)
         )
-        ids: list[int] = out.pop("announce")
         batch_id = f"{event.provider}-{event.company_id}-{hour_of(ctx)}"
-        out["announced"] = announce(ctx, ids, event.provider, batch_id) if ids else 0
-        return out
+        ids = out.announce
+        announced = announce(ctx, deps, ids, event.provider, batch_id) if ids else 0
+        return {
+            "companyId": out.company_id,
+            **out.model_dump(exclude={"company_id", "announce"}),
+            "announced": announced,
+        }
 
     @deps.inngest.create_function(
         fn_id="cleanup-stale-sessions",
@@ -175,24 +191,28 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def expire_old_jobs(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Live jobs past the age limit: expired and their matches removed, a chunk
         per step; more than a run's chunks continue in a new run."""
-        request = (
-            ExpireJobsRequested()
-            if ctx.event.name == CRON_EVENT
-            else ExpireJobsRequested.parse(ctx.event.data)
-        )
+        request = request_of(ctx, ExpireJobsRequested.parse, ExpireJobsRequested)
         days = request.older_than_days or settings.job_expire_after_days
-        size, expired, removed = settings.job_expire_batch, 0, 0
-        for i in range(settings.job_expire_max_steps):
-            out = ctx.step.run(f"expire-{i + 1}", retention.expire_chunk, days, size)
-            expired += out["expired"]
-            removed += out["matchesRemoved"]
-            if out["expired"] < size:
-                return {"expired": expired, "matchesRemoved": removed, "continued": False}
-        ctx.step.send_event(
-            "continue",
-            [ExpireJobsRequested(older_than_days=days).to_event(id=f"expire-next-{ctx.run_id}")],
+        size = settings.job_expire_batch
+        chunks, more = chained(
+            ctx,
+            "expire",
+            deps,
+            retention.expire_chunk,
+            retention.ExpireChunk(older_than_days=days, limit=size),
+            lambda inp, out: inp if out.expired >= size else None,
+            max_steps=settings.job_expire_max_steps,
         )
-        return {"expired": expired, "matchesRemoved": removed, "continued": True}
+        if more is not None:
+            continue_with(
+                ctx,
+                ExpireJobsRequested(older_than_days=days).to_event(id=f"expire-next-{ctx.run_id}"),
+            )
+        return {
+            "expired": sum(c.expired for c in chunks),
+            "matchesRemoved": sum(c.matches_removed for c in chunks),
+            "continued": more is not None,
+        }
 
     @deps.inngest.create_function(
         fn_id="daily-cleanup",
@@ -202,38 +222,45 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def daily_cleanup(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Expired jobs past retention deleted, then unused user matches, chunk by
-        chunk (see `retention.repository` for how this differs from expiry)."""
-        request = (
-            CleanupRequested()
-            if ctx.event.name == CRON_EVENT
-            else CleanupRequested.parse(ctx.event.data)
-        )
+        chunk (see `retention.store` for how this differs from expiry)."""
+        request = request_of(ctx, CleanupRequested.parse, CleanupRequested)
         days, size = settings.job_retention_days, settings.job_cleanup_batch
-        budget, step, jobs, matches = settings.job_expire_max_steps, 0, 0, 0
-        while step < budget:
-            step += 1
-            n = ctx.step.run(f"delete-expired-{step}", retention.delete_expired_chunk, days, size)
-            jobs += n
-            if n < size:
-                break
-        after = request.after_match_id
-        while after >= 0 and step < budget:
-            step += 1
-            out = ctx.step.run(
-                f"delete-unused-matches-{step}",
-                retention.delete_unused_matches_chunk,
-                days,
-                after,
-                size,
+        budget = settings.job_expire_max_steps
+        jobs, _ = chained(
+            ctx,
+            "delete-expired",
+            deps,
+            retention.delete_expired_chunk,
+            retention.DeleteExpiredChunk(retention_days=days, limit=size),
+            lambda inp, n: inp if n >= size else None,
+            max_steps=budget,
+        )
+        matches, more = chained(
+            ctx,
+            "delete-unused-matches",
+            deps,
+            retention.delete_unused_matches_chunk,
+            retention.UnusedMatchesChunk(
+                retention_days=days, after_id=request.after_match_id, limit=size
+            ),
+            lambda inp, out: (
+                inp.model_copy(update={"after_id": out.after}) if out.scanned == size else None
+            ),
+            max_steps=budget - len(jobs),
+            start=len(jobs) + 1,
+        )
+        if more is not None:
+            continue_with(
+                ctx,
+                CleanupRequested(after_match_id=more.after_id).to_event(
+                    id=f"cleanup-next-{ctx.run_id}"
+                ),
             )
-            matches += out["deleted"]
-            after = out["after"] if out["scanned"] == size else -1
-        if after >= 0:
-            ctx.step.send_event(
-                "continue",
-                [CleanupRequested(after_match_id=after).to_event(id=f"cleanup-next-{ctx.run_id}")],
-            )
-        return {"jobsDeleted": jobs, "matchesDeleted": matches, "continued": after >= 0}
+        return {
+            "jobsDeleted": sum(jobs),
+            "matchesDeleted": sum(m.deleted for m in matches),
+            "continued": more is not None,
+        }
 
     return [
         hourly_job_ingestion,

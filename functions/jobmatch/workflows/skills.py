@@ -15,7 +15,7 @@ in one `jobs/imported` (source `skills`) and matched again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 
 import inngest
@@ -24,7 +24,7 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.events.jobs import ExtractJobSkills, ExtractSkillsChunk
 from jobmatch.events.matching import JobsImported
 from jobmatch.skills import steps
-from jobmatch.workflows.flow import numbered, slices
+from jobmatch.workflows.flow import event_time, numbered, select_and_send, slices
 
 
 def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -36,20 +36,13 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         llm = deps.llm
         size = settings.skill_llm_jobs_per_step if llm else settings.skill_extract_batch
         parts = slices(job_ids, size)
-        totals = {"jobs": 0, "tags": 0, "llm": 0, "llmFailed": 0}
-        rescore: list[int] = []
-        for i, part in enumerate(parts):
-            out = ctx.step.run(
-                numbered("extract", i, len(parts)),
-                steps.extract_jobs,
-                part,
-                deps.embedder,
-                llm,
-                settings.skill_similarity_floor,
-                settings.step_budget_seconds,
+        outs = [
+            steps.extract_jobs.run(
+                ctx, numbered("extract", i, len(parts)), deps, steps.Jobs(job_ids=part)
             )
-            totals = {k: totals[k] + int(out[k]) for k in totals}
-            rescore += out["rescore"]
+            for i, part in enumerate(parts)
+        ]
+        rescore = [job for out in outs for job in out.rescore]
         if rescore:
             # Jobs scored on their tags were matched before they had these: match again.
             ctx.step.send_event(
@@ -60,7 +53,13 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                     )
                 ],
             )
-        return totals | {"rescored": len(rescore)}
+        return {
+            "jobs": sum(o.jobs for o in outs),
+            "tags": sum(o.tags for o in outs),
+            "llm": sum(o.llm for o in outs),
+            "llmFailed": sum(o.llm_failed for o in outs),
+            "rescored": len(rescore),
+        }
 
     @deps.inngest.create_function(
         fn_id="extract-job-skills",
@@ -92,26 +91,30 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def daily_skill_extraction(ctx: inngest.ContextSync) -> dict[str, int]:
         """Fan out `skills/extract-chunk` over the jobs without skill tags."""
-        skills = ctx.step.run("ensure-taxonomy", steps.ensure_taxonomy, deps.embedder)
-        ts = ctx.event.ts
-        day = (datetime.fromtimestamp(ts / 1000, UTC) if ts else datetime.now(UTC)).date()
-        size, after, batch, queued = settings.skill_fanout_batch_size, 0, 1, 0
-        while queued < settings.skill_daily_max_jobs:
-            limit = min(size, settings.skill_daily_max_jobs - queued)
-            ids = ctx.step.run(f"select-jobs-{batch}", steps.jobs_without_tags, after, limit)
-            if not ids:
-                break
-            ctx.step.send_event(
-                f"fan-out-{batch}",
-                [
-                    ExtractSkillsChunk(job_ids=ids).to_event(
-                        id=f"skills-{day.isoformat()}-{ids[0]}-{ids[-1]}"
-                    )
-                ],
-            )
-            queued, after, batch = queued + len(ids), ids[-1], batch + 1
-            if len(ids) < limit:
-                break
+        skills = steps.ensure_taxonomy.run(ctx, "ensure-taxonomy", deps)
+        day = event_time(ctx).date().isoformat()
+
+        def untagged(step_id: str, after: int, limit: int) -> list[int]:
+            page = steps.UntaggedPage(after_id=after, limit=limit)
+            return steps.jobs_without_tags.run(ctx, step_id, deps, page)
+
+        def chunk(ids: Sequence[int]) -> list[inngest.Event]:
+            return [
+                ExtractSkillsChunk(job_ids=list(ids)).to_event(
+                    id=f"skills-{day}-{ids[0]}-{ids[-1]}"
+                )
+            ]
+
+        queued = select_and_send(
+            ctx,
+            ("select-jobs", "fan-out"),
+            untagged,
+            lambda job: job,
+            0,
+            chunk,
+            size=settings.skill_fanout_batch_size,
+            limit=settings.skill_daily_max_jobs,
+        )
         return {"skills": skills, "jobsQueued": queued}
 
     return [extract_job_skills, extract_skills_chunk, daily_skill_extraction]

@@ -1,4 +1,5 @@
-"""Tender functions, thin wiring over the step bodies in `tenders.sync_steps`.
+"""Tender functions, thin wiring over the step bodies in `tenders.sync_steps` and
+`runs.job_logs` (each run's job log).
 
 - `tender-sync` (event `tender/sync.requested` or every 30 minutes): create-job-log
   -> determine-date-range -> fetch-page-1..N (each page compiled into `tenders`)
@@ -16,14 +17,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import inngest
 
 from jobmatch.dependencies import Dependencies
-from jobmatch.events import CRON_EVENT
 from jobmatch.events.tenders import (
     TenderAlertsRequested,
     TenderBackfillRequested,
@@ -31,83 +31,76 @@ from jobmatch.events.tenders import (
     TenderEnrichTodayRequested,
     TenderSyncRequested,
 )
-from jobmatch.settings import Settings
+from jobmatch.runs import job_logs
+from jobmatch.tenders import enrichment
 from jobmatch.tenders import sync_steps as steps
-from jobmatch.tenders.enrichment import enrich_tender as categorise
+from jobmatch.workflows.flow import chained, event_time, request_of, select_and_send
+from jobmatch.workflows.run_records import job_log_failure
 
 SYNC_JOB = "tender-sync"
 ENRICH_TODAY_JOB = "enrich-today"
 BACKFILL_JOB = "backfill-enrichment"
 
 
-def _mark_failed(job_type: str) -> Callable[[inngest.ContextSync], None]:
-    """An on_failure handler: the failed run's job log says FAILED and why."""
-
-    def on_failure(ctx: inngest.ContextSync) -> None:
-        data = ctx.event.data
-        error = data.get("error")
-        error = error if isinstance(error, dict) else {}
-        message = f"{error.get('name', 'Error')}: {error.get('message', 'unknown error')}"
-        ctx.step.run("mark-job-log-failed", steps.fail_job, job_type, str(data["run_id"]), message)
-
-    return on_failure
-
-
 def fan_out_enrichment(
     ctx: inngest.ContextSync,
-    settings: Settings,
-    column: str,
-    date_from: str,
-    date_to: str,
+    deps: Dependencies,
+    column: Literal["release_date", "published_at"],
+    window: tuple[datetime, datetime],
     limit: int,
 ) -> int:
     """Send `tender/enrich.requested` for up to `limit` tenders missing a category, one
     select step and one send step per batch, so every output stays a few KB."""
-    queued, after, batch = 0, "", 1
-    size = settings.tender_fanout_batch_size
-    while queued < limit:
-        rows = ctx.step.run(
-            f"select-enrichment-batch-{batch}",
-            steps.select_enrichment_batch,
-            column,
-            date_from,
-            date_to,
-            after,
-            min(size, limit - queued),
+
+    def missing(step_id: str, after: str, n: int) -> list[steps.Uncategorised]:
+        batch = steps.EnrichmentBatch(
+            column=column, date_from=window[0], date_to=window[1], after_ocid=after, limit=n
         )
-        if not rows:
-            break
-        ctx.step.send_event(
-            f"enqueue-enrichment-{batch}",
-            [TenderEnrichRequested.model_validate(row).to_event() for row in rows],
-        )
-        queued += len(rows)
-        after = rows[-1]["ocid"]
-        batch += 1
-        if len(rows) < size:
-            break
-    return queued
+        return steps.select_enrichment_batch.run(ctx, step_id, deps, batch)
+
+    def enrich(rows: Sequence[steps.Uncategorised]) -> list[inngest.Event]:
+        return [
+            TenderEnrichRequested(ocid=r.ocid, published_at=r.published_at).to_event() for r in rows
+        ]
+
+    return select_and_send(
+        ctx,
+        ("select-enrichment-batch", "enqueue-enrichment"),
+        missing,
+        lambda r: r.ocid,
+        "",
+        enrich,
+        size=deps.settings.tender_fanout_batch_size,
+        limit=limit,
+    )
 
 
 def _fan_out_job(
     ctx: inngest.ContextSync,
-    settings: Settings,
+    deps: Dependencies,
     job_type: str,
     triggered_by: str,
     window: tuple[datetime, datetime],
     max_enrichment: int | None,
 ) -> dict[str, Any]:
     """Job log + fan-out over tenders published in `window` missing a category."""
-    default = settings.tender_enrichment_default_max
+    default = deps.settings.tender_enrichment_default_max
     limit = default if max_enrichment is None else max_enrichment
-    date_from, date_to = window[0].isoformat(), window[1].isoformat()
-    meta = {"dateFrom": date_from, "dateTo": date_to, "limit": limit}
-    job = ctx.step.run(
-        "create-job-log", steps.create_job_log, job_type, ctx.run_id, triggered_by, meta
+    meta = {"dateFrom": window[0].isoformat(), "dateTo": window[1].isoformat(), "limit": limit}
+    job = job_logs.create_job_log.run(
+        ctx,
+        "create-job-log",
+        deps,
+        job_logs.NewJobLog(
+            job_type=job_type, run_id=ctx.run_id, triggered_by=triggered_by, meta=meta
+        ),
     )
-    queued = fan_out_enrichment(ctx, settings, "published_at", date_from, date_to, limit)
-    ctx.step.run("close-job-log", steps.finish_job, job, {"enrichment_queued": queued})
-    return {"jobLogId": job, "enrichment_queued": queued}
+    queued = fan_out_enrichment(ctx, deps, "published_at", window, limit)
+    counts = {"enrichment_queued": queued}
+    job_logs.finish_job.run(
+        ctx, "close-job-log", deps, job_logs.FinishJob(job_log_id=job, counts=counts)
+    )
+    return {"jobLogId": job, **counts}
 
 
 def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
@@ -120,65 +113,73 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=[TenderSyncRequested.trigger(), inngest.TriggerCron(cron="*/30 * * * *")],
         singleton=inngest.Singleton(mode="skip"),
         retries=3,
-        on_failure=_mark_failed(SYNC_JOB),
+        on_failure=job_log_failure(deps, SYNC_JOB),
     )
     def tender_sync(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Fetch releases since the cursor page by page, enrich, advance the cursor."""
-        request = (
-            TenderSyncRequested.model_validate({"triggeredBy": "cron"})
-            if ctx.event.name == CRON_EVENT
-            else TenderSyncRequested.parse(ctx.event.data)
+        request = request_of(
+            ctx,
+            TenderSyncRequested.parse,
+            lambda: TenderSyncRequested.model_validate({"triggeredBy": "cron"}),
         )
-        job = ctx.step.run(
+        job = job_logs.create_job_log.run(
+            ctx,
             "create-job-log",
-            steps.create_job_log,
-            SYNC_JOB,
-            ctx.run_id,
-            request.triggered_by,
-            {"maxEnrichment": request.max_enrichment},
+            deps,
+            job_logs.NewJobLog(
+                job_type=SYNC_JOB,
+                run_id=ctx.run_id,
+                triggered_by=request.triggered_by,
+                meta={"maxEnrichment": request.max_enrichment},
+            ),
         )
-        window = ctx.step.run("determine-date-range", steps.determine_date_range, job, settings)
-        ref: int | str | None = None
-        page = 1
-        while True:
-            if page > settings.tender_sync_max_pages:
-                raise inngest.NonRetriableError(
-                    f"more than {settings.tender_sync_max_pages} pages in one run: "
-                    "lower tender_sync_max_window_days"
-                )
-            out = ctx.step.run(
-                f"fetch-page-{page}",
-                steps.fetch_page,
-                job,
-                window["dateFrom"],
-                window["dateTo"],
-                ref,
-                page,
-                settings,
+        window = steps.determine_date_range.run(
+            ctx, "determine-date-range", deps, steps.DateRange(job_log_id=job)
+        )
+        first = steps.FetchPage(
+            job_log_id=job, date_from=window.date_from, date_to=window.date_to, ref=None, page=1
+        )
+        pages, more = chained(
+            ctx,
+            "fetch-page",
+            deps,
+            steps.fetch_page,
+            first,
+            lambda inp, out: (
+                None
+                if out.next is None
+                else inp.model_copy(update={"ref": out.next, "page": inp.page + 1})
+            ),
+            max_steps=settings.tender_sync_max_pages,
+        )
+        if more is not None:
+            raise inngest.NonRetriableError(
+                f"more than {settings.tender_sync_max_pages} pages in one run: "
+                "lower tender_sync_max_window_days"
             )
-            ref = out["next"]
-            if ref is None:
-                break
-            page += 1
-        strategy = ctx.step.run(
+        strategy = steps.configure_enrichment.run(
+            ctx,
             "configure-enrichment-strategy",
-            steps.configure_enrichment,
-            request.max_enrichment,
-            settings,
-            deps.llm,
+            deps,
+            steps.EnrichmentLimit(max_enrichment=request.max_enrichment),
         )
         queued = fan_out_enrichment(
-            ctx, settings, "release_date", window["dateFrom"], window["dateTo"], strategy["limit"]
+            ctx, deps, "release_date", (window.date_from, window.date_to), strategy.limit
         )
-        counts = {"pages": page, "enrichment_queued": queued}
+        counts = {"pages": len(pages), "enrichment_queued": queued}
         # The counts come back from the job log, where each page recorded itself in
         # the transaction that saved it, however often its step ran.
-        done = ctx.step.run("commit-sync", steps.commit_sync, job, window["dateTo"], counts)
-        if done["new"]:
+        done = steps.commit_sync.run(
+            ctx,
+            "commit-sync",
+            deps,
+            steps.CommitSync(job_log_id=job, date_to=window.date_to, counts=counts),
+        )
+        if done.new:
             ctx.step.send_event(
                 "request-alerts", [TenderAlertsRequested(job_log_id=job).to_event()]
             )
-        return {"jobLogId": job, **done}
+        return {"jobLogId": job, **steps.commit_sync.to_json(done)}
 
     @deps.inngest.create_function(
         fn_id="enrich-tender",
@@ -193,27 +194,26 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def enrich_tender(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Categorise one tender: LLM when AI is on, rules otherwise or on any LLM failure."""
         event = TenderEnrichRequested.parse(ctx.event.data)
-        return ctx.step.run(
-            "categorise", categorise, event.ocid, deps.llm, settings.step_budget_seconds
+        out = enrichment.enrich_tender.run(
+            ctx, "categorise", deps, enrichment.TenderRef(ocid=event.ocid)
         )
+        return out.model_dump()
 
     @deps.inngest.create_function(
         fn_id="enrich-today",
         name="Enrich today's tenders",
         trigger=TenderEnrichTodayRequested.trigger(),
         retries=3,
-        on_failure=_mark_failed(ENRICH_TODAY_JOB),
+        on_failure=job_log_failure(deps, ENRICH_TODAY_JOB),
     )
     def enrich_today(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Today's (UTC) tenders still missing a detailed category."""
         event = TenderEnrichTodayRequested.parse(ctx.event.data)
-        ts = ctx.event.ts
-        day = datetime.fromtimestamp(ts / 1000, UTC) if ts else datetime.now(UTC)
-        start = datetime.combine(day.date(), time.min, UTC)
+        start = datetime.combine(event_time(ctx).date(), time.min, UTC)
         triggered_by = f"admin:{event.admin_user_id}" if event.admin_user_id else "admin"
         return _fan_out_job(
             ctx,
-            settings,
+            deps,
             ENRICH_TODAY_JOB,
             triggered_by,
             (start, start + timedelta(days=1)),
@@ -225,14 +225,14 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         name="Backfill tender enrichment",
         trigger=TenderBackfillRequested.trigger(),
         retries=3,
-        on_failure=_mark_failed(BACKFILL_JOB),
+        on_failure=job_log_failure(deps, BACKFILL_JOB),
     )
     def backfill_tender_enrichment(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Tenders published between dateFrom and dateTo still missing a category."""
         event = TenderBackfillRequested.parse(ctx.event.data)
         return _fan_out_job(
             ctx,
-            settings,
+            deps,
             BACKFILL_JOB,
             event.triggered_by,
             (event.date_from, event.date_to),
@@ -248,22 +248,24 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def process_tender_alerts(ctx: inngest.ContextSync) -> dict[str, Any]:
         """One step per batch of subscribers; each digest keyed (subscription, sync)."""
         event = TenderAlertsRequested.parse(ctx.event.data)
-        after, batch, sent = 0, 1, 0
-        while True:
-            out = ctx.step.run(
-                f"alert-batch-{batch}",
-                steps.alert_batch,
-                event.job_log_id,
-                after,
-                settings,
-                deps.mailer,
-            )
-            sent += out["sent"]
-            if out["last_id"] is None or out["checked"] < settings.tender_alert_batch_size:
-                break
-            after, batch = out["last_id"], batch + 1
-        total = ctx.step.run("record-alert-count", steps.record_alerts, event.job_log_id)
-        return {"jobLogId": event.job_log_id, "sent": sent, "alerts": total}
+        job, size = event.job_log_id, settings.tender_alert_batch_size
+        batches, _ = chained(
+            ctx,
+            "alert-batch",
+            deps,
+            steps.alert_batch,
+            steps.AlertsAfter(job_log_id=job, after_id=0),
+            lambda inp, out: (
+                None
+                if out.last_id is None or out.checked < size
+                else inp.model_copy(update={"after_id": out.last_id})
+            ),
+            max_steps=None,
+        )
+        total = steps.record_alerts.run(
+            ctx, "record-alert-count", deps, job_logs.JobLogOf(job_log_id=job)
+        )
+        return {"jobLogId": job, "sent": sum(b.sent for b in batches), "alerts": total}
 
     @deps.inngest.create_function(
         fn_id="cleanup-stuck-jobs",
@@ -273,9 +275,8 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def cleanup_stuck_jobs(ctx: inngest.ContextSync) -> dict[str, int]:
         """Daily: a job log RUNNING for hours belongs to a run that died without a word."""
-        failed = ctx.step.run(
-            "fail-stuck-job-logs", steps.fail_stuck_job_logs, settings.tender_stuck_job_hours
-        )
+        stuck = job_logs.StuckFor(older_than_hours=settings.tender_stuck_job_hours)
+        failed = job_logs.fail_stuck_job_logs.run(ctx, "fail-stuck-job-logs", deps, stuck)
         return {"failed": failed}
 
     return [

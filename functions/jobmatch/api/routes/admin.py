@@ -7,25 +7,25 @@ its job log, which `GET /api/admin/job-logs` lists with counts and errors.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import inngest
 from fastapi import APIRouter, Body, Query, status
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from pydantic import BaseModel, Field
 
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import RequestModel
-from jobmatch.db.models import JobLog
 from jobmatch.events import EventModel
 from jobmatch.events.tenders import (
     MAX_ENRICHMENT,
     TenderEnrichTodayRequested,
     TenderSyncRequested,
 )
+from jobmatch.runs import job_log_store
+from jobmatch.runs.job_log_store import JobLogRow
 from jobmatch.safe_input import StorableText
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -54,27 +54,10 @@ class Triggered(BaseModel):
     event_ids: list[str] = Field(serialization_alias="eventIds")
 
 
-class JobLogOut(BaseModel):
-    """One job log as admins see it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    job_type: str
-    run_id: str
-    status: str
-    triggered_by: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    counts: dict[str, Any]
-    meta: dict[str, Any]
-    error: str | None
-
-
 class JobLogPage(BaseModel):
     """A page of job logs, newest first."""
 
-    items: list[JobLogOut]
+    items: list[JobLogRow]
     total: int
     limit: int
     offset: int
@@ -127,7 +110,7 @@ def trigger_enrich_today(
 @router.get("/job-logs", response_model=JobLogPage, responses=error_responses(*KEY_ERRORS, 422))
 def list_job_logs(
     _key: PlatformKeyDep,
-    session: SessionDep,
+    uow: SessionDep,
     job_type: Annotated[StorableText | None, Query(alias="jobType", max_length=60)] = None,
     status_: Annotated[
         Literal["RUNNING", "SUCCESS", "FAILED"] | None, Query(alias="status")
@@ -137,17 +120,7 @@ def list_job_logs(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> JobLogPage:
     """Job logs, newest first, filtered by type, status and start time."""
-    filters = []
-    if job_type:
-        filters.append(JobLog.job_type == job_type)
-    if status_:
-        filters.append(JobLog.status == status_)
-    if since:
-        filters.append(JobLog.started_at >= since)
-    total = session.scalar(select(func.count()).select_from(JobLog).where(*filters)) or 0
-    rows = session.scalars(
-        select(JobLog).where(*filters).order_by(JobLog.id.desc()).limit(limit).offset(offset)
-    ).all()
-    return JobLogPage(
-        items=[JobLogOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    rows, total = job_log_store.page(
+        uow, job_type=job_type, status=status_, since=since, limit=limit, offset=offset
     )
+    return JobLogPage(items=rows, total=total, limit=limit, offset=offset)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from jobmatch.api.deps import SettingsDep
+from jobmatch.api.deps import DepsDep
 from jobmatch.api.errors import error_responses
-from jobmatch.db.session import session_scope
+from jobmatch.db.probe import database_answers
 
 router = APIRouter(tags=["health"])
 
@@ -29,17 +28,13 @@ class Health(BaseModel):
         **error_responses(),
     },
 )
-def health(response: Response, settings: SettingsDep) -> Health:
+def health(response: Response, deps: DepsDep) -> Health:
     """200 `ok` when the app answers and the database runs a trivial read, else 503."""
-    try:
-        with session_scope() as session:
-            session.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # noqa: BLE001 - a probe reports, it does not raise
-        database = "unreachable"
+    up = database_answers(deps.database)
+    if not up:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Health(
-        status="ok" if database == "ok" else "degraded",
-        database=database,
-        env=settings.env,
+        status="ok" if up else "degraded",
+        database="ok" if up else "unreachable",
+        env=deps.settings.env,
     )

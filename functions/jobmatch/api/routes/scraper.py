@@ -159,7 +159,7 @@ def complete(
     """Store the jobs through the import path, then complete the session and its
     role. Retrying after a 503 stores nothing twice and completes once."""
     sid = str(session_id)
-    if session.get(ScraperSession, sid) is None:
+    if not queue_store.known(session, sid):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown session")
     batch_id = request.batch_id or f"scraper-{sid}"
     imported = store_and_announce(session, client, request.source, batch_id, request.jobs)

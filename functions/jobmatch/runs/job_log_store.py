@@ -1,4 +1,5 @@
-"""Job logs: what admins see of background runs (RUNNING, SUCCESS, FAILED).
+"""Job logs in PostgreSQL: what admins see of background runs (RUNNING, SUCCESS,
+FAILED), the tender functions' run records (`runs.progress` is the other reader's).
 
 A log is keyed by (job_type, Inngest run id). Every write is idempotent: creating
 twice returns the first row, counts are written as totals, and closing a log that
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,22 +47,22 @@ def _without_pages() -> ColumnElement[Any]:
 
 
 def create_job_log(
-    session: Session, job_type: str, run_id: str, triggered_by: str | None, meta: dict[str, Any]
+    uow: Session, job_type: str, run_id: str, triggered_by: str | None, meta: dict[str, Any]
 ) -> int:
     """The log of this run, created RUNNING on first call; its id."""
-    session.execute(
+    uow.execute(
         insert(JobLog)
         .values(job_type=job_type, run_id=run_id, triggered_by=triggered_by, meta=meta)
         .on_conflict_do_nothing(constraint="uq_job_logs_job_type_run_id")
     )
-    return session.scalars(
+    return uow.scalars(
         select(JobLog.id).where(JobLog.job_type == job_type, JobLog.run_id == run_id)
     ).one()
 
 
-def set_counts(session: Session, job_log_id: int, counts: dict[str, Any]) -> None:
+def set_counts(uow: Session, job_log_id: int, counts: dict[str, Any]) -> None:
     """Merge totals into the counts of a RUNNING log (a replay writes the same totals)."""
-    session.execute(
+    uow.execute(
         update(JobLog)
         .where(*_running(job_log_id))
         .values(counts=JobLog.counts.op("||")(literal(counts, JSONB)))
@@ -81,7 +83,7 @@ def page_totals(pages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def record_page(
-    session: Session,
+    uow: Session,
     job_log_id: int,
     page: int,
     seen: Mapping[str, Any],
@@ -92,7 +94,7 @@ def record_page(
 
     Call it in the transaction that wrote the page, so an entry exists exactly when
     the page's rows were committed; the row lock orders two tries of one page."""
-    counts = session.scalar(select(JobLog.counts).where(*_running(job_log_id)).with_for_update())
+    counts = uow.scalar(select(JobLog.counts).where(*_running(job_log_id)).with_for_update())
     if counts is None:
         return None
     pages = dict(counts.get(BY_PAGE) or {})
@@ -100,7 +102,7 @@ def record_page(
     entry = {key: value for key, value in seen.items() if value}
     entry |= {key: int(before.get(key, 0)) + int(written.get(key, 0)) for key in PAGE_WRITTEN}
     pages[str(page)] = entry
-    session.execute(
+    uow.execute(
         update(JobLog)
         .where(JobLog.id == job_log_id)
         .values(counts={**counts, **page_totals(pages.values()), BY_PAGE: pages})
@@ -110,19 +112,19 @@ def record_page(
     }
 
 
-def merge_meta(session: Session, job_log_id: int, meta: dict[str, Any]) -> None:
+def merge_meta(uow: Session, job_log_id: int, meta: dict[str, Any]) -> None:
     """Add facts about the run (its date range, its trigger's parameters)."""
-    session.execute(
+    uow.execute(
         update(JobLog)
         .where(JobLog.id == job_log_id)
         .values(meta=JobLog.meta.op("||")(literal(meta, JSONB)))
     )
 
 
-def finish_job_log(session: Session, job_log_id: int, counts: dict[str, Any]) -> dict[str, Any]:
+def finish_job_log(uow: Session, job_log_id: int, counts: dict[str, Any]) -> dict[str, Any]:
     """RUNNING -> SUCCESS with the final counts merged in; returns the log's counts
     (a replay finds the log closed, changes nothing and returns the same)."""
-    session.execute(
+    uow.execute(
         update(JobLog)
         .where(*_running(job_log_id))
         .values(
@@ -132,15 +134,15 @@ def finish_job_log(session: Session, job_log_id: int, counts: dict[str, Any]) ->
             counts=_without_pages().op("||")(literal(counts, JSONB)),
         )
     )
-    return dict(session.scalars(select(JobLog.counts).where(JobLog.id == job_log_id)).one())
+    return dict(uow.scalars(select(JobLog.counts).where(JobLog.id == job_log_id)).one())
 
 
 def fail_job_log(
-    session: Session, job_type: str, run_id: str, error: str, triggered_by: str | None = None
+    uow: Session, job_type: str, run_id: str, error: str, triggered_by: str | None = None
 ) -> int:
     """Mark a run's log FAILED, creating it if the run died before writing it."""
-    create_job_log(session, job_type, run_id, triggered_by, {})
-    session.execute(
+    create_job_log(uow, job_type, run_id, triggered_by, {})
+    uow.execute(
         update(JobLog)
         .where(JobLog.job_type == job_type, JobLog.run_id == run_id, JobLog.status == "RUNNING")
         .values(
@@ -150,15 +152,15 @@ def fail_job_log(
             counts=_without_pages(),
         )
     )
-    return session.scalars(
+    return uow.scalars(
         select(JobLog.id).where(JobLog.job_type == job_type, JobLog.run_id == run_id)
     ).one()
 
 
-def fail_stuck_jobs(session: Session, older_than_hours: int, now: datetime | None = None) -> int:
+def fail_stuck_jobs(uow: Session, older_than_hours: int, now: datetime | None = None) -> int:
     """RUNNING for longer than any real run takes -> FAILED, with the reason."""
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=older_than_hours)
-    result = session.execute(
+    result = uow.execute(
         update(JobLog)
         .where(JobLog.status == "RUNNING", JobLog.started_at < cutoff)
         .values(
@@ -169,3 +171,68 @@ def fail_stuck_jobs(session: Session, older_than_hours: int, now: datetime | Non
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def record_alerts(uow: Session, job_log_id: int, total: int) -> None:
+    """Write a sync's alert total onto its log (closed by then: the alerts of a sync
+    are sent after it succeeded, so this is the one write to a closed log)."""
+    uow.execute(
+        update(JobLog)
+        .where(JobLog.id == job_log_id)
+        .values(counts=JobLog.counts.op("||")(literal({"alerts": total}, JSONB)))
+    )
+
+
+@dataclass(frozen=True)
+class JobLogRow:
+    """One job log as admins see it."""
+
+    id: int
+    job_type: str
+    run_id: str
+    status: str
+    triggered_by: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, Any]
+    meta: dict[str, Any]
+    error: str | None
+
+
+def page(
+    uow: Session,
+    *,
+    job_type: str | None,
+    status: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[JobLogRow], int]:
+    """Job logs newest first, filtered by type, status and start time: one page of
+    them, and how many match in all."""
+    filters: list[ColumnElement[bool]] = []
+    if job_type:
+        filters.append(JobLog.job_type == job_type)
+    if status:
+        filters.append(JobLog.status == status)
+    if since:
+        filters.append(JobLog.started_at >= since)
+    total = uow.scalar(select(func.count()).select_from(JobLog).where(*filters)) or 0
+    rows = uow.scalars(
+        select(JobLog).where(*filters).order_by(JobLog.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return [
+        JobLogRow(
+            r.id,
+            r.job_type,
+            r.run_id,
+            r.status,
+            r.triggered_by,
+            r.started_at,
+            r.finished_at,
+            dict(r.counts),
+            dict(r.meta),
+            r.error,
+        )
+        for r in rows
+    ], int(total)

@@ -74,25 +74,25 @@ _DELETE_UNUSED_MATCHES = text("""
 """)
 
 
-def expire_jobs(session: Session, older_than_days: int, limit: int) -> tuple[int, int]:
+def expire_jobs(uow: Session, older_than_days: int, limit: int) -> tuple[int, int]:
     """Expire up to `limit` live jobs older than `older_than_days` and remove their
     matches; (jobs expired, matches removed)."""
-    row = session.execute(_EXPIRE, {"days": older_than_days, "limit": limit}).one()
+    row = uow.execute(_EXPIRE, {"days": older_than_days, "limit": limit}).one()
     return int(row[0]), int(row[1])
 
 
-def delete_expired_jobs(session: Session, retention_days: int, limit: int) -> int:
+def delete_expired_jobs(uow: Session, retention_days: int, limit: int) -> int:
     """Delete up to `limit` jobs expired more than `retention_days` ago."""
-    return int(session.scalar(_DELETE_EXPIRED, {"days": retention_days, "limit": limit}) or 0)
+    return int(uow.scalar(_DELETE_EXPIRED, {"days": retention_days, "limit": limit}) or 0)
 
 
 def delete_unused_matches(
-    session: Session, retention_days: int, after_id: int, limit: int
+    uow: Session, retention_days: int, after_id: int, limit: int
 ) -> tuple[int | None, int, int]:
     """Look at the next `limit` user matches after id `after_id` (a cursor, so a
     step's work does not grow with the table) and delete the unused ones (see the
     module doc); (last id looked at or None at the end, looked at, deleted)."""
-    row = session.execute(
+    row = uow.execute(
         _DELETE_UNUSED_MATCHES, {"days": retention_days, "after": after_id, "limit": limit}
     ).one()
     return (int(row[0]) if row[0] is not None else None), int(row[1]), int(row[2])
