@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import JobLog, OutboxMessage, Tender, TenderAlertSubscription
 from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.mail.templates import Listed, email, plural
 from jobmatch.tenders.categories import CATEGORIES
 
 ALERT_KIND = "tender-alert"
@@ -56,21 +57,27 @@ def matching_tenders(
 
 
 def digest(sub: TenderAlertSubscription, tenders: list[Tender], job_log_id: int) -> EmailMessage:
-    """One plain-text email listing the tenders."""
-    lines = []
+    """One email listing the tenders."""
+    items = []
     for t in tenders:
         value = f"{t.value_amount:,.2f} {t.value_currency or ''}".strip() if t.value_amount else "-"
         closes = t.tender_end.date().isoformat() if t.tender_end else "-"
         category = CATEGORIES.get(t.detailed_category or "", "Uncategorised")
-        lines.append(
-            f"- {t.title or t.ocid}\n  {t.buyer_name or 'Unknown buyer'} | {category} | "
-            f"value {value} | closes {closes}\n  ref {t.ocid}"
-        )
+        buyer = t.buyer_name or "Unknown buyer"
+        details = f"{buyer} | {category} | value {value} | closes {closes}"
+        items.append(Listed(t.title or t.ocid, (details, f"ref {t.ocid}")))
+    rendered = email(
+        f"{plural(len(tenders), 'new tender')} for you",
+        name=None,
+        paragraphs=["New tenders matching your alert:"],
+        items=items,
+    )
     return EmailMessage(
         idempotency_key=alert_key(sub.id, job_log_id),
         to_address=sub.email,
-        subject=f"{len(tenders)} new tender{'s' if len(tenders) != 1 else ''} for you",
-        body_text="New tenders matching your alert:\n\n" + "\n".join(lines) + "\n",
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
         kind=ALERT_KIND,
         meta={
             "subscription_id": sub.id,
