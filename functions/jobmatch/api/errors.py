@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # The status of a request that is well-formed but cannot be acted on (a route's own
-# checks beyond the schema), answered with the same shape as a schema error.
+# checks beyond the schema), answered with the same shape as a schema error. A
+# number: Starlette renamed its 422 constant (…_ENTITY deprecated).
 UNPROCESSABLE = 422
 # The OpenAPI content of a route that answers an HTML page (links opened in a
 # browser or a mail client), not an `ErrorBody`.
