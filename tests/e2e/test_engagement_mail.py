@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from inngest_harness.catalog import new_event
 from inngest_harness.driver import InngestDriver
@@ -20,6 +20,7 @@ from jobmatch.db.models import (
     Job,
     MailUnsubscribe,
     NewJobAlert,
+    RunProgress,
     User,
     UserPreferences,
 )
@@ -381,3 +382,32 @@ def test_send_scheduled_emails_sends_what_is_due_and_is_safe_to_call_twice(
     assert followed["detail"]["due"] == 0
     assert api.post("/api/send-scheduled-emails", headers={"x-api-key": "wrong"}).status == 401
     assert timedelta(0) <= datetime.now(UTC) - datetime.fromisoformat(followed["detail"]["as_of"])
+
+
+# ---------------------------------------------------------------- pruning
+
+
+def test_pruning_forgets_run_and_alert_records_older_than_the_retention(
+    driver: InngestDriver, settings: Settings
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=settings.progress_retention_days + 1)
+    with session_scope() as s:
+        user_id = make.user(s, "pruned@example.com", ["nurse"]).id
+        for name, at in (("old", old), ("new", datetime.now(UTC))):
+            s.add(NewJobAlert(batch_id=name, user_id=user_id, job_ids=[1], created_at=at))
+            s.add(
+                RunProgress(
+                    run_id=name,
+                    function_id="f",
+                    status="completed",
+                    steps_done=1,
+                    detail={},
+                    updated_at=at,
+                )
+            )
+    run = driver.run_cron("prune-engagement-records")
+    assert run.status == "completed", run.error
+    assert run.output == {"progress": 1, "alerts": 1}
+    with session_scope() as s:
+        assert s.scalars(select(NewJobAlert.batch_id)).all() == ["new"]
+        assert s.scalars(select(RunProgress.run_id)).all() == ["new"]

@@ -34,8 +34,15 @@ from jobmatch.events.engagement import (
     NotificationEmail,
     UserDigest,
 )
-from jobmatch.runs import progress
-from jobmatch.workflows.engagement import USER_KEY, record_failure, run_ref
+from jobmatch.workflows.engagement import (
+    USER_KEY,
+    RunDone,
+    RunRetention,
+    finish_run,
+    prune_runs,
+    record_failure,
+    run_ref,
+)
 from jobmatch.workflows.flow import EVENTS_PER_SEND, fan_out, request_of, slices
 from jobmatch.workflows.matching import PREMIUM_PRIORITY
 
@@ -64,7 +71,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             period=timedelta(seconds=settings.email_rate_limit_seconds),
         ),
         retries=3,
-        on_failure=record_failure("send-notification-email"),
+        on_failure=record_failure(deps, "send-notification-email"),
     )
     def send_notification_email(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Render and send one email by type (welcome, new_jobs, digest, match_ready)."""
@@ -85,7 +92,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         name="Alert Users to New Jobs",
         trigger=JobsNewBatch.trigger(),
         retries=3,
-        on_failure=record_failure("alert-new-jobs"),
+        on_failure=record_failure(deps, "alert-new-jobs"),
     )
     def alert_new_jobs(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Find who fits the batch (one statement), then fan the sending out in chunks."""
@@ -120,7 +127,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         )
         summary = {"batch_id": batch, "source": event.source, "chunks": len(chunks)}
         summary |= found.model_dump()
-        ctx.step.run("record-progress", progress.finish, ref.to_dict(), 2, summary)
+        finish_run.run(ctx, "record-progress", deps, RunDone(ref=ref, step=2, detail=summary))
         return summary
 
     @deps.inngest.create_function(
@@ -158,7 +165,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         name="Daily Digest",
         trigger=[DigestRunRequested.trigger(), inngest.TriggerCron(cron=DIGEST_CRON)],
         retries=3,
-        on_failure=record_failure("daily-digest"),
+        on_failure=record_failure(deps, "daily-digest"),
     )
     def daily_digest(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Each hour: the users for whom it is now the digest hour, fanned out in chunks."""
@@ -188,7 +195,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             ],
         )
         summary = {"as_of": at, "due": plan.due, "chunks": len(plan.chunks)}
-        ctx.step.run("record-progress", progress.finish, ref.to_dict(), 2, summary)
+        finish_run.run(ctx, "record-progress", deps, RunDone(ref=ref, step=2, detail=summary))
         return summary
 
     @deps.inngest.create_function(
@@ -249,7 +256,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         """Run progress and new-job alert records older than the retention."""
         keep = settings.progress_retention_days
         return {
-            "progress": ctx.step.run("prune-progress", progress.prune, keep),
+            "progress": prune_runs.run(ctx, "prune-progress", deps, RunRetention(keep_days=keep)),
             "alerts": new_jobs.prune_alerts.run(
                 ctx, "prune-alerts", deps, new_jobs.Retention(keep_days=keep)
             ),

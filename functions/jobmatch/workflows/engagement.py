@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import inngest
+from pydantic import JsonValue
 
 from jobmatch.dependencies import Dependencies
 from jobmatch.engagement import activity, preferences, registration
@@ -38,7 +39,8 @@ from jobmatch.events.engagement import (
 )
 from jobmatch.events.matching import MatchingContext, PerformMatching
 from jobmatch.runs import progress
-from jobmatch.runs.progress import RunRef
+from jobmatch.runs.progress import RunRef, advance
+from jobmatch.step_contract import StepDeps, StepInput, step_body
 from jobmatch.workflows.flow import event_time, failure_of, fan_out
 
 USER_KEY = "event.data.userId"
@@ -50,14 +52,54 @@ def run_ref(ctx: inngest.ContextSync, function_id: str) -> RunRef:
     return RunRef(ctx.run_id, function_id, tuple(e.id for e in events if e.id))
 
 
-def record_failure(function_id: str) -> Callable[[inngest.ContextSync], None]:
+class RunDone(StepInput):
+    """A run's last step, `step`, and what the run did."""
+
+    ref: RunRef
+    step: int
+    detail: dict[str, JsonValue]
+
+
+class RunFailed(StepInput):
+    """A run that failed for good, and why."""
+
+    ref: RunRef
+    message: str
+
+
+class RunRetention(StepInput):
+    """Run records not updated for `keep_days` go."""
+
+    keep_days: int
+
+
+@step_body
+def finish_run(deps: StepDeps, inp: RunDone) -> bool:
+    """Mark the run completed with `detail`; False when that step was recorded before."""
+    with deps.unit_of_work() as uow:
+        return advance(uow, inp.ref, inp.step, done=True, detail=dict(inp.detail))
+
+
+@step_body
+def fail_run(deps: StepDeps, inp: RunFailed) -> None:
+    """Say that the run failed, and why (`runs.progress` writes the record)."""
+    progress.fail(inp.ref.to_dict(), inp.message)
+
+
+@step_body
+def prune_runs(deps: StepDeps, inp: RunRetention) -> int:
+    """Forget run records older than the retention; how many (`runs.progress`)."""
+    return progress.prune(inp.keep_days)
+
+
+def record_failure(deps: StepDeps, function_id: str) -> Callable[[inngest.ContextSync], None]:
     """An on-failure handler: the failed run's progress says failed, and why."""
 
     def on_failure(ctx: inngest.ContextSync) -> None:
         failure = failure_of(ctx)
         event_ids = (failure.event_id,) if failure.event_id else ()
         ref = RunRef(failure.run_id, function_id, event_ids)
-        ctx.step.run("record-failure", progress.fail, ref.to_dict(), failure.message)
+        fail_run.run(ctx, "record-failure", deps, RunFailed(ref=ref, message=failure.message))
 
     return on_failure
 
@@ -85,7 +127,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=UserRegistered.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("register-user"),
+        on_failure=record_failure(deps, "register-user"),
     )
     def register_user(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Create or complete the user, welcome them, start their first matching."""
@@ -116,7 +158,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=JobApplied.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("record-job-application"),
+        on_failure=record_failure(deps, "record-job-application"),
     )
     def record_job_application(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Record the application once, strengthen the signals, stop recommending it."""
@@ -181,7 +223,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=JobFeedback.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("record-job-feedback"),
+        on_failure=record_failure(deps, "record-job-feedback"),
     )
     def record_job_feedback(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Like or dislike: replace the feedback, move the signals by the difference."""
@@ -207,7 +249,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=PreferenceUpdated.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("apply-preference-update"),
+        on_failure=record_failure(deps, "apply-preference-update"),
     )
     def apply_preference_update(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Apply the one field now; the re-rank it requests is debounced per user.
