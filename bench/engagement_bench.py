@@ -262,13 +262,12 @@ def main() -> None:
     rows += [(f"send-digest-chunk/{s}", sec, size) for s, sec, size in steps_of(chunk_run)]
     as_of = datetime.fromisoformat(AS_OF)
     chunk = digest.Chunk(as_of=as_of, hour=settings.digest_hour, after=0, upto=None)
-    due = digest.due_users(deps, chunk)[:200]
+    due = [(u, on.local_date) for on in digest.due_users(deps, chunk) for u in on.user_ids][:200]
     random.Random(7).shuffle(due)
     rows += [
         timed("send-user-digest/send-digest", digest.send_user_digest, deps,
-              digest.DigestFor(user_id=u.user_id, digest_date=u.local_date,
-                               max_jobs=settings.digest_max_jobs))
-        for u in due[:50]
+              digest.DigestFor(user_id=u, digest_date=day, max_jobs=settings.digest_max_jobs))
+        for u, day in due[:50]
     ]  # fmt: skip
     digest_rows = [r for r in rows if "digest" in r[0]]
     print(f"\n(c) daily digest at {AS_OF} (09:30 in Berlin): {run.output['due']:,} users due, "

@@ -61,6 +61,16 @@ class Chunk(DueAt):
     upto: int | None
 
 
+class DueOn(StepOutput):
+    """The users of a chunk due a digest for one local date, by id; `premium_ids`
+    the premium ones among them (ids, not a record per user: a chunk of 500 users
+    stays a few KB of step output)."""
+
+    local_date: date
+    user_ids: list[int]
+    premium_ids: list[int]
+
+
 class DigestFor(StepInput):
     """One user's digest for a local date, at most `max_jobs` jobs."""
 
@@ -94,10 +104,21 @@ def plan_digest(deps: StepDeps, inp: Plan) -> DigestPlan:
 
 
 @step_body
-def due_users(deps: StepDeps, inp: Chunk) -> list[DueUser]:
-    """The users of one chunk still due, by id."""
+def due_users(deps: StepDeps, inp: Chunk) -> list[DueOn]:
+    """The users of one chunk still due, by local date."""
     with deps.unit_of_work() as uow:
-        return store.due_users(uow, inp.as_of, inp.hour, inp.after, inp.upto)
+        due = store.due_users(uow, inp.as_of, inp.hour, inp.after, inp.upto)
+    by_date: dict[date, list[DueUser]] = {}
+    for user in due:
+        by_date.setdefault(user.local_date, []).append(user)
+    return [
+        DueOn(
+            local_date=day,
+            user_ids=[u.user_id for u in users],
+            premium_ids=[u.user_id for u in users if u.premium],
+        )
+        for day, users in sorted(by_date.items())
+    ]
 
 
 def digest_key(user_id: int, digest_date: date) -> str:

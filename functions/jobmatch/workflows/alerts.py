@@ -207,7 +207,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def send_digest_chunk(ctx: inngest.ContextSync) -> dict[str, Any]:
         """The chunk's users still due, one `digest/user.requested` each."""
         event = DigestChunk.parse(ctx.event.data)
-        users = digest.due_users.run(
+        due = digest.due_users.run(
             ctx,
             "select-users",
             deps,
@@ -215,11 +215,12 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 as_of=event.as_of, hour=settings.digest_hour, after=event.after, upto=event.upto
             ),
         )
+        users = sorted((u, on.local_date, u in on.premium_ids) for on in due for u in on.user_ids)
         events = [
             UserDigest.model_validate(
-                {"userId": u.user_id, "digestDate": u.local_date, "premium": u.premium}
-            ).to_event(id=digest.digest_key(u.user_id, u.local_date))
-            for u in users
+                {"userId": u, "digestDate": day, "premium": premium}
+            ).to_event(id=digest.digest_key(u, day))
+            for u, day, premium in users
         ]
         # Not `fan_out`: these steps were named `fan-out-1`, ... even when there is
         # one (Inngest memoizes by step id, so the names stay).
