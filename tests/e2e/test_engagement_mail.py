@@ -18,6 +18,7 @@ from inngest_harness.driver import InngestDriver
 from jobmatch.db.models import (
     DigestLog,
     Job,
+    MailSuppression,
     MailUnsubscribe,
     NewJobAlert,
     RunProgress,
@@ -220,6 +221,38 @@ def test_a_new_batch_alerts_each_fitting_user_once(small_chunks: InngestDriver) 
     driver.send("jobs/new-batch", {"jobIds": [nurse_job], "source": "ashby"})
     assert [m.to_address for m in outbox("new_jobs")][-1] == "nurse@example.com"
     assert len(outbox("new_jobs")) == 6
+
+
+def test_a_batch_alerts_nobody_mail_policy_holds_back(driver: InngestDriver) -> None:
+    """Recipients are chosen in one statement that asks mail/ who may be mailed: a
+    suppressed address and an opt-out of new-job alerts (or of all mail) are left
+    out; an opt-out of another category is not."""
+    with session_scope() as s:
+        backend = make.role(s, "backend engineer")
+        job = make.job(s, backend).id
+        users = {
+            name: make.user(s, f"{name}@example.com", ["backend engineer"]).id
+            for name in ("plain", "bounced", "no_alerts", "no_mail", "no_digest")
+        }
+        s.add(MailSuppression(email="bounced@example.com", reason="bounce", detail="test"))
+        for name, category in (
+            ("no_alerts", "new_jobs"),
+            ("no_mail", "all"),
+            ("no_digest", "digest"),
+        ):
+            s.add(MailUnsubscribe(user_id=users[name], category=category))
+    [main] = of(
+        driver.send("jobs/new-batch", {"jobIds": [job], "source": "ashby"}), "alert-new-jobs"
+    )
+    assert main.status == "completed", main.error
+    assert main.output["recipients"] == 2
+    with session_scope() as s:
+        alerted = set(s.scalars(select(NewJobAlert.user_id)))
+    assert alerted == {users["plain"], users["no_digest"]}
+    assert {m.to_address for m in outbox("new_jobs")} == {
+        "plain@example.com",
+        "no_digest@example.com",
+    }
 
 
 def test_jobs_from_the_import_api_alert_users_as_board_jobs_do(
