@@ -27,6 +27,7 @@ import json
 import os
 import random
 import time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -186,10 +187,11 @@ def steps_of(run: Run) -> list[tuple[str, float, int]]:
     return out
 
 
-def timed(name: str, fn: Any, *args: Any) -> tuple[str, float, int]:
+def timed(name: str, body: Any, deps: Any, inp: Any) -> tuple[str, float, int]:
+    """A step body run here: (name, seconds, bytes of its output on the wire)."""
     started = time.perf_counter()
-    result = fn(*args)
-    return name, time.perf_counter() - started, len(json.dumps(result).encode())
+    result = body(deps, inp)
+    return name, time.perf_counter() - started, len(json.dumps(body.to_json(result)).encode())
 
 
 def main() -> None:
@@ -204,7 +206,7 @@ def main() -> None:
     event_api = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
     os.environ["INNGEST_BASE_URL"] = event_api.url
     settings = get_settings()
-    mailer = Dependencies(settings).mailer
+    deps = Dependencies(settings)
 
     fresh_database()
     started = time.perf_counter()
@@ -235,10 +237,13 @@ def main() -> None:
           f"(ratio {per_user * users / fan_out:.1f}x)")  # fmt: skip
 
     # (b) sending: the first chunks' steps
-    chunks = new_jobs.plan_chunks(run.output["batch_id"], settings.alert_users_per_chunk)
+    batch_id = run.output["batch_id"]
+    chunking = new_jobs.Chunking(batch_id=batch_id, users_per_chunk=settings.alert_users_per_chunk)
+    chunks = new_jobs.plan_chunks(deps, chunking)
+    budget = settings.step_budget_seconds
     sends = [
-        timed("send-new-job-alerts/send-alerts", new_jobs.send_alert_chunk,
-              run.output["batch_id"], a, b, mailer, settings.step_budget_seconds)
+        timed("send-new-job-alerts/send-alerts", new_jobs.send_alert_chunk, deps,
+              new_jobs.AlertChunk(batch_id=batch_id, after=a, upto=b, budget_seconds=budget))
         for a, b in chunks[:5]
     ]  # fmt: skip
     rows += sends
@@ -255,12 +260,14 @@ def main() -> None:
     [chunk_run] = chunk_driver.send_events([chunk_event])
     assert chunk_run.status == "completed", chunk_run.error
     rows += [(f"send-digest-chunk/{s}", sec, size) for s, sec, size in steps_of(chunk_run)]
-    due = digest.due_users(AS_OF, settings.digest_hour, 0, None)[:200]
+    as_of = datetime.fromisoformat(AS_OF)
+    chunk = digest.Chunk(as_of=as_of, hour=settings.digest_hour, after=0, upto=None)
+    due = [(u, on.local_date) for on in digest.due_users(deps, chunk) for u in on.user_ids][:200]
     random.Random(7).shuffle(due)
     rows += [
-        timed("send-user-digest/send-digest", digest.send_user_digest,
-              u, day, settings.digest_max_jobs, mailer)
-        for u, _, day in due[:50]
+        timed("send-user-digest/send-digest", digest.send_user_digest, deps,
+              digest.DigestFor(user_id=u, digest_date=day, max_jobs=settings.digest_max_jobs))
+        for u, day in due[:50]
     ]  # fmt: skip
     digest_rows = [r for r in rows if "digest" in r[0]]
     print(f"\n(c) daily digest at {AS_OF} (09:30 in Berlin): {run.output['due']:,} users due, "

@@ -195,22 +195,21 @@ def seed_old_jobs(count: int) -> None:
 def seed_matches() -> None:
     from jobmatch.db.session import session_scope
 
-    scores = "60, 60, 60, 60, 60, 50"
     with session_scope() as session:
         session.execute(
-            text(f"""
+            text("""
                 INSERT INTO candidate_job_matches (candidate_id, job_id, tenant_id, score,
                     skill_score, experience_score, location_score, salary_score,
                     semantic_score, is_recommended)
-                SELECT 1, id, 1, {scores}, false FROM jobs ON CONFLICT DO NOTHING
+                SELECT 1, id, 1, 60, 60, 60, 60, 60, 50, false FROM jobs ON CONFLICT DO NOTHING
             """)
         )
         session.execute(
-            text(f"""
+            text("""
                 INSERT INTO user_matches (user_email, job_hash, score, skill_score,
                     experience_score, location_score, salary_score, semantic_score, method,
                     is_recommended)
-                SELECT 'u@bench.test', job_hash, {scores}, 'rules', false FROM jobs
+                SELECT 'u@bench.test', job_hash, 60, 60, 60, 60, 60, 50, 'rules', false FROM jobs
                 ON CONFLICT DO NOTHING
             """)
         )

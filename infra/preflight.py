@@ -126,8 +126,8 @@ def check_placeholders(d: Deployment) -> Check:
         return Check(
             "samconfig",
             "FAIL",
-            f"replace the example values of {', '.join(left)} in [{d.environment}] of "
-            "samconfig.toml with this account's",
+            f"samconfig.toml [{d.environment}] still has example values: {', '.join(left)}; "
+            "give this account's",
         )
     return Check("samconfig", "ok", "no example value left")
 

@@ -11,15 +11,17 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from inngest_harness.catalog import new_event
 from inngest_harness.driver import InngestDriver
 from jobmatch.db.models import (
     DigestLog,
     Job,
+    MailSuppression,
     MailUnsubscribe,
     NewJobAlert,
+    RunProgress,
     User,
     UserPreferences,
 )
@@ -221,6 +223,38 @@ def test_a_new_batch_alerts_each_fitting_user_once(small_chunks: InngestDriver) 
     assert len(outbox("new_jobs")) == 6
 
 
+def test_a_batch_alerts_nobody_mail_policy_holds_back(driver: InngestDriver) -> None:
+    """Recipients are chosen in one statement that asks mail/ who may be mailed: a
+    suppressed address and an opt-out of new-job alerts (or of all mail) are left
+    out; an opt-out of another category is not."""
+    with session_scope() as s:
+        backend = make.role(s, "backend engineer")
+        job = make.job(s, backend).id
+        users = {
+            name: make.user(s, f"{name}@example.com", ["backend engineer"]).id
+            for name in ("plain", "bounced", "no_alerts", "no_mail", "no_digest")
+        }
+        s.add(MailSuppression(email="bounced@example.com", reason="bounce", detail="test"))
+        for name, category in (
+            ("no_alerts", "new_jobs"),
+            ("no_mail", "all"),
+            ("no_digest", "digest"),
+        ):
+            s.add(MailUnsubscribe(user_id=users[name], category=category))
+    [main] = of(
+        driver.send("jobs/new-batch", {"jobIds": [job], "source": "ashby"}), "alert-new-jobs"
+    )
+    assert main.status == "completed", main.error
+    assert main.output["recipients"] == 2
+    with session_scope() as s:
+        alerted = set(s.scalars(select(NewJobAlert.user_id)))
+    assert alerted == {users["plain"], users["no_digest"]}
+    assert {m.to_address for m in outbox("new_jobs")} == {
+        "plain@example.com",
+        "no_digest@example.com",
+    }
+
+
 def test_jobs_from_the_import_api_alert_users_as_board_jobs_do(
     driver: InngestDriver, api: ApiClient
 ) -> None:
@@ -381,3 +415,32 @@ def test_send_scheduled_emails_sends_what_is_due_and_is_safe_to_call_twice(
     assert followed["detail"]["due"] == 0
     assert api.post("/api/send-scheduled-emails", headers={"x-api-key": "wrong"}).status == 401
     assert timedelta(0) <= datetime.now(UTC) - datetime.fromisoformat(followed["detail"]["as_of"])
+
+
+# ---------------------------------------------------------------- pruning
+
+
+def test_pruning_forgets_run_and_alert_records_older_than_the_retention(
+    driver: InngestDriver, settings: Settings
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=settings.progress_retention_days + 1)
+    with session_scope() as s:
+        user_id = make.user(s, "pruned@example.com", ["nurse"]).id
+        for name, at in (("old", old), ("new", datetime.now(UTC))):
+            s.add(NewJobAlert(batch_id=name, user_id=user_id, job_ids=[1], created_at=at))
+            s.add(
+                RunProgress(
+                    run_id=name,
+                    function_id="f",
+                    status="completed",
+                    steps_done=1,
+                    detail={},
+                    updated_at=at,
+                )
+            )
+    run = driver.run_cron("prune-engagement-records")
+    assert run.status == "completed", run.error
+    assert run.output == {"progress": 1, "alerts": 1}
+    with session_scope() as s:
+        assert s.scalars(select(NewJobAlert.batch_id)).all() == ["new"]
+        assert s.scalars(select(RunProgress.run_id)).all() == ["new"]

@@ -38,22 +38,21 @@ def seed_jobs() -> None:
             """),
             {"old": OLD, "total": OLD + YOUNG},
         )
-        scores = "60, 60, 60, 60, 60, 50"
         session.execute(
-            text(f"""
+            text("""
                 INSERT INTO candidate_job_matches (candidate_id, job_id, tenant_id, score,
                     skill_score, experience_score, location_score, salary_score,
                     semantic_score, is_recommended)
-                SELECT :cand, id, :tenant, {scores}, false FROM jobs
+                SELECT :cand, id, :tenant, 60, 60, 60, 60, 60, 50, false FROM jobs
             """),
             {"cand": person.id, "tenant": tenant},
         )
         session.execute(
-            text(f"""
+            text("""
                 INSERT INTO user_matches (user_email, job_hash, score, skill_score,
                     experience_score, location_score, salary_score, semantic_score, method,
                     is_recommended)
-                SELECT 'u@example.com', job_hash, {scores}, 'rules', false FROM jobs
+                SELECT 'u@example.com', job_hash, 60, 60, 60, 60, 60, 50, 'rules', false FROM jobs
             """)
         )
 

@@ -18,123 +18,137 @@ restarted or triggered by hand; a user with nothing new gets none.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
-from sqlalchemy import exists, func, select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
+from jobmatch.alerts import store
 from jobmatch.alerts.emails import compose, match_lines
-from jobmatch.alerts.ranges import id_ranges
-from jobmatch.db.models import DigestLog, User
-from jobmatch.db.session import session_scope
-from jobmatch.failures import legacy_step_body
-from jobmatch.mail import Mailer
+from jobmatch.alerts.store import DueUser, IdRange
 from jobmatch.matching.match_reads import user_matches
 from jobmatch.runs.progress import RunRef, advance
-
-# Users due for a digest at :as_of, with their local date; :after/:upto bound ids.
-_DUE = """
-    WITH zones AS (
-        SELECT name, (CAST(:as_of AS timestamptz) AT TIME ZONE name)::date AS local_date
-        FROM pg_timezone_names
-        WHERE extract(hour FROM CAST(:as_of AS timestamptz) AT TIME ZONE name) = :hour
-    )
-    SELECT u.id, u.is_premium, z.local_date
-    FROM users u JOIN zones z ON z.name = u.timezone
-    WHERE u.id > :after AND (CAST(:upto AS int) IS NULL OR u.id <= :upto)
-      AND NOT EXISTS (
-          SELECT 1 FROM digest_log d WHERE d.user_id = u.id AND d.digest_date = z.local_date)
-      AND NOT EXISTS (
-          SELECT 1 FROM mail_unsubscribes s
-          WHERE s.user_id = u.id AND s.category IN ('digest', 'all'))
-      AND NOT EXISTS (SELECT 1 FROM mail_suppressions x WHERE x.email = u.email)
-      AND EXISTS (
-          SELECT 1 FROM user_matches m
-          WHERE m.user_email = u.email
-            AND m.created_at > COALESCE(
-                (SELECT max(d.created_at) FROM digest_log d WHERE d.user_id = u.id),
-                '-infinity'))
-"""
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 
-@legacy_step_body
-def moment(requested: str | None) -> str:
+class Requested(StepInput):
+    """The moment a run was asked to decide at (None: now)."""
+
+    at: datetime | None
+
+
+class DueAt(StepInput):
+    """Who is due when the local time is `hour`:xx at `as_of`."""
+
+    as_of: datetime
+    hour: int
+
+
+class Plan(DueAt):
+    """A digest run's plan: chunks of `users_per_chunk`."""
+
+    ref: RunRef
+    users_per_chunk: int
+
+
+class DigestPlan(StepOutput):
+    """How many users are due, in chunks of users by id range."""
+
+    due: int
+    chunks: list[IdRange]
+
+
+class Chunk(DueAt):
+    """The users `after < id <= upto` of a digest run."""
+
+    after: int
+    upto: int | None
+
+
+class DueOn(StepOutput):
+    """The users of a chunk due a digest for one local date, by id; `premium_ids`
+    the premium ones among them (ids, not a record per user: a chunk of 500 users
+    stays a few KB of step output)."""
+
+    local_date: date
+    user_ids: list[int]
+    premium_ids: list[int]
+
+
+class DigestFor(StepInput):
+    """One user's digest for a local date, at most `max_jobs` jobs."""
+
+    user_id: int
+    digest_date: date
+    max_jobs: int
+
+
+class DigestSent(StepOutput):
+    """Whether the digest went out now (how many jobs), or why not."""
+
+    sent: bool
+    jobs: int = 0
+    reason: str | None = None
+
+
+@step_body
+def moment(deps: StepDeps, inp: Requested) -> datetime:
     """The moment a digest run decides who is due at: the one requested, else now
     (a step, so that a retried or resumed run decides at the same moment)."""
-    at = datetime.fromisoformat(requested) if requested else datetime.now(UTC)
-    return at.astimezone(UTC).isoformat()
+    return (inp.at or datetime.now(UTC)).astimezone(UTC)
 
 
-def _params(as_of: str, hour: int, after: int = 0, upto: int | None = None) -> dict[str, Any]:
-    return {"as_of": datetime.fromisoformat(as_of), "hour": hour, "after": after, "upto": upto}
+@step_body
+def plan_digest(deps: StepDeps, inp: Plan) -> DigestPlan:
+    """How many users are due, and the id ranges of chunks of them."""
+    with deps.unit_of_work() as uow:
+        due, chunks = store.digest_ranges(uow, inp.as_of, inp.hour, inp.users_per_chunk)
+        advance(uow, inp.ref, 1, detail={"as_of": inp.as_of.isoformat(), "due": due})
+    return DigestPlan(due=due, chunks=chunks)
 
 
-@legacy_step_body
-def plan_digest(ref: dict[str, Any], as_of: str, hour: int, users_per_chunk: int) -> dict[str, Any]:
-    """How many users are due, and the id ranges ([after, upto]) of chunks of them."""
-    with session_scope() as session:
-        due, chunks = id_ranges(session, _DUE, _params(as_of, hour), users_per_chunk)
-        advance(session, RunRef.from_dict(ref), 1, detail={"as_of": as_of, "due": due})
-    return {"due": due, "chunks": chunks}
+@step_body
+def due_users(deps: StepDeps, inp: Chunk) -> list[DueOn]:
+    """The users of one chunk still due, by local date."""
+    with deps.unit_of_work() as uow:
+        due = store.due_users(uow, inp.as_of, inp.hour, inp.after, inp.upto)
+    by_date: dict[date, list[DueUser]] = {}
+    for user in due:
+        by_date.setdefault(user.local_date, []).append(user)
+    return [
+        DueOn(
+            local_date=day,
+            user_ids=[u.user_id for u in users],
+            premium_ids=[u.user_id for u in users if u.premium],
+        )
+        for day, users in sorted(by_date.items())
+    ]
 
 
-@legacy_step_body
-def due_users(as_of: str, hour: int, after: int, upto: int | None) -> list[list[Any]]:
-    """[user id, premium, local date] of the users of one chunk still due."""
-    with session_scope() as session:
-        rows = session.execute(
-            text(_DUE + " ORDER BY u.id"), _params(as_of, hour, after, upto)
-        ).all()
-    return [[int(r.id), bool(r.is_premium), r.local_date.isoformat()] for r in rows]
-
-
-def digest_key(user_id: int, digest_date: str) -> str:
+def digest_key(user_id: int, digest_date: date) -> str:
     """The outbox key (and event id) of one user's digest for one local date."""
-    return f"digest:{user_id}:{digest_date}"
+    return f"digest:{user_id}:{digest_date.isoformat()}"
 
 
-@legacy_step_body
-def send_user_digest(
-    user_id: int, digest_date: str, max_jobs: int, mailer: Mailer
-) -> dict[str, Any]:
+@step_body
+def send_user_digest(deps: StepDeps, inp: DigestFor) -> DigestSent:
     """One user's digest: the best matches stored since the last digest, logged and
     sent in one transaction; nothing when there is nothing new or it went already."""
-    day = date.fromisoformat(digest_date)
-    with session_scope() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            return {"sent": False, "reason": "user no longer exists"}
-        if _logged(session, user_id, day):
-            return {"sent": False, "reason": "already sent"}
-        last = session.scalar(
-            select(func.max(DigestLog.created_at)).where(DigestLog.user_id == user_id)
-        )
-        matches = user_matches(session, user.email, limit=max_jobs, created_after=last)
+    day = inp.digest_date
+    with deps.unit_of_work() as uow:
+        to = store.recipient(uow, inp.user_id)
+        if to is None:
+            return DigestSent(sent=False, reason="user no longer exists")
+        if store.digest_logged(uow, inp.user_id, day):
+            return DigestSent(sent=False, reason="already sent")
+        last = store.last_digest_at(uow, inp.user_id)
+        matches = user_matches(uow, to.email, limit=inp.max_jobs, created_after=last)
         if not matches:
-            return {"sent": False, "reason": "nothing new"}
-        logged = session.scalar(
-            insert(DigestLog)
-            .values(user_id=user_id, digest_date=day, job_count=len(matches))
-            .on_conflict_do_nothing(index_elements=["user_id", "digest_date"])
-            .returning(DigestLog.id)
-        )
-        if logged is None:  # a concurrent try logged it first
-            return {"sent": False, "reason": "already sent"}
+            return DigestSent(sent=False, reason="nothing new")
+        if not store.log_digest(uow, inp.user_id, day, len(matches)):
+            return DigestSent(sent=False, reason="already sent")  # a concurrent try
         message = compose(
-            user,
+            to,
             "digest",
             match_lines(matches),
-            digest_key(user_id, digest_date),
-            digest_date=digest_date,
+            digest_key(inp.user_id, day),
+            digest_date=day.isoformat(),
         )
-        sent = mailer.send(session, message)
-    return {"sent": sent, "jobs": len(matches)}
-
-
-def _logged(session: Session, user_id: int, day: date) -> bool:
-    return bool(
-        session.scalar(
-            select(exists().where(DigestLog.user_id == user_id, DigestLog.digest_date == day))
-        )
-    )
+        sent = deps.mailer.send(uow, message)
+    return DigestSent(sent=sent, jobs=len(matches))

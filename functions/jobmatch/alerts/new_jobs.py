@@ -16,21 +16,64 @@ are not filtered here (the jobs are new: the user sees them and judges).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, select, text
-
+from jobmatch.alerts import store
 from jobmatch.alerts.emails import compose
-from jobmatch.alerts.ranges import id_ranges
-from jobmatch.db.models import Job, NewJobAlert, User
-from jobmatch.db.session import session_scope
+from jobmatch.alerts.store import IdRange
 from jobmatch.deadline import Deadline
-from jobmatch.failures import legacy_step_body
-from jobmatch.mail import Mailer
-from jobmatch.mail.templates import JobLine
 from jobmatch.runs.progress import RunRef, advance
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 SEND_MARGIN_SECONDS = 3.0  # left of a step's budget for the last send and the commit
+
+
+class Batch(StepInput):
+    """A `jobs/new-batch`, as the alert steps know it."""
+
+    batch_id: str
+
+
+class NewJobs(Batch):
+    """The batch's jobs; at most `max_jobs` of them in one alert."""
+
+    ref: RunRef
+    job_ids: tuple[int, ...]
+    max_jobs: int
+
+
+class Recipients(StepOutput):
+    """How many users are alerted about the batch."""
+
+    recipients: int
+
+
+class Chunking(Batch):
+    """Recipients in chunks of `users_per_chunk`."""
+
+    users_per_chunk: int
+
+
+class AlertChunk(Batch):
+    """The recipients `after < user_id <= upto`, within `budget_seconds`."""
+
+    after: int
+    upto: int | None
+    budget_seconds: float
+
+
+class ChunkSent(StepOutput):
+    """Users done and emails sent; `resume_after`: the last user done when the time
+    ran out (None: the chunk is done)."""
+
+    users: int
+    sent: int
+    resume_after: int | None
+
+
+class Retention(StepInput):
+    """Records older than `keep_days` go."""
+
+    keep_days: int
 
 
 def alert_key(batch_id: str, user_id: int) -> str:
@@ -38,112 +81,47 @@ def alert_key(batch_id: str, user_id: int) -> str:
     return f"new-batch:{batch_id}:{user_id}"
 
 
-@legacy_step_body
-def find_recipients(
-    ref: dict[str, Any], batch_id: str, job_ids: list[int], max_jobs: int
-) -> dict[str, int]:
+@step_body
+def find_recipients(deps: StepDeps, inp: NewJobs) -> Recipients:
     """Record who is alerted about which of the jobs (one statement); how many users."""
-    with session_scope() as session:
-        session.execute(
-            text("""
-                WITH batch AS (
-                    SELECT j.id, j.normalized_role_id AS role_id FROM jobs j
-                    WHERE j.id = ANY(CAST(:job_ids AS bigint[])) AND j.status = 'active'
-                      AND j.normalized_role_id IS NOT NULL
-                ), labels AS (
-                    SELECT r.id AS role_id,
-                           unnest(array_cat(r.aliases, ARRAY[r.name, r.id::text])) AS label
-                    FROM global_roles r WHERE r.id IN (SELECT role_id FROM batch)
-                ), fits AS (
-                    SELECT DISTINCT p.user_id, b.id AS job_id
-                    FROM labels l
-                    JOIN user_preferences p ON p.roles && ARRAY[lower(l.label)]
-                    JOIN batch b ON b.role_id = l.role_id
-                )
-                INSERT INTO new_job_alerts (batch_id, user_id, job_ids)
-                SELECT :batch_id, f.user_id,
-                       (array_agg(f.job_id ORDER BY f.job_id))[1:CAST(:max_jobs AS int)]
-                FROM fits f JOIN users u ON u.id = f.user_id
-                WHERE NOT EXISTS (
-                        SELECT 1 FROM user_excluded_jobs x
-                        WHERE x.user_id = f.user_id AND x.job_id = f.job_id)
-                  AND NOT EXISTS (SELECT 1 FROM mail_suppressions s WHERE s.email = u.email)
-                  AND NOT EXISTS (
-                        SELECT 1 FROM mail_unsubscribes o
-                        WHERE o.user_id = u.id AND o.category IN ('new_jobs', 'all'))
-                GROUP BY f.user_id
-                ON CONFLICT (batch_id, user_id) DO NOTHING
-            """),
-            {"batch_id": batch_id, "job_ids": job_ids, "max_jobs": max_jobs},
-        )
-        total = int(
-            session.scalar(
-                text("SELECT count(*) FROM new_job_alerts WHERE batch_id = :b"), {"b": batch_id}
-            )
-            or 0
-        )
-        advance(session, RunRef.from_dict(ref), 1, detail={"recipients": total})
-    return {"recipients": total}
+    with deps.unit_of_work() as uow:
+        total = store.record_recipients(uow, inp.batch_id, inp.job_ids, inp.max_jobs)
+        advance(uow, inp.ref, 1, detail={"recipients": total})
+    return Recipients(recipients=total)
 
 
-@legacy_step_body
-def plan_chunks(batch_id: str, users_per_chunk: int) -> list[list[int | None]]:
-    """Id ranges ([after, upto]) of the batch's recipients, `users_per_chunk` each."""
-    with session_scope() as session:
-        _, chunks = id_ranges(
-            session,
-            "SELECT user_id AS id FROM new_job_alerts WHERE batch_id = :b",
-            {"b": batch_id},
-            users_per_chunk,
-        )
-    return chunks
+@step_body
+def plan_chunks(deps: StepDeps, inp: Chunking) -> list[IdRange]:
+    """Id ranges of the batch's recipients, `users_per_chunk` each."""
+    with deps.unit_of_work() as uow:
+        return store.alert_ranges(uow, inp.batch_id, inp.users_per_chunk)
 
 
-@legacy_step_body
-def send_alert_chunk(
-    batch_id: str, after: int, upto: int | None, mailer: Mailer, budget_seconds: float
-) -> dict[str, Any]:
+@step_body
+def send_alert_chunk(deps: StepDeps, inp: AlertChunk) -> ChunkSent:
     """Send the alerts of the recipients `after < user_id <= upto` (jobs read once).
     A slow mail service cannot push the step past its budget: when the time is up,
     what was sent is committed (and keyed in the outbox) and `resume_after` names the
     last user done, for the next step to go on from."""
-    deadline = Deadline.after(budget_seconds).part(keep=SEND_MARGIN_SECONDS)
-    with session_scope() as session:
-        query = (
-            select(NewJobAlert.job_ids, User)
-            .join(User, User.id == NewJobAlert.user_id)
-            .where(NewJobAlert.batch_id == batch_id, NewJobAlert.user_id > after)
-            .order_by(NewJobAlert.user_id)
-        )
-        if upto is not None:
-            query = query.where(NewJobAlert.user_id <= upto)
-        rows = session.execute(query).all()
-        job_ids = sorted({j for r in rows for j in r.job_ids})
-        jobs = {
-            j.id: JobLine(j.title, j.company, j.location, j.external_url)
-            for j in session.execute(
-                select(Job.id, Job.title, Job.company, Job.location, Job.external_url).where(
-                    Job.id.in_(job_ids), Job.status == "active"
-                )
-            )
-        }
+    deadline = Deadline.after(inp.budget_seconds).part(keep=SEND_MARGIN_SECONDS)
+    with deps.unit_of_work() as uow:
+        alerts = store.alerts_in(uow, inp.batch_id, inp.after, inp.upto)
+        jobs = store.active_job_lines(uow, sorted({j for _, ids in alerts for j in ids}))
         sent, done, resume_after = 0, 0, None
-        for row in rows:
+        for to, job_ids in alerts:
             if done and deadline.expired:  # at least one per step: always progress
-                resume_after = rows[done - 1].User.id
+                resume_after = alerts[done - 1][0].user_id
                 break
-            lines = [jobs[j] for j in row.job_ids if j in jobs]
+            lines = [jobs[j] for j in job_ids if j in jobs]
             if lines:
-                message = compose(row.User, "new_jobs", lines, alert_key(batch_id, row.User.id))
-                sent += mailer.send(session, message)
+                message = compose(to, "new_jobs", lines, alert_key(inp.batch_id, to.user_id))
+                sent += deps.mailer.send(uow, message)
             done += 1
-    return {"users": done, "sent": sent, "resume_after": resume_after}
+    return ChunkSent(users=done, sent=sent, resume_after=resume_after)
 
 
-@legacy_step_body
-def prune_alerts(keep_days: int) -> int:
+@step_body
+def prune_alerts(deps: StepDeps, inp: Retention) -> int:
     """Forget who was alerted about batches older than `keep_days`; how many rows."""
-    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
-    with session_scope() as session:
-        result = session.execute(delete(NewJobAlert).where(NewJobAlert.created_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+    with deps.unit_of_work() as uow:
+        return store.prune_alerts(uow, datetime.now(UTC) - timedelta(days=inp.keep_days))

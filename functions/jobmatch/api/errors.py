@@ -28,6 +28,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# The status of a request that is well-formed but cannot be acted on (a route's own
+# checks beyond the schema), answered with the same shape as a schema error. A
+# number: Starlette renamed its 422 constant (…_ENTITY deprecated).
+UNPROCESSABLE = 422
+# The OpenAPI content of a route that answers an HTML page (links opened in a
+# browser or a mail client), not an `ErrorBody`.
+HTML_PAGE: dict[str, Any] = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
 # A JSON reader gets the first few problems in `detail`; all are in `errors`.
 DETAIL_PROBLEMS = 3
 MAX_ERRORS = 50

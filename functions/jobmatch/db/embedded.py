@@ -20,7 +20,9 @@ def embedded_database_url(data_dir: str, database: str = "jobmatch") -> str:
     pgdata = Path(data_dir).resolve() / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(pgdata), cleanup_mode=None)  # type: ignore[attr-defined]
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    # psql takes no bind parameters; `database` is the settings' name of the local
+    # development database, never a request's input.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return f"postgresql+psycopg://postgres:@/{database}?host={pgdata}"

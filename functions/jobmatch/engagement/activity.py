@@ -1,5 +1,6 @@
 """What users do with jobs: the step bodies of the application, view and feedback
-functions. JSON in, own session, small JSON out, safe to run twice.
+functions. A frozen input in, one unit of work, a small typed output out, safe to
+run twice.
 
 - An application is inserted once per (user, job); only the first insert moves
   the preference signals, so a repeated `job/applied` changes nothing.
@@ -17,136 +18,144 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
 
 import inngest
-from sqlalchemy import exists, func, select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
-from jobmatch.db.models import Job, JobApplication, JobFeedback, JobView, User
-from jobmatch.db.session import session_scope
-from jobmatch.engagement import signals
-from jobmatch.failures import legacy_step_body
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.engagement import signals, store
 from jobmatch.runs.progress import RunRef, advance
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 
-def require_user_and_job(session: Session, user_id: int, job_id: int) -> None:
+class RunStep(StepInput):
+    """A step that records its run's progress."""
+
+    ref: RunRef
+
+
+class Application(RunStep):
+    """`job/applied`, as the step records it."""
+
+    user_id: int
+    job_id: int
+    company_id: int | None
+    applied_at: datetime
+
+
+class ApplicationRecorded(StepOutput):
+    """The application's id, and whether this step inserted it."""
+
+    application_id: int | None
+    new: bool
+
+
+class View(StepInput):
+    """One `job/viewed`: who, which job, how long, when (event time, ms)."""
+
+    user_id: int
+    job_id: int
+    seconds: float
+    at_ms: int
+
+
+class Views(RunStep):
+    """A batch of views; those of `min_seconds` or less do not count."""
+
+    views: tuple[View, ...]
+    min_seconds: float
+
+
+class ViewsRecorded(StepOutput):
+    """Views counted and left out; the users whose signals moved."""
+
+    recorded: int
+    ignored: int
+    users: list[int]
+    repeat: bool = False
+
+
+class Feedback(RunStep):
+    """`job/feedback`: like or dislike."""
+
+    user_id: int
+    job_id: int
+    feedback: str
+
+
+class FeedbackRecorded(StepOutput):
+    """The feedback now and before, and whether the signals moved."""
+
+    feedback: str
+    previous: str | None
+    changed: bool
+
+
+def require_user_and_job(uow: UnitOfWork, user_id: int, job_id: int) -> None:
     """Both exist, or the event is final: no retry makes an unknown id known."""
-    if not session.scalar(select(exists().where(User.id == user_id))):
+    if not store.user_exists(uow, user_id):
         raise inngest.NonRetriableError(f"user {user_id} not found")
-    if not session.scalar(select(exists().where(Job.id == job_id))):
+    if not store.job_exists(uow, job_id):
         raise inngest.NonRetriableError(f"job {job_id} not found")
 
 
-@legacy_step_body
-def record_application(
-    ref: dict[str, Any], user_id: int, job_id: int, company_id: int | None, applied_at: str
-) -> dict[str, Any]:
+@step_body
+def record_application(deps: StepDeps, inp: Application) -> ApplicationRecorded:
     """Record the application once; the first time, strengthen the user's signals."""
-    with session_scope() as session:
-        require_user_and_job(session, user_id, job_id)
-        new_id = session.scalar(
-            insert(JobApplication)
-            .values(
-                user_id=user_id,
-                job_id=job_id,
-                company_id=company_id,
-                applied_at=datetime.fromisoformat(applied_at),
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "job_id"])
-            .returning(JobApplication.id)
-        )
+    with deps.unit_of_work() as uow:
+        require_user_and_job(uow, inp.user_id, inp.job_id)
+        new_id = store.add_application(uow, inp.user_id, inp.job_id, inp.company_id, inp.applied_at)
         if new_id is not None:
-            signals.adjust(session, {(user_id, job_id): signals.APPLY})
-        advance(session, RunRef.from_dict(ref), 1, done=True, detail={"new": new_id is not None})
-    return {"application_id": new_id, "new": new_id is not None}
+            signals.adjust(uow, {(inp.user_id, inp.job_id): signals.APPLY})
+        advance(uow, inp.ref, 1, done=True, detail={"new": new_id is not None})
+    return ApplicationRecorded(application_id=new_id, new=new_id is not None)
 
 
-@legacy_step_body
-def record_views(ref: dict[str, Any], views: list[list[Any]], min_seconds: float) -> dict[str, Any]:
-    """Add a batch of views ([user, job, seconds, event ms]) to the aggregates: only
-    those longer than `min_seconds`, of known users and jobs, summed per (user, job),
-    one upsert. Returns the users whose signals changed."""
+@step_body
+def record_views(deps: StepDeps, inp: Views) -> ViewsRecorded:
+    """Add a batch of views to the aggregates: only those longer than `min_seconds`,
+    of known users and jobs, summed per (user, job), one upsert."""
     significant: dict[tuple[int, int], list[float]] = defaultdict(list)
     last_ms: dict[tuple[int, int], int] = {}
-    for user_id, job_id, seconds, at_ms in views:
-        if seconds > min_seconds:
-            pair = (int(user_id), int(job_id))
-            significant[pair].append(float(seconds))
-            last_ms[pair] = max(last_ms.get(pair, 0), int(at_ms))
-    with session_scope() as session:
-        if not advance(session, RunRef.from_dict(ref), 1, done=True, detail={"views": len(views)}):
-            return {"recorded": 0, "users": [], "repeat": True}
-        known = _known_pairs(session, list(significant))
-        rows = [
-            {
-                "user_id": u,
-                "job_id": j,
-                "view_count": len(significant[(u, j)]),
-                "total_seconds": sum(significant[(u, j)]),
-                "last_viewed_at": datetime.fromtimestamp(last_ms[(u, j)] / 1000, UTC),
-            }
-            for u, j in sorted(known)
-        ]
-        if rows:
-            stmt = insert(JobView).values(rows)
-            session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["user_id", "job_id"],
-                    set_={
-                        "view_count": JobView.view_count + stmt.excluded.view_count,
-                        "total_seconds": JobView.total_seconds + stmt.excluded.total_seconds,
-                        "last_viewed_at": func.greatest(
-                            JobView.last_viewed_at, stmt.excluded.last_viewed_at
-                        ),
-                    },
+    for view in inp.views:
+        if view.seconds > inp.min_seconds:
+            pair = (view.user_id, view.job_id)
+            significant[pair].append(view.seconds)
+            last_ms[pair] = max(last_ms.get(pair, 0), view.at_ms)
+    with deps.unit_of_work() as uow:
+        if not advance(uow, inp.ref, 1, done=True, detail={"views": len(inp.views)}):
+            return ViewsRecorded(recorded=0, ignored=0, users=[], repeat=True)
+        known = sorted(store.known_pairs(uow, list(significant)))
+        store.add_views(
+            uow,
+            [
+                store.ViewTotal(
+                    user_id=u,
+                    job_id=j,
+                    count=len(significant[(u, j)]),
+                    seconds=sum(significant[(u, j)]),
+                    last_viewed_at=datetime.fromtimestamp(last_ms[(u, j)] / 1000, UTC),
                 )
-            )
-            signals.adjust(session, {pair: signals.VIEW * len(significant[pair]) for pair in known})
-    return {
-        "recorded": sum(len(significant[p]) for p in known),
-        "ignored": len(views) - sum(len(significant[p]) for p in known),
-        "users": sorted({u for u, _ in known}),
-    }
+                for u, j in known
+            ],
+        )
+        if known:
+            signals.adjust(uow, {pair: signals.VIEW * len(significant[pair]) for pair in known})
+    recorded = sum(len(significant[p]) for p in known)
+    return ViewsRecorded(
+        recorded=recorded,
+        ignored=len(inp.views) - recorded,
+        users=sorted({u for u, _ in known}),
+    )
 
 
-def _known_pairs(session: Session, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Those of the (user, job) pairs whose user and job both exist (one query)."""
-    if not pairs:
-        return set()
-    rows = session.execute(
-        text("""
-            SELECT p.u, p.j FROM unnest(CAST(:us AS int[]), CAST(:js AS bigint[])) AS p(u, j)
-            WHERE EXISTS (SELECT 1 FROM users WHERE id = p.u)
-              AND EXISTS (SELECT 1 FROM jobs WHERE id = p.j)
-        """),
-        {"us": [u for u, _ in pairs], "js": [j for _, j in pairs]},
-    ).all()
-    return {(int(u), int(j)) for u, j in rows}
-
-
-@legacy_step_body
-def record_feedback(
-    ref: dict[str, Any], user_id: int, job_id: int, feedback: str
-) -> dict[str, Any]:
+@step_body
+def record_feedback(deps: StepDeps, inp: Feedback) -> FeedbackRecorded:
     """Replace the user's feedback on the job; move the signals by the difference."""
-    with session_scope() as session:
-        require_user_and_job(session, user_id, job_id)
-        before = session.scalar(
-            select(JobFeedback.feedback)
-            .where(JobFeedback.user_id == user_id, JobFeedback.job_id == job_id)
-            .with_for_update()
-        )
-        stmt = insert(JobFeedback).values(user_id=user_id, job_id=job_id, feedback=feedback)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "job_id"],
-                set_={"feedback": stmt.excluded.feedback, "updated_at": func.now()},
-            )
-        )
-        delta = signals.FEEDBACK_WEIGHT[feedback] - signals.FEEDBACK_WEIGHT[before]
+    with deps.unit_of_work() as uow:
+        require_user_and_job(uow, inp.user_id, inp.job_id)
+        before = store.replace_feedback(uow, inp.user_id, inp.job_id, inp.feedback)
+        delta = signals.FEEDBACK_WEIGHT[inp.feedback] - signals.FEEDBACK_WEIGHT[before]
         if delta:
-            signals.adjust(session, {(user_id, job_id): delta})
-        advance(session, RunRef.from_dict(ref), 1, done=True, detail={"feedback": feedback})
-    return {"feedback": feedback, "previous": before, "changed": bool(delta)}
+            signals.adjust(uow, {(inp.user_id, inp.job_id): delta})
+        advance(uow, inp.ref, 1, done=True, detail={"feedback": inp.feedback})
+    return FeedbackRecorded(feedback=inp.feedback, previous=before, changed=bool(delta))

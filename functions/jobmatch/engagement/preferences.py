@@ -15,59 +15,59 @@ A changed preference drops the stored embedding: the re-rank computes the new on
 
 from __future__ import annotations
 
-from typing import Any
-
 import inngest
-from sqlalchemy import BigInteger, cast, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from pydantic import JsonValue
 
-from jobmatch.db.models import User, UserPreferences
-from jobmatch.db.session import session_scope
-from jobmatch.failures import legacy_step_body
-from jobmatch.runs.progress import RunRef, advance
+from jobmatch.engagement import store
+from jobmatch.engagement.activity import RunStep
+from jobmatch.runs.progress import advance
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
 
-@legacy_step_body
-def apply_preference(
-    ref: dict[str, Any], user_id: int, column: str, value: Any, version_ms: int
-) -> dict[str, Any]:
+class PreferenceEdit(RunStep):
+    """One field's new value, and the time of the edit (ms, its version)."""
+
+    user_id: int
+    column: str
+    value: JsonValue
+    version_ms: int
+
+
+class PreferenceApplied(StepOutput):
+    """The field, and whether this edit is now its value."""
+
+    field: str
+    applied: bool
+
+
+class RerankUser(StepInput):
+    """The user a re-rank is for."""
+
+    user_id: int
+
+
+class RerankTarget(StepOutput):
+    """A user to re-rank; premium users' runs go first."""
+
+    user_id: int
+    premium: bool
+
+
+@step_body
+def apply_preference(deps: StepDeps, inp: PreferenceEdit) -> PreferenceApplied:
     """Set `column` (a preferences column, or the user's `timezone`) to `value` unless
     a newer edit of it was applied already."""
-    with session_scope() as session:
-        if session.get(User, user_id) is None:
-            raise inngest.NonRetriableError(f"user {user_id} not found")
-        session.execute(
-            insert(UserPreferences)
-            .values(user_id=user_id, remote_ok=True)
-            .on_conflict_do_nothing(index_elements=["user_id"])
-        )
-        seen = cast(UserPreferences.field_versions[column].astext, BigInteger)
-        changes: dict[str, Any] = {
-            "field_versions": UserPreferences.field_versions.op("||")(
-                func.jsonb_build_object(column, literal(version_ms))
-            ),
-            "updated_at": func.now(),
-        }
-        if column != "timezone":
-            changes |= {column: value, "embedding": None}
-        applied = session.execute(
-            update(UserPreferences)
-            .where(
-                UserPreferences.user_id == user_id,
-                func.coalesce(seen, 0) <= version_ms,
-            )
-            .values(changes)
-            .returning(UserPreferences.user_id)
-        ).first()
-        if applied is not None and column == "timezone":
-            session.execute(update(User).where(User.id == user_id).values(timezone=value))
-        advance(session, RunRef.from_dict(ref), 1, done=True, detail={"applied": bool(applied)})
-    return {"field": column, "applied": applied is not None}
+    with deps.unit_of_work() as uow:
+        if not store.user_exists(uow, inp.user_id):
+            raise inngest.NonRetriableError(f"user {inp.user_id} not found")
+        applied = store.set_preference(uow, inp.user_id, inp.column, inp.value, inp.version_ms)
+        advance(uow, inp.ref, 1, done=True, detail={"applied": applied})
+    return PreferenceApplied(field=inp.column, applied=applied)
 
 
-@legacy_step_body
-def rerank_target(user_id: int) -> dict[str, Any] | None:
+@step_body
+def rerank_target(deps: StepDeps, inp: RerankUser) -> RerankTarget | None:
     """Whether the user still exists, and is premium (their re-rank runs first)."""
-    with session_scope() as session:
-        premium = session.scalar(select(User.is_premium).where(User.id == user_id))
-    return None if premium is None else {"user_id": user_id, "premium": bool(premium)}
+    with deps.unit_of_work() as uow:
+        premium = store.is_premium(uow, inp.user_id)
+    return None if premium is None else RerankTarget(user_id=inp.user_id, premium=premium)

@@ -11,53 +11,57 @@ welcome email is keyed per user: a second registration sends no second welcome.
 
 from __future__ import annotations
 
-from typing import Any
-
 import inngest
-from sqlalchemy import func, literal_column
-from sqlalchemy.dialects.postgresql import insert
 
+from jobmatch.alerts import store as alerts_store
 from jobmatch.alerts.emails import compose
-from jobmatch.db.models import User, UserPreferences
-from jobmatch.db.session import session_scope
-from jobmatch.failures import legacy_step_body
-from jobmatch.mail import Mailer
-from jobmatch.runs.progress import RunRef, advance
+from jobmatch.engagement import store
+from jobmatch.engagement.activity import RunStep
+from jobmatch.runs.progress import advance
+from jobmatch.step_contract import StepDeps, StepOutput, step_body
 
 
-@legacy_step_body
-def register_user(
-    ref: dict[str, Any], user_id: int, email: str, name: str | None
-) -> dict[str, Any]:
+class Registration(RunStep):
+    """`user/registered`: who, by which id, address and name."""
+
+    user_id: int
+    email: str
+    name: str | None
+
+
+class RegisteredUser(StepOutput):
+    """The user a registration created or completed."""
+
+    user_id: int
+    premium: bool
+    created: bool
+
+
+class Welcome(RunStep):
+    """The user to welcome."""
+
+    user_id: int
+
+
+@step_body
+def register_user(deps: StepDeps, inp: Registration) -> RegisteredUser:
     """The user (id, premium, created), created or completed."""
-    with session_scope() as session:
-        existing = session.get(User, user_id)
-        if existing is not None and existing.email != email:
-            raise inngest.NonRetriableError(f"user {user_id} is registered with another email")
-        row: Any = session.execute(
-            insert(User)
-            .values(email=email, name=name)
-            .on_conflict_do_update(
-                index_elements=["email"], set_={"name": func.coalesce(User.name, name)}
-            )
-            .returning(User.id, User.is_premium, literal_column("(xmax = 0)").label("created"))
-        ).one()
-        session.execute(
-            insert(UserPreferences)
-            .values(user_id=row.id, remote_ok=True)
-            .on_conflict_do_nothing(index_elements=["user_id"])
-        )
-        advance(session, RunRef.from_dict(ref), 1, detail={"user_id": row.id})
-    return {"user_id": row.id, "premium": row.is_premium, "created": row.created}
+    with deps.unit_of_work() as uow:
+        existing = store.user_email(uow, inp.user_id)
+        if existing is not None and existing != inp.email:
+            raise inngest.NonRetriableError(f"user {inp.user_id} is registered with another email")
+        user = store.register(uow, inp.email, inp.name)
+        advance(uow, inp.ref, 1, detail={"user_id": user.user_id})
+    return RegisteredUser(user_id=user.user_id, premium=user.premium, created=user.created)
 
 
-@legacy_step_body
-def send_welcome(ref: dict[str, Any], user_id: int, mailer: Mailer) -> bool:
+@step_body
+def send_welcome(deps: StepDeps, inp: Welcome) -> bool:
     """The welcome email, once per user; False when it was not sent now."""
-    with session_scope() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise inngest.NonRetriableError(f"user {user_id} not found")
-        sent = mailer.send(session, compose(user, "welcome", [], f"welcome:{user_id}"))
-        advance(session, RunRef.from_dict(ref), 2, done=True, detail={"welcomed": sent})
+    with deps.unit_of_work() as uow:
+        to = alerts_store.recipient(uow, inp.user_id)
+        if to is None:
+            raise inngest.NonRetriableError(f"user {inp.user_id} not found")
+        sent = deps.mailer.send(uow, compose(to, "welcome", [], f"welcome:{inp.user_id}"))
+        advance(uow, inp.ref, 2, done=True, detail={"welcomed": sent})
     return sent

@@ -18,11 +18,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import PreferenceSignal
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.engagement import store
 from jobmatch.matching import repository as repo
 from jobmatch.matching.scoring import signal_keys
 
@@ -35,10 +32,10 @@ WEIGHT_LIMIT = 10.0
 FEEDBACK_WEIGHT = {"like": LIKE, "dislike": DISLIKE, None: 0.0}
 
 
-def adjust(session: Session, deltas: Mapping[tuple[int, int], float]) -> int:
+def adjust(uow: UnitOfWork, deltas: Mapping[tuple[int, int], float]) -> int:
     """Move the weights of (user, job) pairs' keys by the given amounts, in one
     statement; how many weights changed."""
-    jobs = repo.load_jobs(session, {job_id for _, job_id in deltas})
+    jobs = repo.load_jobs(uow, {job_id for _, job_id in deltas})
     moves: dict[tuple[int, str, str], float] = defaultdict(float)
     for (user_id, job_id), delta in deltas.items():
         job = jobs.get(job_id)
@@ -46,25 +43,4 @@ def adjust(session: Session, deltas: Mapping[tuple[int, int], float]) -> int:
             continue
         for kind, value in signal_keys(job):
             moves[(user_id, kind, value)] += delta * KIND_FACTOR[kind]
-    if not moves:
-        return 0
-    rows = [
-        {"user_id": u, "kind": k, "value": v, "weight": _clamp(w)}
-        for (u, k, v), w in sorted(moves.items())
-    ]
-    stmt = insert(PreferenceSignal).values(rows)
-    summed = PreferenceSignal.weight + stmt.excluded.weight
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id", "kind", "value"],
-            set_={
-                "weight": func.least(func.greatest(summed, -WEIGHT_LIMIT), WEIGHT_LIMIT),
-                "updated_at": func.now(),
-            },
-        )
-    )
-    return len(rows)
-
-
-def _clamp(weight: float) -> float:
-    return max(-WEIGHT_LIMIT, min(WEIGHT_LIMIT, weight))
+    return store.move_signals(uow, moves, WEIGHT_LIMIT)

@@ -24,14 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import OutboxMessage
-from jobmatch.mail.suppression import is_suppressed
+from jobmatch.mail import store
+from jobmatch.mail.store import MailSession
 from jobmatch.mail.templates import unsubscribe_footer
-from jobmatch.mail.unsubscribe import UnsubscribeLinks, is_unsubscribed
+from jobmatch.mail.unsubscribe import UnsubscribeLinks
 from jobmatch.observability import logger, metrics
 from jobmatch.settings import Settings
 
@@ -106,44 +102,38 @@ class Mailer:
             configuration_set=settings.ses_configuration_set,
         )
 
-    def send(self, session: Session, message: EmailMessage) -> bool:
+    def send(self, uow: MailSession, message: EmailMessage) -> bool:
         """Record and deliver `message`; False when it is not sent now: already sent,
         or held back (suppressed address, unsubscribed user; the row says which)."""
         text, html, headers = self._with_unsubscribe(message)
-        session.execute(
-            insert(OutboxMessage)
-            .values(
-                idempotency_key=message.idempotency_key,
-                to_address=message.to_address,
-                subject=message.subject,
-                body_text=text,
-                body_html=html,
-                headers=headers,
-                kind=message.kind,
-                meta=message.meta,
-                status="pending",
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        key = message.idempotency_key
+        status = store.claim_outbox(
+            uow,
+            key,
+            {
+                "to_address": message.to_address,
+                "subject": message.subject,
+                "body_text": text,
+                "body_html": html,
+                "headers": headers,
+                "kind": message.kind,
+                "meta": message.meta,
+            },
         )
-        row = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.idempotency_key == message.idempotency_key)
-            .with_for_update()
-        ).one()
-        if row.status == "sent":
+        if status == "sent":
             return False
-        held = self._held_back(session, message)
+        held = self._held_back(uow, message)
         if held is not None:
-            row.status = held
-            session.flush()
+            store.set_outbox_status(uow, key, held)
             logger.info("email held back", extra={"kind": message.kind, "reason": held})
             metrics.add_metric(name="EmailsHeldBack", unit="Count", value=1)
             return False
-        if self.backend == "ses":
-            row.provider_message_id = self._send_ses(message, text, html, headers)
-        row.status = "sent"
-        row.sent_at = datetime.now(UTC)
-        session.flush()
+        provider_id = (
+            self._send_ses(message, text, html, headers) if self.backend == "ses" else None
+        )
+        store.set_outbox_status(
+            uow, key, "sent", provider_message_id=provider_id, sent_at=datetime.now(UTC)
+        )
         logger.info("email sent", extra={"kind": message.kind, "backend": self.backend})
         metrics.add_metric(name="EmailsSent", unit="Count", value=1)
         return True
@@ -173,14 +163,14 @@ class Mailer:
         return message.body_text + text_footer, html, headers
 
     @staticmethod
-    def _held_back(session: Session, message: EmailMessage) -> str | None:
+    def _held_back(uow: MailSession, message: EmailMessage) -> str | None:
         """Why the message must not go out (None: it may)."""
-        if is_suppressed(session, message.to_address):
+        if store.is_suppressed(uow, message.to_address):
             return "suppressed"
         if (
             message.category is not None
             and message.user_id is not None
-            and is_unsubscribed(session, message.user_id, message.category)
+            and store.is_unsubscribed(uow, message.user_id, message.category)
         ):
             return "unsubscribed"
         return None

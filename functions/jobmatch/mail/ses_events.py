@@ -7,6 +7,10 @@ subscription, can invoke it. Each record's `Sns.Message` is an SES notification;
 one that is not JSON, or is not a bounce or complaint, is logged and skipped
 (raising would make Lambda retry a message that can never succeed). A database
 error raises, and SNS retries the delivery.
+
+`handler` is a Lambda entry point, an edge like `jobmatch.handler`: it reads the
+settings and opens the database they name; `record` is the work, on a database
+given to it.
 """
 
 from __future__ import annotations
@@ -14,12 +18,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jobmatch.db.session import session_scope
-from jobmatch.mail.suppression import Suppression, suppress, suppressions_in
+from jobmatch.db.session import Database
+from jobmatch.mail import store
+from jobmatch.mail.suppression import Suppression, suppressions_in
 from jobmatch.observability import logger
+from jobmatch.settings import get_settings
 
 
 def handler(event: dict[str, Any], _context: object) -> dict[str, int]:
+    """The Lambda entry point: `record` on the database the settings name."""
+    return record(Database.of(get_settings()), event)
+
+
+def record(database: Database, event: dict[str, Any]) -> dict[str, int]:
     """Record the addresses of every bounce/complaint in the SNS records."""
     found: list[Suppression] = []
     skipped = 0
@@ -34,8 +45,8 @@ def handler(event: dict[str, Any], _context: object) -> dict[str, int]:
             continue
         found.extend(suppressions_in(notification))
     if found:
-        with session_scope() as session:
-            suppress(session, found)
+        with database.unit_of_work() as uow:
+            store.suppress(uow, found)
     logger.info(
         "ses notifications",
         extra={"suppressed": len(found), "reasons": sorted({s.reason for s in found})},

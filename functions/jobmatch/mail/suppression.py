@@ -2,8 +2,8 @@
 
 SES publishes bounce and complaint notifications (configuration-set event
 publishing: `eventType`; identity notifications: `notificationType`) to an SNS
-topic, and the `SesEvents` Lambda records the addresses here. `Mailer.send`
-checks the list before every send, so nothing is mailed to them again.
+topic, and the `SesEvents` Lambda records the addresses (`mail.store.suppress`).
+`Mailer.send` checks the list before every send, so nothing is mailed to them again.
 
 Only permanent bounces suppress: a transient one (mailbox full, greylisting) may
 succeed later, and SES retries it itself. A complaint always suppresses.
@@ -14,12 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import exists, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import MailSuppression
 
 MAX_DETAIL = 500
 
@@ -56,22 +50,3 @@ def suppressions_in(notification: Mapping[str, Any]) -> list[Suppression]:
         if "@" in address:
             found.append(Suppression(address[:320], reason, detail[:MAX_DETAIL]))
     return found
-
-
-def suppress(session: Session, items: list[Suppression]) -> int:
-    """Add the addresses (a complaint overrides an earlier bounce record); how many."""
-    for item in items:
-        values = {"reason": item.reason, "detail": item.detail}
-        stmt = insert(MailSuppression).values(email=item.email, **values)
-        if item.reason == "complaint":
-            session.execute(stmt.on_conflict_do_update(index_elements=["email"], set_=values))
-        else:
-            session.execute(stmt.on_conflict_do_nothing(index_elements=["email"]))
-    return len(items)
-
-
-def is_suppressed(session: Session, address: str) -> bool:
-    """Whether mail to `address` must not be sent."""
-    return bool(
-        session.scalar(select(exists().where(MailSuppression.email == address.strip().lower())))
-    )

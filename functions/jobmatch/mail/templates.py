@@ -1,7 +1,10 @@
-"""The emails users get, per type, as plain text and HTML.
+"""The one way an email is composed: `email` (a greeting, paragraphs, a list of
+items, as plain text and HTML), and the emails users get, per type (`render`).
 
-Small functions over `string.Template`: four short templates do not justify a
-template engine in the Lambda layer. Every value that came from outside (job
+Every email the app sends is composed here: the user emails by type, the
+matching-complete notice (the same `match_ready` email), the tender alerts and
+the signup confirmation. Small functions over `string.Template`: a few short
+emails do not justify a template engine in the Lambda layer. Every value that came from outside (job
 titles, company names, user names) is HTML-escaped in the HTML part; URLs are
 only ever ours or a job's `external_url`, escaped too. The unsubscribe footer is
 added by `Mailer.send` (it signs the link), not here.
@@ -13,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from string import Template
-from typing import Any
+from typing import Any, Protocol
 
 # What each type is called in the outbox (`kind`), and which unsubscribe category it
 # belongs to (None: sent because the user just acted, e.g. registered).
@@ -28,10 +31,36 @@ _HTML = Template("""<!doctype html>
 <html><head><meta charset="utf-8"><title>$title</title></head>
 <body style="font-family: sans-serif; line-height: 1.5; color: #222;">
 <p>$greeting</p>
-<p>$lead</p>
+$paragraphs
 $items
 </body></html>
 """)
+
+
+class Item(Protocol):
+    """Something an email lists: one entry of the text part, one of the HTML list."""
+
+    def text(self) -> str:
+        """The entry in the text part."""
+
+    def html(self) -> str:
+        """The list item in the HTML part."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An item with a title and a few lines under it (a tender of an alert)."""
+
+    title: str
+    details: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        """`- title`, each detail indented below it."""
+        return "\n  ".join([f"- {self.title}", *self.details])
+
+    def html(self) -> str:
+        """The title, each detail on its own line."""
+        return "<li>" + "<br>".join(escape(x) for x in (self.title, *self.details)) + "</li>"
 
 
 @dataclass(frozen=True)
@@ -70,53 +99,68 @@ class Rendered:
     html: str
 
 
-def _render(subject: str, name: str | None, lead: str, jobs: Sequence[JobLine]) -> Rendered:
+def email(
+    subject: str, *, name: str | None, paragraphs: Sequence[str], items: Sequence[Item] = ()
+) -> Rendered:
+    """An email: a greeting (by `name` when known), the paragraphs, then the items;
+    every text from outside is escaped in the HTML part."""
     greeting = f"Hello {name}," if name else "Hello,"
-    lines = [greeting, "", lead]
-    if jobs:
-        lines += ["", *(j.text() for j in jobs)]
-    items = "<ul>\n" + "\n".join(j.html() for j in jobs) + "\n</ul>" if jobs else ""
+    lines = [greeting]
+    for paragraph in paragraphs:
+        lines += ["", paragraph]
+    if items:
+        lines += ["", *(i.text() for i in items)]
+    listed = "<ul>\n" + "\n".join(i.html() for i in items) + "\n</ul>" if items else ""
     html = _HTML.substitute(
-        title=escape(subject), greeting=escape(greeting), lead=escape(lead), items=items
+        title=escape(subject),
+        greeting=escape(greeting),
+        paragraphs="\n".join(
+            "<p>" + escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs
+        ),
+        items=listed,
     )
     return Rendered(subject=subject, text="\n".join(lines) + "\n", html=html)
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """`1 job`, `2 jobs`."""
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def render(kind: str, *, name: str | None, jobs: Sequence[JobLine], **data: Any) -> Rendered:
     """The email of `kind` (a key of `CATEGORIES`) for a user called `name`."""
     if kind == "welcome":
-        return _render(
+        return email(
             "Welcome to jobmatch",
-            name,
-            "Thanks for signing up. We are matching jobs to your profile now and will "
-            "email you when new jobs fit it.",
-            (),
+            name=name,
+            paragraphs=[
+                "Thanks for signing up. We are matching jobs to your profile now and will "
+                "email you when new jobs fit it."
+            ],
         )
     if kind == "new_jobs":
-        return _render(
-            f"{_plural(len(jobs), 'new job')} for you",
-            name,
-            "New jobs that fit your preferences were just published:",
-            jobs,
+        return email(
+            f"{plural(len(jobs), 'new job')} for you",
+            name=name,
+            paragraphs=["New jobs that fit your preferences were just published:"],
+            items=jobs,
         )
     if kind == "digest":
-        return _render(
-            f"Your daily jobs digest: {_plural(len(jobs), 'new match')}",
-            name,
-            f"Your best new matches for {data.get('digest_date', 'today')}:",
-            jobs,
+        return email(
+            f"Your daily jobs digest: {plural(len(jobs), 'new match')}",
+            name=name,
+            paragraphs=[f"Your best new matches for {data.get('digest_date', 'today')}:"],
+            items=jobs,
         )
     if kind == "match_ready":
         saved = int(data.get("matches_saved") or len(jobs))
-        return _render(
+        return email(
             "Your job matches are ready",
-            name,
-            f"Your job matches are ready: {_plural(saved, 'job')} matched your profile.",
-            jobs,
+            name=name,
+            paragraphs=[
+                f"Your job matches are ready: {plural(saved, 'job')} matched your profile."
+            ],
+            items=jobs,
         )
     raise ValueError(f"no email template {kind!r}")
 

@@ -1,10 +1,11 @@
-"""Unsubscribe links: signed tokens, and recording an opt-out.
+"""Unsubscribe links: signed tokens (the opt-out is recorded by `mail.store`).
 
 A token names a user and a category and carries an HMAC-SHA256 of both under
 the app's `unsubscribe_secret`, so a link works without logging in (one click
 from the mail client, RFC 8058) and cannot be forged to unsubscribe somebody
 else. Tokens do not expire: an unsubscribe link in a years-old email must still
-work. Recording is an upsert on (user, category): clicking twice is one opt-out.
+work. Recording is an upsert on (user, category): clicking twice is one opt-out
+(`mail.store.record_unsubscribe`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy import exists, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import MailUnsubscribe, User
 from jobmatch.mail.templates import CATEGORIES
 
 ALL = "all"
@@ -71,29 +67,3 @@ class UnsubscribeLinks:
         if not hmac.compare_digest(given, _signature(self.secret, user_id, category)):
             raise InvalidTokenError("unsubscribe token does not verify")
         return Opt(user_id, category)
-
-
-def record_unsubscribe(session: Session, opt: Opt) -> bool:
-    """Record the opt-out; False when the user no longer exists."""
-    if not session.scalar(select(exists().where(User.id == opt.user_id))):
-        return False
-    session.execute(
-        insert(MailUnsubscribe)
-        .values(user_id=opt.user_id, category=opt.category)
-        .on_conflict_do_nothing()
-    )
-    return True
-
-
-def is_unsubscribed(session: Session, user_id: int, category: str) -> bool:
-    """Whether the user opted out of `category` (or of everything)."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    MailUnsubscribe.user_id == user_id,
-                    MailUnsubscribe.category.in_([category, ALL]),
-                )
-            )
-        )
-    )

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import SignupConfirmation, User
 from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.mail.templates import email
 from jobmatch.matching.signup import SignupInput, apply_profile
 from jobmatch.observability import logger
 from jobmatch.security.tokens import make_token, token_hash, token_valid
@@ -65,20 +66,17 @@ class PendingChange:
 def confirmation_text(link: str, hours: int) -> str:
     """The email. It repeats nothing the requester wrote (their text is theirs,
     the mail is ours); the page behind the link shows the change."""
-    return "\n".join(
-        [
-            "Hello,",
-            "",
-            "Someone asked to change the job-match profile of this email address: name,",
+    return email(
+        "Confirm the change to your job matches",
+        name=None,
+        paragraphs=[
+            "Someone asked to change the job-match profile of this email address: name, "
             "preferences, and where match notifications are sent.",
-            "",
             f"If it was you, open this link to review and confirm the change (valid for {hours} "
-            "hours):",
-            link,
-            "",
+            f"hours):\n{link}",
             "If it was not you, ignore this email: nothing changes without your confirmation.",
-        ]
-    )
+        ],
+    ).text
 
 
 def request_confirmation(

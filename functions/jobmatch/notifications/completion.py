@@ -19,6 +19,7 @@ from jobmatch.db.models import Job, User, UserMatch
 from jobmatch.db.session import session_scope
 from jobmatch.failures import legacy_step_body
 from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.mail.templates import JobLine, render
 from jobmatch.notifications.webhook import post_webhook
 from jobmatch.security.addresses import Resolver
 
@@ -58,19 +59,12 @@ def load_summary(user_id: int) -> dict[str, Any] | None:
 
 
 def email_body(summary: dict[str, Any], matches_saved: int) -> str:
-    """The plain-text completion email."""
-    lines = [
-        f"Hello {summary['name'] or summary['email']},",
-        "",
-        f"Your job matches are ready: {matches_saved} jobs matched your profile.",
+    """The plain-text completion email: the `match_ready` email users get."""
+    top = [
+        JobLine(m["title"], m["company"], m["location"], score=m["score"]) for m in summary["top"]
     ]
-    if summary["top"]:
-        lines += ["", "Your best matches:"]
-        lines += [
-            f"- {m['title']} at {m['company']} ({m['location']}): {m['score']:.0f}/100"
-            for m in summary["top"]
-        ]
-    return "\n".join(lines)
+    name = summary["name"] or summary["email"]
+    return render("match_ready", name=name, jobs=top, matches_saved=matches_saved).text
 
 
 @legacy_step_body

@@ -22,8 +22,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobmatch.db.session import session_scope
-from jobmatch.failures import legacy_step_body
 from jobmatch.runs import progress_store
 from jobmatch.runs.progress_store import MAX_MESSAGE, advance, find
 from jobmatch.runs.ref import RunRef
@@ -36,11 +34,8 @@ __all__ = [
     "RunFailed",
     "RunRef",
     "advance",
-    "fail",
     "find",
-    "finish",
     "finish_run",
-    "prune",
     "prune_old",
     "record_failed",
 ]
@@ -86,27 +81,3 @@ def prune_old(deps: StepDeps, inp: Prune) -> int:
     """Forget records not updated for `keep_days`; how many."""
     with deps.unit_of_work() as uow:
         return progress_store.prune(uow, datetime.now(UTC) - timedelta(days=inp.keep_days))
-
-
-# Transitional (issue #19): the untyped bodies the engagement and alert workflows
-# still run with `ctx.step.run(id, body, *args)`; they go, with `session_scope`,
-# once those workflows run `finish_run`, `record_failed` and `prune_old`.
-@legacy_step_body
-def fail(ref: dict[str, Any], message: str) -> None:
-    """`record_failed`, called the untyped way."""
-    with session_scope() as uow:
-        progress_store.mark_failed(uow, RunRef.from_dict(ref), message)
-
-
-@legacy_step_body
-def finish(ref: dict[str, Any], step: int, detail: dict[str, Any]) -> bool:
-    """`finish_run`, called the untyped way."""
-    with session_scope() as uow:
-        return advance(uow, RunRef.from_dict(ref), step, done=True, detail=detail)
-
-
-@legacy_step_body
-def prune(keep_days: int) -> int:
-    """`prune_old`, called the untyped way."""
-    with session_scope() as uow:
-        return progress_store.prune(uow, datetime.now(UTC) - timedelta(days=keep_days))

@@ -31,14 +31,12 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import ApiKey, Tenant
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.observability import logger
+from jobmatch.security import keys_store
+from jobmatch.security.keys_store import KeyRecord
 
 Scope = Literal["platform", "tenant"]
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -124,17 +122,13 @@ class ConfiguredKeys:
         return self._keys.get(digest)
 
 
-def find_caller(session: Session, digest: str, configured: ConfiguredKeys) -> Caller | None:
+def find_caller(uow: UnitOfWork, digest: str, configured: ConfiguredKeys) -> Caller | None:
     """The caller a key hash belongs to (configured first, then the table's
     unrevoked keys), or None."""
     caller = configured.lookup(digest)
     if caller is not None:
         return caller
-    row = session.execute(
-        select(ApiKey.id, ApiKey.scope, ApiKey.tenant_id).where(
-            ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
-        )
-    ).first()
+    row = keys_store.find_active(uow, digest)
     if row is None:
         return None
     scope: Scope = "platform" if row.scope == "platform" else "tenant"
@@ -142,73 +136,37 @@ def find_caller(session: Session, digest: str, configured: ConfiguredKeys) -> Ca
 
 
 def issue_key(
-    session: Session, *, scope: Scope, tenant_id: int | None, label: str
-) -> tuple[ApiKey, str]:
-    """A new key of this scope: the row (hash only) and the key itself, which is
-    shown to the caller once and never stored."""
+    uow: UnitOfWork, *, scope: Scope, tenant_id: int | None, label: str
+) -> tuple[KeyRecord, str]:
+    """A new key of this scope: the stored record (hash only) and the key itself,
+    which is shown to the caller once and never stored."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(key_hash=hash_api_key(key), scope=scope, tenant_id=tenant_id, label=label)
-    session.add(row)
-    session.flush()
-    return row, key
+    return keys_store.add(uow, hash_api_key(key), scope, tenant_id, label), key
 
 
-def revoke_key(session: Session, key_id: int) -> ApiKey | None:
-    """Revoke a key (idempotent: a revoked key keeps its first revocation time);
-    None when there is no such key."""
-    row = session.get(ApiKey, key_id, with_for_update=True)
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
-        session.flush()
-    return row
-
-
-def list_keys(session: Session, tenant_id: int | None = None) -> list[ApiKey]:
-    """Keys, newest first, optionally one tenant's."""
-    stmt = select(ApiKey).order_by(ApiKey.id.desc())
-    if tenant_id is not None:
-        stmt = stmt.where(ApiKey.tenant_id == tenant_id)
-    return list(session.scalars(stmt))
-
-
-def _lock_tenant(session: Session, tenant_id: int) -> bool:
-    """Serialise a tenant's key changes (the count and the revoke see settled rows);
-    whether the tenant exists."""
-    found = session.scalar(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
-    return found is not None
-
-
-def issue_tenant_key(session: Session, tenant_id: int, label: str) -> tuple[ApiKey, str]:
+def issue_tenant_key(uow: UnitOfWork, tenant_id: int, label: str) -> tuple[KeyRecord, str]:
     """A new key of the tenant's own, unless it holds `MAX_TENANT_KEYS` active ones."""
-    if not _lock_tenant(session, tenant_id):
+    if not keys_store.lock_tenant(uow, tenant_id):
         raise TenantNotFoundError(f"no tenant {tenant_id}")
-    active = session.scalar(
-        select(func.count())
-        .select_from(ApiKey)
-        .where(ApiKey.tenant_id == tenant_id, ApiKey.revoked_at.is_(None))
-    )
-    if (active or 0) >= MAX_TENANT_KEYS:
+    if keys_store.active_count(uow, tenant_id) >= MAX_TENANT_KEYS:
         raise TenantKeyError(
             f"the tenant already holds {MAX_TENANT_KEYS} active keys: revoke one first"
         )
-    row, key = issue_key(session, scope="tenant", tenant_id=tenant_id, label=label)
+    row, key = issue_key(uow, scope="tenant", tenant_id=tenant_id, label=label)
     logger.info("tenant issued an API key", extra={"tenant_id": tenant_id, "key_id": row.id})
     return row, key
 
 
 def revoke_tenant_key(
-    session: Session, tenant_id: int, key_id: int, caller: Caller
-) -> ApiKey | None:
+    uow: UnitOfWork, tenant_id: int, key_id: int, caller: Caller
+) -> KeyRecord | None:
     """Revoke one of the tenant's own keys; None when the tenant has no such key
     (another tenant's key is not found either). The key making the request cannot
     revoke itself: the tenant rotates with a new key, then revokes the old one."""
     if caller.key_ref == f"db:{key_id}":
         raise TenantKeyError("a key cannot revoke itself: call with another of your keys")
-    _lock_tenant(session, tenant_id)
-    owned = session.scalar(
-        select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id)
-    )
-    if owned is None:
+    keys_store.lock_tenant(uow, tenant_id)
+    if not keys_store.owns(uow, tenant_id, key_id):
         return None
     logger.info("tenant revokes an API key", extra={"tenant_id": tenant_id, "key_id": key_id})
-    return revoke_key(session, key_id)
+    return keys_store.revoke(uow, key_id)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.mail import EmailMessage, Mailer
+from jobmatch.mail.templates import Listed, email, plural
 from jobmatch.runs import job_log_store
 from jobmatch.step_contract import StepOutput
 from jobmatch.tenders import store
@@ -38,21 +39,27 @@ def alert_key(subscription_id: int, job_log_id: int) -> str:
 
 
 def digest(sub: TenderAlertSubscription, tenders: list[Tender], job_log_id: int) -> EmailMessage:
-    """One plain-text email listing the tenders."""
-    lines = []
+    """One email listing the tenders."""
+    items = []
     for t in tenders:
         value = f"{t.value_amount:,.2f} {t.value_currency or ''}".strip() if t.value_amount else "-"
         closes = t.tender_end.date().isoformat() if t.tender_end else "-"
         category = CATEGORIES.get(t.detailed_category or "", "Uncategorised")
-        lines.append(
-            f"- {t.title or t.ocid}\n  {t.buyer_name or 'Unknown buyer'} | {category} | "
-            f"value {value} | closes {closes}\n  ref {t.ocid}"
-        )
+        buyer = t.buyer_name or "Unknown buyer"
+        details = f"{buyer} | {category} | value {value} | closes {closes}"
+        items.append(Listed(t.title or t.ocid, (details, f"ref {t.ocid}")))
+    rendered = email(
+        f"{plural(len(tenders), 'new tender')} for you",
+        name=None,
+        paragraphs=["New tenders matching your alert:"],
+        items=items,
+    )
     return EmailMessage(
         idempotency_key=alert_key(sub.id, job_log_id),
         to_address=sub.email,
-        subject=f"{len(tenders)} new tender{'s' if len(tenders) != 1 else ''} for you",
-        body_text="New tenders matching your alert:\n\n" + "\n".join(lines) + "\n",
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
         kind=ALERT_KIND,
         meta={
             "subscription_id": sub.id,

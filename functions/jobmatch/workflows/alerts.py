@@ -35,9 +35,10 @@ from jobmatch.events.engagement import (
     UserDigest,
 )
 from jobmatch.runs import progress
-from jobmatch.workflows.engagement import USER_KEY, record_failure, run_ref
-from jobmatch.workflows.flow import EVENTS_PER_SEND, numbered, slices
+from jobmatch.workflows.engagement import USER_KEY, run_ref
+from jobmatch.workflows.flow import EVENTS_PER_SEND, fan_out, request_of, slices
 from jobmatch.workflows.matching import PREMIUM_PRIORITY
+from jobmatch.workflows.run_records import progress_failure
 
 DIGEST_CRON = "0 * * * *"  # hourly: each hour is 9 AM somewhere (see alerts.digest)
 PRUNE_CRON = "45 4 * * *"
@@ -64,60 +65,65 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             period=timedelta(seconds=settings.email_rate_limit_seconds),
         ),
         retries=3,
-        on_failure=record_failure("send-notification-email"),
+        on_failure=progress_failure(deps, "send-notification-email"),
     )
     def send_notification_email(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Render and send one email by type (welcome, new_jobs, digest, match_ready)."""
         event = NotificationEmail.parse(ctx.event.data)
-        key = f"notification:{event.type}:{event.user_id}:{ctx.event.id or ctx.run_id}"
-        return ctx.step.run(
-            "send",
-            emails.send_notification,
-            run_ref(ctx, "send-notification-email"),
-            event.user_id,
-            event.email,
-            event.type,
-            event.data.job_ids,
-            event.data.matches_saved,
-            key,
-            deps.mailer,
+        notification = emails.Notification(
+            ref=run_ref(ctx, "send-notification-email"),
+            user_id=event.user_id,
+            email=event.email,
+            kind=event.type,
+            job_ids=tuple(event.data.job_ids),
+            matches_saved=event.data.matches_saved,
+            key=f"notification:{event.type}:{event.user_id}:{ctx.event.id or ctx.run_id}",
         )
+        return emails.send_notification.run(ctx, "send", deps, notification).model_dump()
 
     @deps.inngest.create_function(
         fn_id="alert-new-jobs",
         name="Alert Users to New Jobs",
         trigger=JobsNewBatch.trigger(),
         retries=3,
-        on_failure=record_failure("alert-new-jobs"),
+        on_failure=progress_failure(deps, "alert-new-jobs"),
     )
     def alert_new_jobs(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Find who fits the batch (one statement), then fan the sending out in chunks."""
         event = JobsNewBatch.parse(ctx.event.data)
         batch, ref = event.batch_id, run_ref(ctx, "alert-new-jobs")
-        found = ctx.step.run(
+        found = new_jobs.find_recipients.run(
+            ctx,
             "find-recipients",
-            new_jobs.find_recipients,
-            ref,
-            batch,
-            event.job_ids,
-            settings.alert_max_jobs,
+            deps,
+            new_jobs.NewJobs(
+                ref=ref,
+                batch_id=batch,
+                job_ids=tuple(event.job_ids),
+                max_jobs=settings.alert_max_jobs,
+            ),
         )
-        chunks = ctx.step.run(
-            "plan-chunks", new_jobs.plan_chunks, batch, settings.alert_users_per_chunk
+        chunks = new_jobs.plan_chunks.run(
+            ctx,
+            "plan-chunks",
+            deps,
+            new_jobs.Chunking(batch_id=batch, users_per_chunk=settings.alert_users_per_chunk),
         )
-        groups = slices(chunks, EVENTS_PER_SEND)
-        for i, group in enumerate(groups):
-            ctx.step.send_event(
-                numbered("fan-out", i, len(groups)),
-                [
-                    NewJobsChunk(batch_id=batch, after=a, upto=b).to_event(
-                        id=f"new-batch:{batch}:chunk:{a}"
-                    )
-                    for a, b in group
-                ],
-            )
-        summary = {"batch_id": batch, "source": event.source, "chunks": len(chunks)} | found
-        ctx.step.run("record-progress", progress.finish, ref, 2, summary)
+        fan_out(
+            ctx,
+            "fan-out",
+            [
+                NewJobsChunk(batch_id=batch, after=a, upto=b).to_event(
+                    id=f"new-batch:{batch}:chunk:{a}"
+                )
+                for a, b in chunks
+            ],
+        )
+        summary = {"batch_id": batch, "source": event.source, "chunks": len(chunks)}
+        summary |= found.model_dump()
+        progress.finish_run.run(
+            ctx, "record-progress", deps, progress.Finished(ref=ref, step=2, detail=summary)
+        )
         return summary
 
     @deps.inngest.create_function(
@@ -129,66 +135,65 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def send_new_job_alerts(ctx: inngest.ContextSync) -> dict[str, Any]:
         """One chunk of a batch's alerts, one email per user, keyed per (batch, user);
-        a further step goes on where one ran out of time."""
+        a further step goes on from the last user done where one ran out of time."""
         event = NewJobsChunk.parse(ctx.event.data)
-        totals, after = {"users": 0, "sent": 0, "steps": 0}, event.after
+        users, sent, after = 0, 0, event.after
         for i in range(MAX_SEND_STEPS):
-            part = ctx.step.run(
+            part = new_jobs.send_alert_chunk.run(
+                ctx,
                 "send-alerts" if i == 0 else f"send-alerts-{i + 1}",
-                new_jobs.send_alert_chunk,
-                event.batch_id,
-                after,
-                event.upto,
-                deps.mailer,
-                settings.step_budget_seconds,
+                deps,
+                new_jobs.AlertChunk(
+                    batch_id=event.batch_id,
+                    after=after,
+                    upto=event.upto,
+                    budget_seconds=settings.step_budget_seconds,
+                ),
             )
-            totals = {
-                "users": totals["users"] + part["users"],
-                "sent": totals["sent"] + part["sent"],
-                "steps": i + 1,
-            }
-            if part["resume_after"] is None:
+            users, sent = users + part.users, sent + part.sent
+            if part.resume_after is None:
                 break
-            after = part["resume_after"]
-        return totals
+            after = part.resume_after
+        return {"users": users, "sent": sent, "steps": i + 1}
 
     @deps.inngest.create_function(
         fn_id="daily-digest",
         name="Daily Digest",
         trigger=[DigestRunRequested.trigger(), inngest.TriggerCron(cron=DIGEST_CRON)],
         retries=3,
-        on_failure=record_failure("daily-digest"),
+        on_failure=progress_failure(deps, "daily-digest"),
     )
     def daily_digest(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Each hour: the users for whom it is now the digest hour, fanned out in chunks."""
-        requested = (
-            DigestRunRequested.parse(ctx.event.data).as_of
-            if ctx.event.name == DigestRunRequested.NAME
-            else None
-        )
-        as_of = ctx.step.run("as-of", digest.moment, requested.isoformat() if requested else None)
+        requested = request_of(ctx, lambda data: DigestRunRequested.parse(data).as_of, lambda: None)
+        as_of = digest.moment.run(ctx, "as-of", deps, digest.Requested(at=requested))
         ref = run_ref(ctx, "daily-digest")
-        plan = ctx.step.run(
+        plan = digest.plan_digest.run(
+            ctx,
             "plan",
-            digest.plan_digest,
-            ref,
-            as_of,
-            settings.digest_hour,
-            settings.digest_users_per_chunk,
+            deps,
+            digest.Plan(
+                ref=ref,
+                as_of=as_of,
+                hour=settings.digest_hour,
+                users_per_chunk=settings.digest_users_per_chunk,
+            ),
         )
-        groups = slices(plan["chunks"], EVENTS_PER_SEND)
-        for i, group in enumerate(groups):
-            ctx.step.send_event(
-                numbered("fan-out", i, len(groups)),
-                [
-                    DigestChunk.model_validate({"asOf": as_of, "after": a, "upto": b}).to_event(
-                        id=f"digest-chunk:{as_of}:{a}"
-                    )
-                    for a, b in group
-                ],
-            )
-        summary = {"as_of": as_of, "due": plan["due"], "chunks": len(plan["chunks"])}
-        ctx.step.run("record-progress", progress.finish, ref, 2, summary)
+        at = as_of.isoformat()
+        fan_out(
+            ctx,
+            "fan-out",
+            [
+                DigestChunk.model_validate({"asOf": as_of, "after": a, "upto": b}).to_event(
+                    id=f"digest-chunk:{at}:{a}"
+                )
+                for a, b in plan.chunks
+            ],
+        )
+        summary = {"as_of": at, "due": plan.due, "chunks": len(plan.chunks)}
+        progress.finish_run.run(
+            ctx, "record-progress", deps, progress.Finished(ref=ref, step=2, detail=summary)
+        )
         return summary
 
     @deps.inngest.create_function(
@@ -200,25 +205,25 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def send_digest_chunk(ctx: inngest.ContextSync) -> dict[str, Any]:
         """The chunk's users still due, one `digest/user.requested` each."""
         event = DigestChunk.parse(ctx.event.data)
-        as_of = event.as_of.isoformat()
-        users = ctx.step.run(
+        due = digest.due_users.run(
+            ctx,
             "select-users",
-            digest.due_users,
-            as_of,
-            settings.digest_hour,
-            event.after,
-            event.upto,
+            deps,
+            digest.Chunk(
+                as_of=event.as_of, hour=settings.digest_hour, after=event.after, upto=event.upto
+            ),
         )
-        for i, group in enumerate(slices(users, EVENTS_PER_SEND)):
-            ctx.step.send_event(
-                f"fan-out-{i + 1}",
-                [
-                    UserDigest.model_validate(
-                        {"userId": u, "digestDate": day, "premium": premium}
-                    ).to_event(id=digest.digest_key(u, day))
-                    for u, premium, day in group
-                ],
-            )
+        users = sorted((u, on.local_date, u in on.premium_ids) for on in due for u in on.user_ids)
+        events = [
+            UserDigest.model_validate(
+                {"userId": u, "digestDate": day, "premium": premium}
+            ).to_event(id=digest.digest_key(u, day))
+            for u, day, premium in users
+        ]
+        # Not `fan_out`: these steps were named `fan-out-1`, ... even when there is
+        # one (Inngest memoizes by step id, so the names stay).
+        for i, group in enumerate(slices(events, EVENTS_PER_SEND)):
+            ctx.step.send_event(f"fan-out-{i + 1}", group)
         return {"users": len(users)}
 
     @deps.inngest.create_function(
@@ -232,14 +237,13 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def send_user_digest(ctx: inngest.ContextSync) -> dict[str, Any]:
         """One user's digest for their local date: at most one, only if there is news."""
         event = UserDigest.parse(ctx.event.data)
-        return ctx.step.run(
-            "send-digest",
-            digest.send_user_digest,
-            event.user_id,
-            event.digest_date.isoformat(),
-            settings.digest_max_jobs,
-            deps.mailer,
+        for_user = digest.DigestFor(
+            user_id=event.user_id,
+            digest_date=event.digest_date,
+            max_jobs=settings.digest_max_jobs,
         )
+        sent = digest.send_user_digest.run(ctx, "send-digest", deps, for_user)
+        return sent.model_dump(exclude_none=True)
 
     @deps.inngest.create_function(
         fn_id="prune-engagement-records",
@@ -251,8 +255,12 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         """Run progress and new-job alert records older than the retention."""
         keep = settings.progress_retention_days
         return {
-            "progress": ctx.step.run("prune-progress", progress.prune, keep),
-            "alerts": ctx.step.run("prune-alerts", new_jobs.prune_alerts, keep),
+            "progress": progress.prune_old.run(
+                ctx, "prune-progress", deps, progress.Prune(keep_days=keep)
+            ),
+            "alerts": new_jobs.prune_alerts.run(
+                ctx, "prune-alerts", deps, new_jobs.Retention(keep_days=keep)
+            ),
         }
 
     return [

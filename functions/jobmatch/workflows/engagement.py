@@ -14,13 +14,13 @@
 Flow control, from settings: the functions that write one user's signals run at
 most `user_concurrency` at once per user (concurrency keyed by `userId`), so two
 updates of one user's weights never interleave; the re-rank is debounced per user.
-Steps record run progress (`runs.progress`); an on-failure handler records failure.
+Steps record run progress (`runs.progress`); an on-failure handler records failure
+(`flow.failure_of`). Every step is a typed body run as `body.run(ctx, id, deps, inp)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import inngest
@@ -36,38 +36,23 @@ from jobmatch.events.engagement import (
     UserRegistered,
 )
 from jobmatch.events.matching import MatchingContext, PerformMatching
-from jobmatch.runs import progress
 from jobmatch.runs.progress import RunRef
+from jobmatch.workflows.flow import event_time, fan_out
+from jobmatch.workflows.run_records import progress_failure
 
 USER_KEY = "event.data.userId"
 
 
-def run_ref(ctx: inngest.ContextSync, function_id: str) -> dict[str, Any]:
+def run_ref(ctx: inngest.ContextSync, function_id: str) -> RunRef:
     """This run, as the step bodies record its progress (every event id of a batch)."""
     events = ctx.events or [ctx.event]
-    return RunRef(ctx.run_id, function_id, tuple(e.id for e in events if e.id)).to_dict()
-
-
-def record_failure(function_id: str) -> Callable[[inngest.ContextSync], None]:
-    """An on-failure handler: the failed run's progress says failed, and why."""
-
-    def on_failure(ctx: inngest.ContextSync) -> None:
-        data = ctx.event.data
-        error = data.get("error")
-        error = error if isinstance(error, dict) else {}
-        original = data.get("event")
-        original = original if isinstance(original, dict) else {}
-        message = f"{error.get('name', 'Error')}: {error.get('message', 'unknown error')}"
-        event_ids = (str(original["id"]),) if original.get("id") else ()
-        ref = RunRef(str(data.get("run_id")), function_id, event_ids).to_dict()
-        ctx.step.run("record-failure", progress.fail, ref, message)
-
-    return on_failure
+    return RunRef(ctx.run_id, function_id, tuple(e.id for e in events if e.id))
 
 
 def request_rerank(ctx: inngest.ContextSync, user_ids: list[int], reason: str) -> None:
     """Ask for the users' re-rank (debounced there, so asking often costs nothing)."""
-    ctx.step.send_event(
+    fan_out(
+        ctx,
         "request-rerank",
         [
             RerankRequested(user_id=u, reason=reason).to_event(id=f"rerank-{ctx.run_id}-{u}")
@@ -87,27 +72,30 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=UserRegistered.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("register-user"),
+        on_failure=progress_failure(deps, "register-user"),
     )
     def register_user(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Create or complete the user, welcome them, start their first matching."""
         event = UserRegistered.parse(ctx.event.data)
         ref = run_ref(ctx, "register-user")
-        user = ctx.step.run(
-            "register", registration.register_user, ref, event.user_id, event.email, event.name
+        user = registration.register_user.run(
+            ctx,
+            "register",
+            deps,
+            registration.Registration(
+                ref=ref, user_id=event.user_id, email=event.email, name=event.name
+            ),
         )
-        welcomed = ctx.step.run(
-            "send-welcome", registration.send_welcome, ref, user["user_id"], deps.mailer
+        welcomed = registration.send_welcome.run(
+            ctx, "send-welcome", deps, registration.Welcome(ref=ref, user_id=user.user_id)
         )
         first_run = PerformMatching(
-            user_id=user["user_id"],
-            premium=user["premium"],
+            user_id=user.user_id,
+            premium=user.premium,
             context=MatchingContext(source=UserRegistered.NAME),
         )
-        ctx.step.send_event(
-            "start-matching", first_run.to_event(id=f"registered-{user['user_id']}")
-        )
-        return user | {"welcomed": welcomed}
+        ctx.step.send_event("start-matching", first_run.to_event(id=f"registered-{user.user_id}"))
+        return user.model_dump() | {"welcomed": welcomed}
 
     @deps.inngest.create_function(
         fn_id="record-job-application",
@@ -115,24 +103,26 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=JobApplied.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("record-job-application"),
+        on_failure=progress_failure(deps, "record-job-application"),
     )
     def record_job_application(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Record the application once, strengthen the signals, stop recommending it."""
         event = JobApplied.parse(ctx.event.data)
-        applied_at = event.timestamp or datetime.fromtimestamp(ctx.event.ts / 1000, UTC)
-        result = ctx.step.run(
+        result = activity.record_application.run(
+            ctx,
             "record-application",
-            activity.record_application,
-            run_ref(ctx, "record-job-application"),
-            event.user_id,
-            event.job_id,
-            event.company_id,
-            applied_at.isoformat(),
+            deps,
+            activity.Application(
+                ref=run_ref(ctx, "record-job-application"),
+                user_id=event.user_id,
+                job_id=event.job_id,
+                company_id=event.company_id,
+                applied_at=event.timestamp or event_time(ctx),
+            ),
         )
-        if result["new"]:
+        if result.new:
             request_rerank(ctx, [event.user_id], "application")
-        return result
+        return result.model_dump()
 
     @deps.inngest.create_function(
         fn_id="record-job-views",
@@ -147,23 +137,30 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def record_job_views(ctx: inngest.ContextSync) -> dict[str, Any]:
         """A batch of views: the significant ones aggregated in one write. One bad
         event does not fail the batch; it is counted and left out."""
-        views: list[list[Any]] = []
+        views: list[activity.View] = []
         for raw in ctx.events or [ctx.event]:
             try:
                 view = JobViewed.parse(raw.data)
             except inngest.NonRetriableError:
                 continue
-            views.append([view.user_id, view.job_id, view.duration, raw.ts])
-        result = ctx.step.run(
+            views.append(
+                activity.View(
+                    user_id=view.user_id, job_id=view.job_id, seconds=view.duration, at_ms=raw.ts
+                )
+            )
+        result = activity.record_views.run(
+            ctx,
             "aggregate-views",
-            activity.record_views,
-            run_ref(ctx, "record-job-views"),
-            views,
-            settings.view_min_seconds,
+            deps,
+            activity.Views(
+                ref=run_ref(ctx, "record-job-views"),
+                views=tuple(views),
+                min_seconds=settings.view_min_seconds,
+            ),
         )
-        if result["users"]:
-            request_rerank(ctx, result["users"], "views")
-        return result | {"events": len(ctx.events or [ctx.event]), "valid": len(views)}
+        if result.users:
+            request_rerank(ctx, result.users, "views")
+        return result.model_dump() | {"events": len(ctx.events or [ctx.event]), "valid": len(views)}
 
     @deps.inngest.create_function(
         fn_id="record-job-feedback",
@@ -171,22 +168,25 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=JobFeedback.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("record-job-feedback"),
+        on_failure=progress_failure(deps, "record-job-feedback"),
     )
     def record_job_feedback(ctx: inngest.ContextSync) -> dict[str, Any]:
         """Like or dislike: replace the feedback, move the signals by the difference."""
         event = JobFeedback.parse(ctx.event.data)
-        result = ctx.step.run(
+        result = activity.record_feedback.run(
+            ctx,
             "record-feedback",
-            activity.record_feedback,
-            run_ref(ctx, "record-job-feedback"),
-            event.user_id,
-            event.job_id,
-            event.feedback,
+            deps,
+            activity.Feedback(
+                ref=run_ref(ctx, "record-job-feedback"),
+                user_id=event.user_id,
+                job_id=event.job_id,
+                feedback=event.feedback,
+            ),
         )
-        if result["changed"]:
+        if result.changed:
             request_rerank(ctx, [event.user_id], "feedback")
-        return result
+        return result.model_dump()
 
     @deps.inngest.create_function(
         fn_id="apply-preference-update",
@@ -194,23 +194,27 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         trigger=PreferenceUpdated.trigger(),
         concurrency=per_user,
         retries=3,
-        on_failure=record_failure("apply-preference-update"),
+        on_failure=progress_failure(deps, "apply-preference-update"),
     )
     def apply_preference_update(ctx: inngest.ContextSync) -> dict[str, Any]:
-        """Apply the one field now; the re-rank it requests is debounced per user."""
+        """Apply the one field now; the re-rank it requests is debounced per user.
+        The edit's version is its event's time in ms, exactly as Inngest gives it."""
         event = PreferenceUpdated.parse(ctx.event.data)
-        result = ctx.step.run(
+        result = preferences.apply_preference.run(
+            ctx,
             "apply-change",
-            preferences.apply_preference,
-            run_ref(ctx, "apply-preference-update"),
-            event.user_id,
-            event.column,
-            event.value,
-            ctx.event.ts,
+            deps,
+            preferences.PreferenceEdit(
+                ref=run_ref(ctx, "apply-preference-update"),
+                user_id=event.user_id,
+                column=event.column,
+                value=event.value,
+                version_ms=ctx.event.ts,
+            ),
         )
-        if result["applied"]:
+        if result.applied:
             request_rerank(ctx, [event.user_id], "preferences")
-        return result
+        return result.model_dump()
 
     @deps.inngest.create_function(
         fn_id="rerank-user-matches",
@@ -227,12 +231,14 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         """One re-rank after a quiet period: the one matching function, on the
         user's current preferences and signals (premium users' runs go first)."""
         event = RerankRequested.parse(ctx.event.data)
-        target = ctx.step.run("load-user", preferences.rerank_target, event.user_id)
+        target = preferences.rerank_target.run(
+            ctx, "load-user", deps, preferences.RerankUser(user_id=event.user_id)
+        )
         if target is None:
             return {"reranked": False, "reason": "user no longer exists"}
         run = PerformMatching(
             user_id=event.user_id,
-            premium=target["premium"],
+            premium=target.premium,
             context=MatchingContext(source=f"rerank/{event.reason}"),
         )
         ctx.step.send_event("rerank", run.to_event(id=f"rerank-{ctx.run_id}"))

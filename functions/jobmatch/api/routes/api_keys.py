@@ -20,16 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jobmatch.api.auth import PlatformKeyDep, TenantKeyDep
 from jobmatch.api.deps import SessionDep
-from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, UNPROCESSABLE, error_responses
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
-from jobmatch.db.models import ApiKey, Tenant
+from jobmatch.security import keys_store
 from jobmatch.security.api_keys import (
     TenantKeyError,
     TenantNotFoundError,
     issue_key,
     issue_tenant_key,
-    list_keys,
-    revoke_key,
     revoke_tenant_key,
 )
 
@@ -108,13 +106,11 @@ class KeyList(BaseModel):
         *KEY_ERRORS, *BODY_ERRORS, e422="Invalid request, or no such tenant: nothing is written"
     ),
 )
-def issue(request: IssueKeyRequest, session: SessionDep, _key: PlatformKeyDep) -> IssuedKey:
+def issue(request: IssueKeyRequest, uow: SessionDep, _key: PlatformKeyDep) -> IssuedKey:
     """Issue a platform key or a key for one tenant."""
-    if request.tenant_id is not None and session.get(Tenant, request.tenant_id) is None:
-        raise HTTPException(422, f"no tenant {request.tenant_id}")
-    row, key = issue_key(
-        session, scope=request.scope, tenant_id=request.tenant_id, label=request.label
-    )
+    if request.tenant_id is not None and not keys_store.tenant_exists(uow, request.tenant_id):
+        raise HTTPException(UNPROCESSABLE, f"no tenant {request.tenant_id}")
+    row, key = issue_key(uow, scope=request.scope, tenant_id=request.tenant_id, label=request.label)
     return IssuedKey(**KeyOut.model_validate(row).model_dump(), key=key)
 
 
@@ -125,12 +121,12 @@ def issue(request: IssueKeyRequest, session: SessionDep, _key: PlatformKeyDep) -
     responses=error_responses(*KEY_ERRORS, 422),
 )
 def list_api_keys(
-    session: SessionDep,
+    uow: SessionDep,
     _key: PlatformKeyDep,
     tenant_id: Annotated[int | None, Query(alias="tenantId", ge=1, le=2**31 - 1)] = None,
 ) -> KeyList:
     """Every key (or one tenant's), revoked ones included."""
-    return KeyList(items=[KeyOut.model_validate(k) for k in list_keys(session, tenant_id)])
+    return KeyList(items=[KeyOut.model_validate(k) for k in keys_store.list_keys(uow, tenant_id)])
 
 
 @router.post(
@@ -139,9 +135,9 @@ def list_api_keys(
     response_model=KeyOut,
     responses=error_responses(*KEY_ERRORS, 404, 422, e404="No such key"),
 )
-def revoke(key_id: KeyIdPath, session: SessionDep, _key: PlatformKeyDep) -> KeyOut:
+def revoke(key_id: KeyIdPath, uow: SessionDep, _key: PlatformKeyDep) -> KeyOut:
     """Revoke a key: refused from the next request on. Revoking twice is harmless."""
-    row: ApiKey | None = revoke_key(session, key_id)
+    row = keys_store.revoke(uow, key_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no API key {key_id}")
     return KeyOut.model_validate(row)
@@ -156,10 +152,10 @@ TENANT_400 = "Not JSON; or a platform key named no tenant"
     response_model=KeyList,
     responses=error_responses(*KEY_ERRORS, 400, 422, e400=TENANT_400),
 )
-def list_tenant_keys(session: SessionDep, access: TenantKeyDep) -> KeyList:
+def list_tenant_keys(uow: SessionDep, access: TenantKeyDep) -> KeyList:
     """The calling tenant's keys, revoked ones included, newest first (never the keys
     themselves; keys given in the deployment's configuration are not listed)."""
-    rows = list_keys(session, access.tenant_id())
+    rows = keys_store.list_keys(uow, access.tenant_id())
     return KeyList(items=[KeyOut.model_validate(k) for k in rows])
 
 
@@ -178,10 +174,10 @@ def list_tenant_keys(session: SessionDep, access: TenantKeyDep) -> KeyList:
         e409="The tenant already holds 10 active keys: nothing is written",
     ),
 )
-def issue_own(request: TenantKeyRequest, session: SessionDep, access: TenantKeyDep) -> IssuedKey:
+def issue_own(request: TenantKeyRequest, uow: SessionDep, access: TenantKeyDep) -> IssuedKey:
     """A new tenant key, shown once: move the integration to it, then revoke the old."""
     try:
-        row, key = issue_tenant_key(session, access.tenant_id(), request.label)
+        row, key = issue_tenant_key(uow, access.tenant_id(), request.label)
     except TenantNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except TenantKeyError as exc:
@@ -204,11 +200,11 @@ def issue_own(request: TenantKeyRequest, session: SessionDep, access: TenantKeyD
         e409="The key making the request: revoke it with another key",
     ),
 )
-def revoke_own(key_id: KeyIdPath, session: SessionDep, access: TenantKeyDep) -> KeyOut:
+def revoke_own(key_id: KeyIdPath, uow: SessionDep, access: TenantKeyDep) -> KeyOut:
     """Revoke a key of the tenant: refused from the next request on. Revoking twice
     is harmless."""
     try:
-        row = revoke_tenant_key(session, access.tenant_id(), key_id, access.caller)
+        row = revoke_tenant_key(uow, access.tenant_id(), key_id, access.caller)
     except TenantKeyError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if row is None:

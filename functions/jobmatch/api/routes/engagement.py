@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
-from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, UNPROCESSABLE, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import RequestModel
 from jobmatch.events.engagement import PUBLIC_EVENTS, DigestRunRequested
@@ -38,7 +38,6 @@ from jobmatch.safe_input import StorableText
 router = APIRouter(tags=["engagement"])
 
 MAX_EVENTS = 100
-UNPROCESSABLE = 422
 
 
 class EventIn(RequestModel):
@@ -158,12 +157,12 @@ def post_events(
 )
 def get_run(
     run_id: Annotated[StorableText, Path(max_length=200, description="A run id or an event id")],
-    session: SessionDep,
+    uow: SessionDep,
     _key: PlatformKeyDep,
 ) -> RunOut:
     """The progress a run recorded: by its run id, or by the id of an event that
     started it. A run that has not finished its first step yet is a 404."""
-    found = progress.find(session, run_id)
+    found = progress.find(uow, run_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run recorded for {run_id!r} (yet)")
     return RunOut(**found)

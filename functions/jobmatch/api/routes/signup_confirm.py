@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from jobmatch.api.deps import DepsDep, SessionDep
-from jobmatch.api.errors import error_responses
+from jobmatch.api.errors import HTML_PAGE, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.dependencies import Dependencies
 from jobmatch.events.matching import PerformMatching
@@ -50,7 +50,6 @@ TOKEN_PARAMETER = {
         }
     ]
 }
-HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 GONE = {"description": "The link is invalid, expired or unknown", **HTML_PAGE}
 
 

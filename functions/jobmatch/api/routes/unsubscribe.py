@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 
 from jobmatch.api.deps import DepsDep, SessionDep
-from jobmatch.api.errors import error_responses
-from jobmatch.mail.unsubscribe import UNSUBSCRIBE_PATH, InvalidTokenError, Opt, record_unsubscribe
+from jobmatch.api.errors import HTML_PAGE, error_responses
+from jobmatch.mail import store as mail_store
+from jobmatch.mail.unsubscribe import UNSUBSCRIBE_PATH, InvalidTokenError, Opt
 
 router = APIRouter(tags=["mail"])
 
@@ -37,7 +38,6 @@ TOKEN_PARAMETER: dict[str, Any] = {
         }
     ]
 }
-HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 PAGES = {
     400: {"description": "Not a valid unsubscribe link", **HTML_PAGE},
     503: {"description": "Unsubscribe links are not configured", **HTML_PAGE},
@@ -105,12 +105,12 @@ def confirm_page(request: Request, deps: DepsDep) -> HTMLResponse:
     responses=PAGES,
     openapi_extra=TOKEN_PARAMETER,
 )
-def unsubscribe(request: Request, deps: DepsDep, session: SessionDep) -> HTMLResponse:
+def unsubscribe(request: Request, deps: DepsDep, uow: SessionDep) -> HTMLResponse:
     """Record the opt-out (again is fine); a user deleted since is simply done."""
     try:
         opt = _opt(deps, request.query_params.get("token"))
     except _RefusedError as refused:
         return refused.page
-    record_unsubscribe(session, opt)
+    mail_store.record_unsubscribe(uow, opt)
     body = f"<p>Done: you will not receive {escape(_what(opt))} any more.</p>"
     return HTMLResponse(_PAGE.format(body=body))

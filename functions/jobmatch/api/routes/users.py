@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
-from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
+from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, UNPROCESSABLE, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
@@ -30,8 +30,6 @@ from jobmatch.safe_input import StorableText
 router = APIRouter(tags=["users"])
 
 MAX_BATCH_USERS = 1000
-# Starlette renamed the 422 constant (…_ENTITY deprecated); the number is stable.
-UNPROCESSABLE = 422
 
 
 Role = Annotated[str, Field(min_length=1, max_length=120, pattern=NOT_BLANK)]

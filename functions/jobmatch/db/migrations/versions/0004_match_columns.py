@@ -36,13 +36,13 @@ def upgrade() -> None:
     op.alter_column(TABLE, "semantic_similarity", new_column_name="semantic_score")
     # Rounded to one decimal, as the engine writes every score.
     op.execute(
-        f"UPDATE {TABLE} SET semantic_score = "
+        f"UPDATE {TABLE} SET semantic_score = "  # noqa: S608 - TABLE is this file's constant
         "round((100 * greatest(0, semantic_score))::numeric, 1)"
     )
 
 
 def downgrade() -> None:
-    op.execute(f"UPDATE {TABLE} SET semantic_score = semantic_score / 100")
+    op.execute(f"UPDATE {TABLE} SET semantic_score = semantic_score / 100")  # noqa: S608 - constant
     op.alter_column(TABLE, "semantic_score", new_column_name="semantic_similarity")
     for old, new in RENAMES:
         op.alter_column(TABLE, new, new_column_name=old)
