@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider, OfflineEmbeddings, candidate_embedding_text
 from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
-from jobmatch.matching.repository import resolve_preferred_roles
-from jobmatch.roles import repository as roles_repo
+from jobmatch.embeddings.providers import EmbeddingProvider, OfflineEmbeddings
+from jobmatch.embeddings.texts import candidate_embedding_text
+from jobmatch.matching.store import resolve_preferred_roles
+from jobmatch.roles import store as roles_repo
 from jobmatch.roles.taxonomy import RoleSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -22,7 +22,7 @@ from jobmatch.failures import legacy_step_body
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.mail.templates import CATEGORIES, JobLine, render
 from jobmatch.matching.match_reads import StoredMatch, user_matches
-from jobmatch.matching.repository import excluded_jobs
+from jobmatch.matching.store import excluded_jobs
 from jobmatch.runs.progress import RunRef, advance
 
 MATCHES_IN_EMAIL = 5

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import PreferenceSignal
-from jobmatch.matching import repository as repo
+from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import signal_keys
 
 APPLY = 3.0

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from jobmatch.db.models import Job
 from jobmatch.events.engagement import JobsNewBatch
 from jobmatch.events.matching import JobsImported
-from jobmatch.roles.repository import store_resolutions
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles
+from jobmatch.roles.store import store_resolutions
 
 _SPACES = re.compile(r"\s+")
 

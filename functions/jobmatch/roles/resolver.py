@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import GlobalRole
-from jobmatch.roles.embedding_state import require_model
+from jobmatch.embeddings.model_state import require_model
+from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.roles.titles import clean_title
 
 if TYPE_CHECKING:

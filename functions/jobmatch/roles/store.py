@@ -14,9 +14,9 @@ from sqlalchemy import delete, func, null, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import GlobalRole, Job, JobRole, RoleTerm
-from jobmatch.roles.embedding_state import require_model
+from jobmatch.embeddings.model_state import require_model
+from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.roles.resolver import Resolution
 from jobmatch.roles.taxonomy import RoleSpec, normalize_phrase, role_text
 
@@ -286,3 +286,27 @@ def unresolved_titles(session: Session, limit: int, offset: int) -> tuple[int, l
         .offset(offset)
     ).all()
     return int(total), list(rows)
+
+
+def reembed_after(
+    session: Session,
+    entity: str,
+    after_id: int,
+    batch: int,
+    embedder: EmbeddingProvider,
+) -> tuple[int, int]:
+    """Rewrite the vectors of the next `batch` roles (or terms) after `after_id`,
+    whatever wrote them: the new cursor and how many."""
+    model: Any = GlobalRole if entity == "roles" else RoleTerm
+    rows = session.scalars(
+        select(model).where(model.id > after_id).order_by(model.id).limit(batch)
+    ).all()
+    if not rows:
+        return after_id, 0
+    texts = [
+        role_text(r.name, r.aliases, r.description) if entity == "roles" else str(r.term)
+        for r in rows
+    ]
+    for row, vector in zip(rows, embedder.embed(texts), strict=True):
+        row.embedding = vector
+    return int(rows[-1].id), len(rows)

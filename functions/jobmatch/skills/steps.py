@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.ai.llm import LLM
 from jobmatch.db.models import Job
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
+from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.failures import legacy_step_body
 from jobmatch.skills import repository
 from jobmatch.skills.extraction import Tag, plan

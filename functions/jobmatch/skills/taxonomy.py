@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import Skill
+from jobmatch.embeddings.providers import EmbeddingProvider
 
 BUNDLED = Path(__file__).parent / "data" / "skills.json"
 CONFIDENCE = {"exact": 1.0, "alias": 0.95}

@@ -18,8 +18,8 @@ from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
-from jobmatch.roles import repository
-from jobmatch.roles.repository import RoleConflictError
+from jobmatch.roles import store as repository
+from jobmatch.roles.store import RoleConflictError
 
 # Platform-wide data (every tenant's jobs resolve against these roles): a key
 # scoped to one tenant must not reach these routes once keys carry scopes.

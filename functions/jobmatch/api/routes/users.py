@@ -18,14 +18,14 @@ from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.routes.signup_confirm import confirmation_link
 from jobmatch.api.validation import Email, clean_list, normalize_email, require_https
+from jobmatch.embeddings.store import preferences_vector
 from jobmatch.events.matching import PerformMatching
-from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.match_reads import StoredMatch, user_matches
-from jobmatch.matching.signup import SignupInput, create_or_find_user, signup_matches
-from jobmatch.matching.signup_confirmation import request_confirmation
-from jobmatch.matching.user_batch import UnknownUsersError, matching_event, resolve_users
 from jobmatch.safe_input import StorableText
+from jobmatch.users.batch import UnknownUsersError, matching_event, resolve_users
+from jobmatch.users.signup import SignupInput, create_or_find_user, signup_matches
+from jobmatch.users.signup_confirmation import request_confirmation
 
 router = APIRouter(tags=["users"])
 

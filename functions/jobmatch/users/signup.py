@@ -22,13 +22,15 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
 from jobmatch.db.models import User, UserPreferences
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
 from jobmatch.matching import service
 from jobmatch.matching.match_reads import StoredMatch, describe_results
 from jobmatch.settings import Settings
+from jobmatch.users.preferences import Preferences
+from jobmatch.users.profile import preferences_profile
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,17 @@ class SignupInput:
     remote_ok: bool
     webhook_url: str | None = None
 
-    def preferences(self) -> dict[str, Any]:
-        """The preferences, in the mapping shape the embedding and scoring read."""
-        return {
-            "roles": self.roles,
-            "skills": self.skills,
-            "locations": self.locations,
-            "countries": self.countries,
-            "remote_ok": self.remote_ok,
-            "salary_min": self.salary_min,
-            "experience_years": self.experience_years,
-        }
+    def preferences(self) -> Preferences:
+        """The preferences, as the embedding and scoring read them."""
+        return Preferences(
+            roles=self.roles,
+            skills=self.skills,
+            locations=self.locations,
+            countries=self.countries,
+            remote_ok=self.remote_ok,
+            salary_min=self.salary_min,
+            experience_years=self.experience_years,
+        )
 
     def to_payload(self) -> dict[str, Any]:
         """JSON form, for a pending change."""
@@ -79,10 +81,10 @@ class SignedUpUser:
 
 
 def _write_preferences(
-    session: Session, user_id: int, signup: SignupInput, embedding: list[float]
+    uow: UnitOfWork, user_id: int, signup: SignupInput, embedding: list[float]
 ) -> None:
-    values = {**signup.preferences(), "embedding": embedding}
-    session.execute(
+    values = {**signup.preferences().model_dump(), "embedding": embedding}
+    uow.execute(
         insert(UserPreferences)
         .values(user_id=user_id, **values)
         .on_conflict_do_update(index_elements=["user_id"], set_=values)
@@ -90,41 +92,41 @@ def _write_preferences(
 
 
 def create_or_find_user(
-    session: Session, signup: SignupInput, embedding: list[float]
+    uow: UnitOfWork, signup: SignupInput, embedding: list[float]
 ) -> SignedUpUser:
     """Create the user and preferences if the address is new; otherwise return the
     existing user unchanged (`created` False). The embedding is computed by the
     caller first: the session takes its connection only at the first statement, so
     a slow embedding call holds no database connection."""
-    row: Any = session.execute(
+    row: Any = uow.execute(
         insert(User)
         .values(email=signup.email, name=signup.name, webhook_url=signup.webhook_url)
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(User.id, User.is_premium)
     ).first()
     if row is not None:
-        _write_preferences(session, row.id, signup, embedding)
+        _write_preferences(uow, row.id, signup, embedding)
         return SignedUpUser(row.id, signup.email, row.is_premium, created=True)
-    existing: Any = session.execute(
+    existing: Any = uow.execute(
         select(User.id, User.is_premium).where(User.email == signup.email)
     ).one()
     return SignedUpUser(existing.id, signup.email, existing.is_premium, created=False)
 
 
 def apply_profile(
-    session: Session, user_id: int, signup: SignupInput, embedding: list[float]
+    uow: UnitOfWork, user_id: int, signup: SignupInput, embedding: list[float]
 ) -> None:
     """Replace a user's name, webhook and preferences (a confirmed change)."""
-    session.execute(
+    uow.execute(
         update(User)
         .where(User.id == user_id)
         .values(name=signup.name, webhook_url=signup.webhook_url)
     )
-    _write_preferences(session, user_id, signup, embedding)
+    _write_preferences(uow, user_id, signup, embedding)
 
 
 def signup_matches(
-    session: Session,
+    uow: UnitOfWork,
     signup: SignupInput,
     embedding: list[float],
     settings: Settings,
@@ -140,9 +142,9 @@ def signup_matches(
     `complete` is conservative: a run that finished just after the budget also
     reports False, which only means the durable run's result should be awaited."""
     deadline = Deadline.after(settings.signup_time_budget_seconds)
-    profile = service.preferences_profile(session, None, signup.preferences())
-    results = service.match_profile(session, profile, embedding, settings, deadline=deadline)
+    profile = preferences_profile(uow, None, signup.preferences())
+    results = service.match_profile(uow, profile, embedding, settings, deadline=deadline)
     complete = not deadline.expired
     if save:
-        service.save_user_matches(session, signup.email, results)
-    return describe_results(session, results), complete
+        service.save_user_matches(uow, signup.email, results)
+    return describe_results(uow, results), complete

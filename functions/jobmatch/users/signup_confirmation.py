@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from jobmatch.db.models import SignupConfirmation, User
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.mail import EmailMessage, Mailer
-from jobmatch.matching.signup import SignupInput, apply_profile
 from jobmatch.observability import logger
 from jobmatch.security.tokens import make_token, token_hash, token_valid
+from jobmatch.users.signup import SignupInput, apply_profile
 
 KIND = "signup-confirmation"
 
@@ -82,7 +82,7 @@ def confirmation_text(link: str, hours: int) -> str:
 
 
 def request_confirmation(
-    session: Session,
+    uow: UnitOfWork,
     *,
     user_id: int,
     signup: SignupInput,
@@ -99,8 +99,8 @@ def request_confirmation(
     (`link(token)`) to the address, in the caller's transaction; False (nothing
     stored or sent) when the address had `per_hour` such emails in the last hour."""
     # The user's row lock makes concurrent repeats count one after another.
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    recent = session.scalar(
+    uow.execute(select(User.id).where(User.id == user_id).with_for_update())
+    recent = uow.scalar(
         select(func.count())
         .select_from(SignupConfirmation)
         .where(
@@ -116,7 +116,7 @@ def request_confirmation(
         return False
     expires_at = now + timedelta(hours=hours)
     token = make_token(key, expires_at)
-    session.add(
+    uow.add(
         SignupConfirmation(
             token_hash=token_hash(token),
             user_id=user_id,
@@ -126,9 +126,9 @@ def request_confirmation(
             expires_at=expires_at,
         )
     )
-    session.flush()
+    uow.flush()
     mailer.send(
-        session,
+        uow,
         EmailMessage(
             idempotency_key=f"{KIND}:{request_id}",
             to_address=signup.email,
@@ -141,13 +141,13 @@ def request_confirmation(
     return True
 
 
-def load_change(session: Session, token: str, key: bytes, now: datetime) -> PendingChange:
+def load_change(uow: UnitOfWork, token: str, key: bytes, now: datetime) -> PendingChange:
     """The change a token confirms; ConfirmationError when the token is forged,
     expired or unknown. A used token still loads (`used`), so that re-posting the
     form after a failed event send can send it again."""
     if not token_valid(key, token, now):
         raise ConfirmationError
-    row: Any = session.execute(
+    row: Any = uow.execute(
         select(SignupConfirmation, User.is_premium)
         .join(User, User.id == SignupConfirmation.user_id)
         .where(SignupConfirmation.token_hash == token_hash(token))
@@ -168,11 +168,11 @@ def load_change(session: Session, token: str, key: bytes, now: datetime) -> Pend
 
 
 def apply_change(
-    session: Session, change: PendingChange, embedding: list[float], now: datetime
+    uow: UnitOfWork, change: PendingChange, embedding: list[float], now: datetime
 ) -> bool:
     """Claim the token and apply the change in the caller's transaction; False when
     it was already used (or expired meanwhile), and then nothing is written."""
-    claimed = session.execute(
+    claimed = uow.execute(
         update(SignupConfirmation)
         .where(
             SignupConfirmation.id == change.id,
@@ -184,5 +184,5 @@ def apply_change(
     ).first()
     if claimed is None:
         return False
-    apply_profile(session, change.user_id, change.signup, embedding)
+    apply_profile(uow, change.user_id, change.signup, embedding)
     return True
