@@ -23,9 +23,9 @@ from jobmatch.matching import match_reads, service
 from jobmatch.matching.scoring import stored_fields
 from jobmatch.matching.store import resolve_preferred_roles, upsert_candidate_matches
 from jobmatch.settings import get_settings
-from jobmatch.users.preferences import Preferences
+from jobmatch.users.preferences import Preferences, SignupInput
 from jobmatch.users.profile import match_user
-from jobmatch.users.signup import SignupInput, create_or_find_user
+from jobmatch.users.store import create_or_find_user
 from tests import matching_data as make
 from tests.matching_data import EMBEDDER
 

@@ -1,128 +1,121 @@
 """Free signup: a new address creates its user; an existing one changes nothing yet.
 
 One user per email (lower-cased), one preferences row per user. A signup for a
-new address creates both (`INSERT .. ON CONFLICT DO NOTHING`, so two concurrent
-signups for one email cannot create two users). A signup for an address that is
-already signed up must not change that user: anyone can post a signup with
-anyone's address, and the change could redirect the user's notifications (the
-webhook) to someone else. So it is stored as a pending change and applied only
-when the owner of the address confirms it from their mailbox
-(`signup_confirmation`); `apply_profile` is how it is applied then.
+new address creates both. A signup for an address that is already signed up must
+not change that user: anyone can post a signup with anyone's address, and the
+change could redirect the user's notifications (the webhook) to someone else. So
+it is stored as a pending change and applied only when the owner of the address
+confirms it from their mailbox (`signup_confirmation`).
 
 The immediate matches are computed from the submitted preferences in both cases
 (saved only for a new user), so the answer is the same whether or not the
-address was known.
+address was known. A signup enters here once, `sign_up`, whatever its mode.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Literal, Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+import inngest
 
-from jobmatch.db.models import User, UserPreferences
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
+from jobmatch.embeddings.providers import EmbeddingProvider
+from jobmatch.embeddings.store import preferences_vector
+from jobmatch.mail import Mailer
 from jobmatch.matching import service
 from jobmatch.matching.match_reads import StoredMatch, describe_results
 from jobmatch.settings import Settings
-from jobmatch.users.preferences import Preferences
+from jobmatch.users import store as users
+from jobmatch.users.batch import matching_event
+from jobmatch.users.preferences import SignupInput
 from jobmatch.users.profile import preferences_profile
+from jobmatch.users.signup_confirmation import request_confirmation
+
+Mode = Literal["sync", "async"]
+
+
+class SignupDeps(Protocol):
+    """What a signup uses (the app's `Dependencies` provides it)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The app's settings."""
+
+    @property
+    def embedder(self) -> EmbeddingProvider:
+        """Text embeddings."""
+
+    @property
+    def mailer(self) -> Mailer:
+        """The one mail path (a repeat signup's confirmation)."""
+
+    @property
+    def signup_token_key(self) -> bytes:
+        """The key confirmation tokens are signed with."""
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """One transaction on the app's database."""
 
 
 @dataclass(frozen=True)
-class SignupInput:
-    """A validated signup (email lower-cased, lists cleaned)."""
+class SignupOutcome:
+    """The answer to a signup, and the matching event to send once it is stored
+    (None when no durable run is due)."""
 
-    email: str
-    name: str | None
-    roles: list[str]
-    skills: list[str]
-    locations: list[str]
-    countries: list[str]
-    salary_min: int | None
-    experience_years: int | None
-    remote_ok: bool
-    webhook_url: str | None = None
+    matches: list[StoredMatch]
+    complete: bool
+    event: inngest.Event | None
 
-    def preferences(self) -> Preferences:
-        """The preferences, as the embedding and scoring read them."""
-        return Preferences(
-            roles=self.roles,
-            skills=self.skills,
-            locations=self.locations,
-            countries=self.countries,
-            remote_ok=self.remote_ok,
-            salary_min=self.salary_min,
-            experience_years=self.experience_years,
+
+def sign_up(
+    deps: SignupDeps,
+    signup: SignupInput,
+    *,
+    mode: Mode,
+    request_id: str,
+    link: Callable[[str], str],
+) -> SignupOutcome:
+    """A signup, whole: the preferences embedded (no connection held meanwhile); a
+    new user created, or a repeat signup stored as a pending change and its
+    confirmation emailed (`link(token)` is the emailed link), committed; then, in
+    sync mode, the immediate matches (saved for a new user) in a unit of their own.
+    The durable `matching/perform` run is due for a new user in async mode, or
+    when USE_INNGEST_FOR_MATCHING is on; the caller sends it."""
+    settings = deps.settings
+    embedding = preferences_vector(signup.preferences(), deps.embedder)
+    with deps.unit_of_work() as uow:
+        user = users.create_or_find_user(uow, signup, embedding)
+        if not user.created:
+            request_confirmation(
+                uow,
+                user_id=user.id,
+                signup=signup,
+                request_id=request_id,
+                mode=mode,
+                mailer=deps.mailer,
+                key=deps.signup_token_key,
+                now=datetime.now(UTC),
+                hours=settings.signup_confirmation_hours,
+                per_hour=settings.signup_confirmations_per_hour,
+                link=link,
+            )
+    matches: list[StoredMatch] = []
+    complete = False
+    if mode == "sync":
+        with deps.unit_of_work() as uow:
+            matches, complete = signup_matches(uow, signup, embedding, settings, save=user.created)
+    is_async = mode == "async"
+    event = None
+    if user.created and (is_async or settings.use_inngest_for_matching):
+        event = matching_event(
+            user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
         )
-
-    def to_payload(self) -> dict[str, Any]:
-        """JSON form, for a pending change."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> SignupInput:
-        """Back from `to_payload`."""
-        return cls(**payload)
-
-
-@dataclass(frozen=True)
-class SignedUpUser:
-    """A user a signup names, and whether this signup created them."""
-
-    id: int
-    email: str
-    is_premium: bool
-    created: bool
-
-
-def _write_preferences(
-    uow: UnitOfWork, user_id: int, signup: SignupInput, embedding: list[float]
-) -> None:
-    values = {**signup.preferences().model_dump(), "embedding": embedding}
-    uow.execute(
-        insert(UserPreferences)
-        .values(user_id=user_id, **values)
-        .on_conflict_do_update(index_elements=["user_id"], set_=values)
-    )
-
-
-def create_or_find_user(
-    uow: UnitOfWork, signup: SignupInput, embedding: list[float]
-) -> SignedUpUser:
-    """Create the user and preferences if the address is new; otherwise return the
-    existing user unchanged (`created` False). The embedding is computed by the
-    caller first: the session takes its connection only at the first statement, so
-    a slow embedding call holds no database connection."""
-    row: Any = uow.execute(
-        insert(User)
-        .values(email=signup.email, name=signup.name, webhook_url=signup.webhook_url)
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(User.id, User.is_premium)
-    ).first()
-    if row is not None:
-        _write_preferences(uow, row.id, signup, embedding)
-        return SignedUpUser(row.id, signup.email, row.is_premium, created=True)
-    existing: Any = uow.execute(
-        select(User.id, User.is_premium).where(User.email == signup.email)
-    ).one()
-    return SignedUpUser(existing.id, signup.email, existing.is_premium, created=False)
-
-
-def apply_profile(
-    uow: UnitOfWork, user_id: int, signup: SignupInput, embedding: list[float]
-) -> None:
-    """Replace a user's name, webhook and preferences (a confirmed change)."""
-    uow.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(name=signup.name, webhook_url=signup.webhook_url)
-    )
-    _write_preferences(uow, user_id, signup, embedding)
+    return SignupOutcome(matches=matches, complete=complete, event=event)
 
 
 def signup_matches(

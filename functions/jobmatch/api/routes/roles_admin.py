@@ -1,8 +1,9 @@
 """Admin API for roles (machine API key, platform scope): add a role or an alias,
 re-resolve jobs, list the titles that resolved to no role.
 
-Adding commits the rows, then sends `roles/embed-missing` so the new role (or the
-changed one) gets its vectors: until then it is found by its exact name or alias.
+Adding commits the rows (the route's unit of work), then sends `roles/embed-missing`
+so the new role (or the changed one) gets its vectors: until then it is found by
+its exact name or alias.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobmatch.api.auth import PlatformKeyDep
-from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
-from jobmatch.roles import store as repository
+from jobmatch.roles import store as roles
 from jobmatch.roles.store import RoleConflictError
 
 # Platform-wide data (every tenant's jobs resolve against these roles): a key
@@ -99,17 +100,15 @@ def _embed(client: Any) -> None:
     response_model=RoleOut,
     responses=error_responses(*KEY_ERRORS, *BODY_ERRORS, 409, 503),
 )
-def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: InngestDep) -> Any:
+def add_role(body: NewRole, deps: DepsDep, _key: PlatformKeyDep) -> Any:
     """Add a role (409 if the name exists); its vectors are computed in the background."""
     try:
-        role = repository.add_role(
-            session, body.name, body.aliases, body.description, body.parent_id
-        )
+        with deps.unit_of_work() as uow:
+            role = roles.add_role(uow, body.name, body.aliases, body.description, body.parent_id)
+            out = RoleOut.model_validate(role)
     except RoleConflictError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    out = RoleOut.model_validate(role)
-    session.commit()
-    _embed(client)
+    _embed(deps.inngest)
     return out
 
 
@@ -121,17 +120,16 @@ def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: I
 def add_alias(
     role_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
     body: NewAlias,
-    session: SessionDep,
+    deps: DepsDep,
     _key: PlatformKeyDep,
-    client: InngestDep,
 ) -> Any:
     """Give a role one more alias (404 if there is no such role)."""
-    role = repository.add_alias(session, role_id, body.alias)
-    if role is None:
+    with deps.unit_of_work() as uow:
+        role = roles.add_alias(uow, role_id, body.alias)
+        out = None if role is None else RoleOut.model_validate(role)
+    if out is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
-    out = RoleOut.model_validate(role)
-    session.commit()
-    _embed(client)
+    _embed(deps.inngest)
     return out
 
 
@@ -166,7 +164,7 @@ def unresolved(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> UnresolvedPage:
     """Titles of active jobs that resolved to no role: what the taxonomy lacks."""
-    total, rows = repository.unresolved_titles(session, limit, offset)
+    total, rows = roles.unresolved_titles(session, limit, offset)
     return UnresolvedPage(
         items=[
             UnresolvedTitle(title=r.title, jobs=r.jobs, latest_job_id=r.latest_job_id) for r in rows

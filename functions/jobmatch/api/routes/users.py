@@ -4,28 +4,26 @@ free-signup users belong to no tenant)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobmatch.api.auth import PlatformKeyDep
-from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
+from jobmatch.api.deps import DepsDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.routes.signup_confirm import confirmation_link
 from jobmatch.api.validation import Email, clean_list, normalize_email, require_https
-from jobmatch.embeddings.store import preferences_vector
 from jobmatch.events.matching import PerformMatching
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.match_reads import StoredMatch, user_matches
 from jobmatch.safe_input import StorableText
 from jobmatch.users.batch import UnknownUsersError, matching_event, resolve_users
-from jobmatch.users.signup import SignupInput, create_or_find_user, signup_matches
-from jobmatch.users.signup_confirmation import request_confirmation
+from jobmatch.users.preferences import SignupInput
+from jobmatch.users.signup import sign_up
 
 router = APIRouter(tags=["users"])
 
@@ -158,12 +156,7 @@ class SignupResponse(BaseModel):
         **error_responses(*BODY_ERRORS, 503, e422="Invalid signup: nothing is written or sent"),
     },
 )
-def signup_free(
-    request: SignupRequest,
-    response: Response,
-    session: SessionDep,
-    deps: DepsDep,
-) -> SignupResponse:
+def signup_free(request: SignupRequest, response: Response, deps: DepsDep) -> SignupResponse:
     """Sign up with an email and what you look for. A new address creates the user
     and preferences; for an address already signed up nothing changes until its
     owner confirms the change through the link emailed to it (the answer is the
@@ -174,42 +167,24 @@ def signup_free(
     settings = deps.settings
     request_id = uuid.uuid4().hex
     signup = request.to_input()
+    outcome = sign_up(
+        deps,
+        signup,
+        mode=request.mode,
+        request_id=request_id,
+        link=lambda token: confirmation_link(settings, token),
+    )
+    if outcome.event is not None:
+        send_events(deps.inngest, [outcome.event], what=PerformMatching.NAME)
     is_async = request.mode == "async"
-    embedding = preferences_vector(signup.preferences(), deps.embedder)
-    user = create_or_find_user(session, signup, embedding)
-    if not user.created:
-        request_confirmation(
-            session,
-            user_id=user.id,
-            signup=signup,
-            request_id=request_id,
-            mode=request.mode,
-            mailer=deps.mailer,
-            key=deps.signup_token_key,
-            now=datetime.now(UTC),
-            hours=settings.signup_confirmation_hours,
-            per_hour=settings.signup_confirmations_per_hour,
-            link=lambda token: confirmation_link(settings, token),
-        )
-    session.commit()
-    matches: list[StoredMatch] = []
-    complete = False
-    if not is_async:
-        matches, complete = signup_matches(session, signup, embedding, settings, save=user.created)
-        session.commit()
-    if user.created and (is_async or settings.use_inngest_for_matching):
-        event = matching_event(
-            user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
-        )
-        send_events(deps.inngest, [event], what=PerformMatching.NAME)
     if is_async:
         response.status_code = status.HTTP_202_ACCEPTED
     return SignupResponse(
         email=signup.email,
         mode=request.mode,
-        complete=complete,
+        complete=outcome.complete,
         request_id=request_id,
-        matches=matches,
+        matches=outcome.matches,
     )
 
 
@@ -260,7 +235,7 @@ class MatchUsersResponse(BaseModel):
     ),
 )
 def match_users(
-    request: MatchUsersRequest, session: SessionDep, _key: PlatformKeyDep, client: InngestDep
+    request: MatchUsersRequest, deps: DepsDep, _key: PlatformKeyDep
 ) -> MatchUsersResponse:
     """Batch matching: validate that every named user exists, then send one durable
     `matching/perform` per user (flagged premium for the priority queue)."""
@@ -269,7 +244,8 @@ def match_users(
     if len(request.user_ids) + len(request.emails) > MAX_BATCH_USERS:
         raise HTTPException(UNPROCESSABLE, f"at most {MAX_BATCH_USERS} users per request")
     try:
-        users = resolve_users(session, list(dict.fromkeys(request.user_ids)), request.emails)
+        with deps.unit_of_work() as uow:
+            users = resolve_users(uow, list(dict.fromkeys(request.user_ids)), request.emails)
     except UnknownUsersError as exc:
         raise HTTPException(UNPROCESSABLE, str(exc)) from exc
     request_id = uuid.uuid4().hex
@@ -277,7 +253,7 @@ def match_users(
         matching_event(u.id, u.is_premium, source="api/match-users", request_id=request_id)
         for u in users
     ]
-    event_ids = send_events(client, events, what=PerformMatching.NAME)
+    event_ids = send_events(deps.inngest, events, what=PerformMatching.NAME)
     return MatchUsersResponse(request_id=request_id, users=len(users), event_ids=event_ids)
 
 
