@@ -113,7 +113,7 @@ def main() -> None:
     from jobmatch.dependencies import Dependencies
     from jobmatch.embeddings.providers import OfflineEmbeddings
     from jobmatch.embeddings.texts import candidate_embedding_text
-    from jobmatch.matching.job_import import JobInput, job_hash
+    from jobmatch.jobs.importing import JobInput, job_hash
     from jobmatch.roles import store as repository
     from jobmatch.roles.taxonomy import load_taxonomy
     from jobmatch.settings import get_settings

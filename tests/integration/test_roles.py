@@ -16,8 +16,8 @@ from jobmatch.db.session import session_scope
 from jobmatch.embeddings.model_state import EmbeddingModelMismatchError, require_model
 from jobmatch.embeddings.providers import OfflineEmbeddings
 from jobmatch.embeddings.store import embed_jobs
+from jobmatch.jobs.importing import JobInput, import_jobs
 from jobmatch.matching import store as repo
-from jobmatch.matching.job_import import JobInput, import_jobs
 from jobmatch.matching.scoring import FAMILY_FACTOR
 from jobmatch.matching.service import match_jobs_inline
 from jobmatch.matching.store import resolve_preferred_roles

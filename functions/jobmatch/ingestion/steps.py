@@ -25,7 +25,8 @@ from jobmatch.deadline import Deadline
 from jobmatch.failures import PermanentError, legacy_step_body
 from jobmatch.ingestion import repository
 from jobmatch.ingestion.boards import BoardClient, BoardMalformedError
-from jobmatch.matching.job_import import JobInput, import_jobs, job_hash, mark_announced
+from jobmatch.jobs.importing import JobInput, import_jobs, job_hash
+from jobmatch.jobs.store import mark_announced
 from jobmatch.observability import logger
 from jobmatch.outbound import UpstreamRejectedError, UpstreamUnavailableError
 from jobmatch.settings import Settings

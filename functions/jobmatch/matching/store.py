@@ -49,6 +49,7 @@ from jobmatch.db.models import (
 )
 from jobmatch.db.models.engagement import USER_EXCLUDED_JOBS
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, stored_fields
 from jobmatch.roles.resolver import ResolverLimits, resolve_role_names
@@ -74,7 +75,7 @@ class JobChunk:
 
 
 def resolve_preferred_roles(
-    session: Session, raw: Iterable[Any], embedder: EmbeddingProvider | None = None
+    session: UnitOfWork, raw: Iterable[Any], embedder: EmbeddingProvider | None = None
 ) -> list[int]:
     """Role ids for preferred roles as given: ids, numeric strings, or free text
     resolved as job titles are (a name or alias, else the closest role by meaning

@@ -8,7 +8,7 @@ terms on (role, term), a job's roles replaced as a whole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, null, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from jobmatch.db.models import GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.embeddings.model_state import require_model
 from jobmatch.embeddings.providers import EmbeddingProvider
-from jobmatch.roles.resolver import Resolution
 from jobmatch.roles.taxonomy import RoleSpec, normalize_phrase, role_text
+
+if TYPE_CHECKING:
+    from jobmatch.roles.resolver import Resolution
 
 
 class RoleConflictError(Exception):
@@ -310,3 +312,70 @@ def reembed_after(
     for row, vector in zip(rows, embedder.embed(texts), strict=True):
         row.embedding = vector
     return int(rows[-1].id), len(rows)
+
+
+# ---------------------------------------------------------------- the resolver's reads
+
+
+def role_phrases(session: Session) -> list[tuple[int, str, list[str]]]:
+    """(id, name, aliases) of every role (the resolver's phrase index)."""
+    rows = session.execute(select(GlobalRole.id, GlobalRole.name, GlobalRole.aliases)).all()
+    return [(r.id, r.name, list(r.aliases)) for r in rows]
+
+
+def vector_candidates(
+    session: Session,
+    *,
+    vectors_json: str,
+    extra_json: str,
+    k_roles: int,
+    k_terms: int,
+    ef_search: int,
+) -> list[Any]:
+    """Rows of (vector index, role id, text similarity, best term similarity) for
+    each query vector's nearest `k_roles` roles, the roles of its nearest `k_terms`
+    terms, and the extra (index, role) pairs named (one query)."""
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    rows = session.execute(
+        text("""
+            WITH q AS (
+                SELECT (t.ord - 1)::int AS i, CAST(t.elem::text AS vector) AS v
+                FROM jsonb_array_elements(CAST(:vecs AS jsonb)) WITH ORDINALITY AS t(elem, ord)
+            ), cand AS (
+                SELECT q.i, r.id AS role_id FROM q CROSS JOIN LATERAL (
+                    SELECT id FROM global_roles WHERE embedding IS NOT NULL
+                    ORDER BY embedding <=> q.v LIMIT :k_roles) r
+                UNION
+                SELECT q.i, t.role_id FROM q CROSS JOIN LATERAL (
+                    SELECT role_id FROM role_terms WHERE embedding IS NOT NULL
+                    ORDER BY embedding <=> q.v LIMIT :k_terms) t
+                UNION
+                SELECT (e->>0)::int, (e->>1)::int
+                FROM jsonb_array_elements(CAST(:extra AS jsonb)) AS e
+            )
+            SELECT c.i, c.role_id, 1 - (g.embedding <=> q.v) AS text_sim,
+                   (SELECT max(1 - (t.embedding <=> q.v)) FROM role_terms t
+                    WHERE t.role_id = c.role_id AND t.embedding IS NOT NULL) AS term_sim
+            FROM cand c JOIN q ON q.i = c.i JOIN global_roles g ON g.id = c.role_id
+            WHERE g.embedding IS NOT NULL
+        """),
+        {"vecs": vectors_json, "extra": extra_json, "k_roles": k_roles, "k_terms": k_terms},
+    ).all()
+    return list(rows)
+
+
+def relatives(session: Session, role_ids: Sequence[int]) -> list[Any]:
+    """Rows of (role, relative, similarity of their vectors): each role's parent,
+    children and siblings."""
+    rows = session.execute(
+        text("""
+            SELECT b.id, r.id, COALESCE(1 - (r.embedding <=> b.embedding), 0) FROM global_roles b
+            JOIN global_roles r ON r.id <> b.id AND (
+                r.id = b.parent_id OR r.parent_id = b.id
+                OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id))
+            WHERE b.id = ANY(CAST(:ids AS int[]))
+            ORDER BY b.id, r.id
+        """),
+        {"ids": list(role_ids)},
+    ).all()
+    return list(rows)

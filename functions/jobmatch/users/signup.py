@@ -15,7 +15,6 @@ address was known. A signup enters here once, `sign_up`, whatever its mode.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -24,12 +23,11 @@ import inngest
 
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.embeddings.store import preferences_vector
-from jobmatch.mail import Mailer
 from jobmatch.matching import service
 from jobmatch.matching.match_reads import StoredMatch, describe_results
 from jobmatch.settings import Settings
+from jobmatch.step_contract import StepDeps
 from jobmatch.users import store as users
 from jobmatch.users.batch import matching_event
 from jobmatch.users.preferences import SignupInput
@@ -39,27 +37,12 @@ from jobmatch.users.signup_confirmation import request_confirmation
 Mode = Literal["sync", "async"]
 
 
-class SignupDeps(Protocol):
+class SignupDeps(StepDeps, Protocol):
     """What a signup uses (the app's `Dependencies` provides it)."""
-
-    @property
-    def settings(self) -> Settings:
-        """The app's settings."""
-
-    @property
-    def embedder(self) -> EmbeddingProvider:
-        """Text embeddings."""
-
-    @property
-    def mailer(self) -> Mailer:
-        """The one mail path (a repeat signup's confirmation)."""
 
     @property
     def signup_token_key(self) -> bytes:
         """The key confirmation tokens are signed with."""
-
-    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
-        """One transaction on the app's database."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from jobmatch.events import CRON_EVENT
 from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCompany
 from jobmatch.events.matching import MAX_JOB_IDS
 from jobmatch.ingestion import steps as ingestion
-from jobmatch.matching.job_import import announcement_events
+from jobmatch.jobs.importing import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
 from jobmatch.workflows.flow import numbered, paged, slices
