@@ -19,7 +19,7 @@ from jobmatch.embeddings.store import (
     preferences_embedding,
     preferences_vector,
 )
-from jobmatch.matching import match_reads, service
+from jobmatch.matching import read_store, service
 from jobmatch.matching.scoring import stored_fields
 from jobmatch.matching.store import resolve_preferred_roles, upsert_candidate_matches
 from jobmatch.settings import get_settings
@@ -223,8 +223,8 @@ def test_both_match_tables_store_and_show_a_result_alike(world: dict[str, Any]) 
         as_candidate = [replace(r, profile_id=fits) for r in results]
         upsert_candidate_matches(s, as_candidate, {fits: tenant}, batch=1)
     with session_scope() as s:
-        shown_user = match_reads.user_matches(s, "eve@example.com", limit=10)
-        shown_candidate = match_reads.candidate_matches(s, fits, tenant, limit=10)
+        shown_user = read_store.user_matches(s, "eve@example.com", limit=10)
+        shown_candidate = read_store.candidate_matches(s, fits, tenant, limit=10)
     expected = {r.job_id: stored_fields(r) for r in results}
     assert len(expected) == 2
     assert {m.job_id: stored_fields(m) for m in shown_user} == expected
@@ -274,8 +274,8 @@ def test_a_batch_upsert_keeps_every_text_and_float_exactly(world: dict[str, Any]
         service.save_user_matches(s, user.email, written)
     with session_scope() as s:
         before = _matches(s)
-        stored = match_reads.candidate_matches(s, fits, tenant, limit=10)
-        shown_user = match_reads.user_matches(s, "awkward@example.com", limit=10)
+        stored = read_store.candidate_matches(s, fits, tenant, limit=10)
+        shown_user = read_store.user_matches(s, "awkward@example.com", limit=10)
     expected = {r.job_id: stored_fields(r) for r in written}
     assert {m.job_id: stored_fields(m) for m in stored} == expected
     assert {m.job_id: stored_fields(m) for m in shown_user} == expected
@@ -306,8 +306,8 @@ def test_a_closed_job_s_matches_are_hidden_until_it_reopens(world: dict[str, Any
 
     def shown() -> tuple[set[int], set[int]]:
         with session_scope() as s:
-            cand = match_reads.candidate_matches(s, fits, tenant, limit=10)
-            users = match_reads.user_matches(s, "closed@example.com", limit=10)
+            cand = read_store.candidate_matches(s, fits, tenant, limit=10)
+            users = read_store.user_matches(s, "closed@example.com", limit=10)
         return {m.job_id for m in cand}, {m.job_id for m in users}
 
     assert shown() == (set(world["jobs"]), set(world["jobs"]))

@@ -13,7 +13,7 @@ from jobmatch.db import migrate
 from jobmatch.db.models import CandidateJobMatch, EmbeddingState, GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import session_scope
-from jobmatch.embeddings.model_state import EmbeddingModelMismatchError, require_model
+from jobmatch.embeddings.model_store import EmbeddingModelMismatchError, require_model
 from jobmatch.embeddings.providers import OfflineEmbeddings
 from jobmatch.embeddings.store import embed_jobs
 from jobmatch.jobs.importing import JobInput, import_jobs

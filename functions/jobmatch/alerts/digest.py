@@ -30,7 +30,7 @@ from jobmatch.db.models import DigestLog, User
 from jobmatch.db.session import session_scope
 from jobmatch.failures import legacy_step_body
 from jobmatch.mail import Mailer
-from jobmatch.matching.match_reads import user_matches
+from jobmatch.matching.read_store import user_matches
 from jobmatch.runs.progress import RunRef, advance
 
 # Users due for a digest at :as_of, with their local date; :after/:upto bound ids.

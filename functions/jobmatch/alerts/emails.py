@@ -21,7 +21,7 @@ from jobmatch.db.session import session_scope
 from jobmatch.failures import legacy_step_body
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.mail.templates import CATEGORIES, JobLine, render
-from jobmatch.matching.match_reads import StoredMatch, user_matches
+from jobmatch.matching.read_store import StoredMatch, user_matches
 from jobmatch.matching.store import excluded_jobs
 from jobmatch.runs.progress import RunRef, advance
 

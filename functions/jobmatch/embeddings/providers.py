@@ -43,7 +43,7 @@ class EmbeddingProvider(Protocol):
     @property
     def model_id(self) -> str:
         """Which model wrote a vector: vectors of two models are not comparable, so
-        the database records the one its vectors come from (`roles.embedding_state`)."""
+        the database records the one its vectors come from (`embeddings.model_store`)."""
         ...
 
     def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:

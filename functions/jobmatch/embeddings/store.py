@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Candidate, Job, UserPreferences
 from jobmatch.db.models.matching import MATCHABLE_STATUSES
-from jobmatch.embeddings.model_state import require_model
+from jobmatch.embeddings.model_store import require_model
 from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.embeddings.texts import (
     PreferencesText,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobmatch.mail import EmailMessage
-from jobmatch.matching.match_reads import top_matches
+from jobmatch.matching.read_store import top_matches
 from jobmatch.notifications.webhook import post_webhook
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 from jobmatch.users import store as users

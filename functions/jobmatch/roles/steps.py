@@ -13,7 +13,7 @@ from typing import Literal, cast
 
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
-from jobmatch.embeddings import model_state
+from jobmatch.embeddings import model_store
 from jobmatch.embeddings import store as embeddings
 from jobmatch.embeddings.providers import DeadlineBoundEmbeddings, EmbeddingProvider
 from jobmatch.observability import logger, metrics
@@ -141,14 +141,14 @@ def begin_reembed(deps: StepDeps, inp: ModelSwitch) -> str:
     """Record the new model as the switch's target (both may write while it runs);
     the model the vectors come from until the switch is done."""
     with deps.unit_of_work() as uow:
-        return model_state.begin_switch(uow, inp.model_id)
+        return model_store.begin_switch(uow, inp.model_id)
 
 
 @step_body
 def finish_reembed(deps: StepDeps, inp: ModelSwitch) -> None:
     """Every vector was rewritten: the new model is the only one allowed from now on."""
     with deps.unit_of_work() as uow:
-        model_state.finish_switch(uow, inp.model_id)
+        model_store.finish_switch(uow, inp.model_id)
 
 
 class ReembedBatch(StepInput):

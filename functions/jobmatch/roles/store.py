@@ -8,19 +8,56 @@ terms on (role, term), a job's roles replaced as a whole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, null, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from jobmatch.db.models import GlobalRole, Job, JobRole, RoleTerm
-from jobmatch.embeddings.model_state import require_model
+from jobmatch.embeddings.model_store import require_model
 from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.roles.taxonomy import RoleSpec, normalize_phrase, role_text
 
-if TYPE_CHECKING:
-    from jobmatch.roles.resolver import Resolution
+
+class RoleHit(Protocol):
+    """One role a title resolved to (as `resolver.RoleHit` has it)."""
+
+    @property
+    def role_id(self) -> int:
+        """The role."""
+
+    @property
+    def similarity(self) -> float:
+        """How near."""
+
+    @property
+    def method(self) -> str:
+        """exact | alias | vector."""
+
+
+class Resolution(Protocol):
+    """What a title resolved to, as stored (`resolver.Resolution` has it)."""
+
+    @property
+    def roles(self) -> Sequence[RoleHit]:
+        """Its roles, best first."""
+
+    @property
+    def family(self) -> Sequence[tuple[int, float]]:
+        """The best role's near relatives (role id, similarity)."""
+
+    @property
+    def best_role_id(self) -> int | None:
+        """Rank 1."""
+
+    @property
+    def status(self) -> str:
+        """exact, alias, vector, unresolved or pending."""
+
+    @property
+    def confidence(self) -> float | None:
+        """The best role's similarity."""
 
 
 class RoleConflictError(Exception):

@@ -25,7 +25,7 @@ from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
 from jobmatch.embeddings.store import preferences_vector
 from jobmatch.matching import service
-from jobmatch.matching.match_reads import StoredMatch, describe_results
+from jobmatch.matching.read_store import StoredMatch, describe_results
 from jobmatch.settings import Settings
 from jobmatch.step_contract import StepDeps
 from jobmatch.users import store as users

@@ -19,7 +19,7 @@ from jobmatch.api.match_schemas import MatchList
 from jobmatch.api.request_model import RequestModel
 from jobmatch.candidates.store import CandidateNotFoundError, CandidateStateError, approve_candidate
 from jobmatch.events.matching import GenerateCandidateMatches
-from jobmatch.matching.match_reads import candidate_matches
+from jobmatch.matching.read_store import candidate_matches
 
 router = APIRouter(tags=["candidates"])
 

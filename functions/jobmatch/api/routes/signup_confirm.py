@@ -3,7 +3,7 @@
 `GET /api/signup/confirm?token=` only shows what would change: mail scanners and
 link previews open links, and opening one must not change anything. The page's
 form POSTs the same token to `POST /api/signup/confirm`, which applies the change
-(`matching.signup_confirmation`) and starts a durable matching run with the new
+(`users.signup_confirmation`) and starts a durable matching run with the new
 preferences. Both answer HTML, and only HTML, as a browser opens them: a bad or
 missing token is the "invalid link" page, not a JSON error.
 """

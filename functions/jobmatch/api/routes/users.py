@@ -19,7 +19,7 @@ from jobmatch.api.routes.signup_confirm import confirmation_link
 from jobmatch.api.validation import Email, clean_list, normalize_email, require_https
 from jobmatch.events.matching import PerformMatching
 from jobmatch.matching.errors import UserNotFoundError
-from jobmatch.matching.match_reads import StoredMatch, user_matches
+from jobmatch.matching.read_store import StoredMatch, user_matches
 from jobmatch.safe_input import StorableText
 from jobmatch.users.batch import UnknownUsersError, matching_event, resolve_users
 from jobmatch.users.preferences import SignupInput
