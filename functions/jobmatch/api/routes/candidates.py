@@ -69,6 +69,7 @@ class ApproveResponse(BaseModel):
 )
 def approve(
     candidate_id: CandidateId,
+    session: SessionDep,
     access: TenantKeyDep,
     deps: DepsDep,
     request: ApproveRequest | None = None,
@@ -78,12 +79,14 @@ def approve(
     the matches and moves the candidate to ready_for_assignment."""
     tenant_id = access.tenant_id(request.tenant_id if request else None)
     try:
-        with deps.unit_of_work() as uow:
-            new_status = approve_candidate(uow, candidate_id, tenant_id)
+        new_status = approve_candidate(session, candidate_id, tenant_id)
     except CandidateNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except CandidateStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    # The key check holds this request's unit of work (and its one connection), so
+    # the approval is committed on it before the event announces it.
+    session.commit()
     event = GenerateCandidateMatches(
         candidate_id=candidate_id, tenant_id=tenant_id, reason="onboarding_approval"
     )

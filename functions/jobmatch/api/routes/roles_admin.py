@@ -1,9 +1,8 @@
 """Admin API for roles (machine API key, platform scope): add a role or an alias,
 re-resolve jobs, list the titles that resolved to no role.
 
-Adding commits the rows (the route's unit of work), then sends `roles/embed-missing`
-so the new role (or the changed one) gets its vectors: until then it is found by
-its exact name or alias.
+Adding commits the rows, then sends `roles/embed-missing` so the new role (or the
+changed one) gets its vectors: until then it is found by its exact name or alias.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobmatch.api.auth import PlatformKeyDep
-from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
+from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
@@ -100,15 +99,17 @@ def _embed(client: Any) -> None:
     response_model=RoleOut,
     responses=error_responses(*KEY_ERRORS, *BODY_ERRORS, 409, 503),
 )
-def add_role(body: NewRole, deps: DepsDep, _key: PlatformKeyDep) -> Any:
+def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: InngestDep) -> Any:
     """Add a role (409 if the name exists); its vectors are computed in the background."""
     try:
-        with deps.unit_of_work() as uow:
-            role = roles.add_role(uow, body.name, body.aliases, body.description, body.parent_id)
-            out = RoleOut.model_validate(role)
+        role = roles.add_role(session, body.name, body.aliases, body.description, body.parent_id)
     except RoleConflictError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    _embed(deps.inngest)
+    out = RoleOut.model_validate(role)
+    # The key check holds this request's unit of work (and its one connection):
+    # the rows are committed on it before the event asks for their vectors.
+    session.commit()
+    _embed(client)
     return out
 
 
@@ -120,16 +121,17 @@ def add_role(body: NewRole, deps: DepsDep, _key: PlatformKeyDep) -> Any:
 def add_alias(
     role_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
     body: NewAlias,
-    deps: DepsDep,
+    session: SessionDep,
     _key: PlatformKeyDep,
+    client: InngestDep,
 ) -> Any:
     """Give a role one more alias (404 if there is no such role)."""
-    with deps.unit_of_work() as uow:
-        role = roles.add_alias(uow, role_id, body.alias)
-        out = None if role is None else RoleOut.model_validate(role)
-    if out is None:
+    role = roles.add_alias(session, role_id, body.alias)
+    if role is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
-    _embed(deps.inngest)
+    out = RoleOut.model_validate(role)
+    session.commit()  # on the key check's unit of work, as in `add_role`
+    _embed(client)
     return out
 
 

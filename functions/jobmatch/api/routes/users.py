@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobmatch.api.auth import PlatformKeyDep
-from jobmatch.api.deps import DepsDep, SessionDep
+from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
@@ -235,7 +235,7 @@ class MatchUsersResponse(BaseModel):
     ),
 )
 def match_users(
-    request: MatchUsersRequest, deps: DepsDep, _key: PlatformKeyDep
+    request: MatchUsersRequest, session: SessionDep, _key: PlatformKeyDep, client: InngestDep
 ) -> MatchUsersResponse:
     """Batch matching: validate that every named user exists, then send one durable
     `matching/perform` per user (flagged premium for the priority queue)."""
@@ -244,8 +244,7 @@ def match_users(
     if len(request.user_ids) + len(request.emails) > MAX_BATCH_USERS:
         raise HTTPException(UNPROCESSABLE, f"at most {MAX_BATCH_USERS} users per request")
     try:
-        with deps.unit_of_work() as uow:
-            users = resolve_users(uow, list(dict.fromkeys(request.user_ids)), request.emails)
+        users = resolve_users(session, list(dict.fromkeys(request.user_ids)), request.emails)
     except UnknownUsersError as exc:
         raise HTTPException(UNPROCESSABLE, str(exc)) from exc
     request_id = uuid.uuid4().hex
@@ -253,7 +252,7 @@ def match_users(
         matching_event(u.id, u.is_premium, source="api/match-users", request_id=request_id)
         for u in users
     ]
-    event_ids = send_events(deps.inngest, events, what=PerformMatching.NAME)
+    event_ids = send_events(client, events, what=PerformMatching.NAME)
     return MatchUsersResponse(request_id=request_id, users=len(users), event_ids=event_ids)
 
 
