@@ -29,7 +29,7 @@ import gc
 # Collection resumes at the end, after the survivors are frozen out of its way.
 gc.disable()
 
-from jobmatch import snapstart  # noqa: E402, F401 - registers the SnapStart runtime hooks
+from jobmatch import snapstart  # noqa: E402 - registers the SnapStart runtime hooks
 from jobmatch.app import LambdaHandler, build_handler  # noqa: E402
 from jobmatch.dependencies import Dependencies  # noqa: E402
 from jobmatch.observability import logger  # noqa: E402
@@ -49,6 +49,9 @@ def reset() -> None:
     SnapStart restore, whose secrets may have rotated since the snapshot)."""
     global _handle
     _handle = None
+
+
+snapstart.on_restore(reset)
 
 
 def handler(event: dict[str, object], context: object) -> dict[str, object]:

@@ -30,6 +30,7 @@ registries are never run, so importing this module changes nothing locally.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
@@ -53,15 +54,23 @@ def before_snapshot() -> None:
     _clear_parameter_caches()
 
 
+_AFTER_RESTORE: list[Callable[[], None]] = []
+
+
+def on_restore(forget: Callable[[], None]) -> None:
+    """Have `forget` run after a restore (the handler forgets its app, so the next
+    request builds Dependencies, client and app anew)."""
+    _AFTER_RESTORE.append(forget)
+
+
 def after_restore() -> None:
     """Fresh engine, fresh secrets and keys, fresh random state for this container."""
-    from jobmatch import handler  # the module that registered this hook, loaded by now
-
     reset_engine()
     _clear_parameter_caches()
     get_settings.cache_clear()
     random.seed()
-    handler.reset()  # the next request builds Dependencies, client and app anew
+    for forget in _AFTER_RESTORE:
+        forget()
 
 
 register_before_snapshot(before_snapshot)
