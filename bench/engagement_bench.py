@@ -140,7 +140,7 @@ def per_user_baseline(batch: list[int], sample: int) -> float:
     the preferences, resolve the roles, then query the batch's jobs of those roles."""
     from jobmatch.db.models import Job, UserPreferences
     from jobmatch.db.session import session_scope
-    from jobmatch.matching.repository import resolve_preferred_roles
+    from jobmatch.matching.store import resolve_preferred_roles
 
     with session_scope() as session:
         ids = list(session.scalars(select(UserPreferences.user_id).limit(sample)))

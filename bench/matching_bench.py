@@ -29,24 +29,31 @@ import time
 from typing import Any
 
 from platform_data import ROLE_WORDS, generate, reset_database
+from pydantic import TypeAdapter
 from sqlalchemy import select, text
 
-from jobmatch.ai.embeddings import OfflineEmbeddings, cosine
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import get_engine, session_scope
 from jobmatch.deadline import Deadline
-from jobmatch.matching import repository as repo
+from jobmatch.embeddings.providers import OfflineEmbeddings, cosine
+from jobmatch.embeddings.store import embed_jobs
 from jobmatch.matching import service
-from jobmatch.matching.embedding_store import embed_jobs
+from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import score, stored_fields
+from jobmatch.matching.store import JobChunk
 from jobmatch.settings import get_settings
+from jobmatch.users.profile import match_user
 from jobmatch_devkit.localenv import use_local_environment
 
 # None of these modules reads the environment when imported (settings and the
 # engine are read on first use; none creates a Powertools logger), so `main()`
 # can set it before anything runs.
 BUDGET_SECONDS = 20.0
+
+
+# The chunks as a step's output carries them.
+CHUNKS = TypeAdapter(list[JobChunk])
 
 
 def timed(label: str, steps: list[dict[str, Any]], body: Any) -> Any:
@@ -75,13 +82,12 @@ def engine_run(job_ids: list[int]) -> tuple[list[dict[str, Any]], dict[str, int]
     planned = timed(
         "find-matching-candidates",
         steps,
-        lambda s: {
-            "chunks": [c.to_dict() for c in service.plan_job_chunks(s, job_ids, pair_budget=budget)]
-        },
+        lambda s: CHUNKS.dump_python(
+            service.plan_job_chunks(s, job_ids, pair_budget=budget), mode="json"
+        ),
     )
     totals: dict[str, int] = {"pairs": 0, "stored": 0, "recommended": 0, "chunks": 0}
-    for k, raw_chunk in enumerate(planned["chunks"]):
-        chunk = repo.JobChunk.from_dict(raw_chunk)
+    for k, chunk in enumerate(CHUNKS.validate_python(planned)):
         counts = timed(
             f"generate-matches-{k + 1}",
             steps,
@@ -190,9 +196,7 @@ def user_step_output() -> tuple[int, int]:
         )
         s.flush()
         embedder = OfflineEmbeddings(EMBEDDING_DIM)
-        results = service.match_user(
-            s, user.id, get_settings(), embedder, deadline=Deadline.after(10.0)
-        )
+        results = match_user(s, user.id, get_settings(), embedder, deadline=Deadline.after(10.0))
         out = {"method": "rules", "results": [r.to_dict() for r in results]}
     return len(json.dumps(out)), len(results)
 

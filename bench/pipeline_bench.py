@@ -218,7 +218,7 @@ def seed_matches() -> None:
 def skills(driver: InngestDriver, count: int) -> None:
     from jobmatch.db.session import session_scope
     from jobmatch.ingestion.postings import lever_postings
-    from jobmatch.matching.job_import import import_jobs
+    from jobmatch.jobs.importing import import_jobs
 
     with session_scope() as session:
         session.execute(text("TRUNCATE jobs RESTART IDENTITY CASCADE"))

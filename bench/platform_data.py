@@ -17,12 +17,13 @@ import time
 
 from sqlalchemy import create_engine, text
 
-from jobmatch.ai.embeddings import OfflineEmbeddings, candidate_embedding_text
 from jobmatch.db import migrate
 from jobmatch.db.embedded import embedded_database_url
 from jobmatch.db.models import Candidate
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import get_engine, reset_engine, session_scope
+from jobmatch.embeddings.providers import OfflineEmbeddings
+from jobmatch.embeddings.texts import candidate_embedding_text
 
 ROLE_WORDS = [
     "backend engineer",

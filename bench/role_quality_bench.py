@@ -105,15 +105,16 @@ def build_sets(roles: list[Any], names: int, seed: int) -> tuple[list[Any], list
 
 
 def main() -> None:
-    from jobmatch.ai.embeddings import OfflineEmbeddings, candidate_embedding_text
     from jobmatch.app import build_handler
     from jobmatch.db import migrate
     from jobmatch.db.models import Base, Candidate, CandidateJobMatch, Job, JobRole, Tenant
     from jobmatch.db.models.matching import EMBEDDING_DIM
     from jobmatch.db.session import get_engine, session_scope
     from jobmatch.dependencies import Dependencies
-    from jobmatch.matching.job_import import JobInput, job_hash
-    from jobmatch.roles import repository
+    from jobmatch.embeddings.providers import OfflineEmbeddings
+    from jobmatch.embeddings.texts import candidate_embedding_text
+    from jobmatch.jobs.importing import JobInput, job_hash
+    from jobmatch.roles import store as repository
     from jobmatch.roles.taxonomy import load_taxonomy
     from jobmatch.settings import get_settings
 

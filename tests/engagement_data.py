@@ -54,7 +54,7 @@ def backend_world(**user_fields: Any) -> dict[str, Any]:
 
 def match_order(email: str) -> list[int]:
     """The user's visible matches (the read path), best first, as job ids."""
-    from jobmatch.matching.match_reads import user_matches
+    from jobmatch.matching.read_store import user_matches
 
     with session_scope() as session:
         return [m.job_id for m in user_matches(session, email, limit=50)]

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import OfflineEmbeddings
 from jobmatch.db.models import Candidate, Job, Tenant, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM
-from jobmatch.matching.embedding_store import embed_candidate, embed_jobs, embed_preferences
-from jobmatch.matching.repository import resolve_preferred_roles
-from jobmatch.roles import repository as roles_repo
+from jobmatch.embeddings.providers import OfflineEmbeddings
+from jobmatch.embeddings.store import embed_candidate, embed_jobs, preferences_embedding
+from jobmatch.matching.store import resolve_preferred_roles
+from jobmatch.roles import store as roles_repo
 from jobmatch.roles.resolver import Resolution, RoleHit
 
 # What `Dependencies` builds with AI off, as in every test: rows embedded here and
@@ -109,5 +109,5 @@ def user(session: Session, email: str, roles: list[str], **prefs: Any) -> User:
     p = UserPreferences(user_id=row.id, roles=roles, **values)
     session.add(p)
     session.flush()
-    embed_preferences(session, p, EMBEDDER)
+    preferences_embedding(session, row.id, EMBEDDER)
     return row

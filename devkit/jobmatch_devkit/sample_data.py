@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider, OfflineEmbeddings, candidate_embedding_text
 from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
-from jobmatch.matching.repository import resolve_preferred_roles
-from jobmatch.roles import repository as roles_repo
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.embeddings.providers import EmbeddingProvider, OfflineEmbeddings
+from jobmatch.embeddings.texts import candidate_embedding_text
+from jobmatch.matching.store import resolve_preferred_roles
+from jobmatch.roles import store as roles_repo
 from jobmatch.roles.taxonomy import RoleSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -58,7 +59,7 @@ class Loaded:
     user_emails: list[str] = field(default_factory=list)
 
 
-def load_roles(session: Session) -> dict[str, int]:
+def load_roles(session: UnitOfWork) -> dict[str, int]:
     """Upsert the sample roles (with aliases) as a small taxonomy, with their vectors
     from the offline model; return name -> id."""
     specs = [
@@ -80,7 +81,7 @@ def load_roles(session: Session) -> dict[str, int]:
 
 
 def load_candidates(
-    session: Session, role_ids: dict[str, int], *, per_tenant: int | None = None
+    session: UnitOfWork, role_ids: dict[str, int], *, per_tenant: int | None = None
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Tenants and their candidates; return (tenant name -> id, external_ref -> id).
 
@@ -125,7 +126,7 @@ def load_candidates(
     return tenant_ids, candidate_ids
 
 
-def load_users(session: Session, *, limit: int | None = None, skip: int = 0) -> list[str]:
+def load_users(session: UnitOfWork, *, limit: int | None = None, skip: int = 0) -> list[str]:
     """Free-signup users with their preferences (upsert by email); return emails.
     The first `skip` users are left out (the demo signs them up through the API)."""
     emails = []
@@ -149,7 +150,7 @@ def load_users(session: Session, *, limit: int | None = None, skip: int = 0) -> 
     return emails
 
 
-def embed_matchable_candidates(session: Session, embedder: EmbeddingProvider) -> int:
+def embed_matchable_candidates(session: UnitOfWork, embedder: EmbeddingProvider) -> int:
     """Embed the candidates that are already approved, as they would be in a live
     system (approval embeds them); pending ones get theirs when approved. Pass the
     app's embedder (`Dependencies.embedder`), so the vectors are comparable."""
@@ -168,7 +169,7 @@ def embed_matchable_candidates(session: Session, embedder: EmbeddingProvider) ->
 
 
 def load(
-    session: Session,
+    session: UnitOfWork,
     *,
     candidates_per_tenant: int | None = None,
     users: int | None = None,

@@ -30,6 +30,7 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.mail.ses_events import handler as ses_events
 from jobmatch.matching import service
 from jobmatch.settings import Settings
+from jobmatch.users.profile import match_user
 from jobmatch_devkit.apiclient import ApiClient
 from tests import matching_data as make
 from tests.conftest import TEST_API_KEY
@@ -55,7 +56,7 @@ def store_matches(user_id: int, settings: Settings) -> int:
     with session_scope() as s:
         user = s.get(User, user_id)
         assert user is not None
-        results = service.match_user(s, user_id, settings, make.EMBEDDER)
+        results = match_user(s, user_id, settings, make.EMBEDDER)
         return service.save_user_matches(s, user.email, results)
 
 

@@ -86,11 +86,14 @@ def test_a_candidate_gone_after_validation_is_final_in_every_later_step(
         candidate = make.candidate(s, tenant, ["backend engineer"])
         cid = candidate.id
         s.delete(candidate)
+    deps = Dependencies(settings, embedder=make.EMBEDDER)
+    ref = steps.CandidateOfTenant(candidate_id=cid, tenant_id=tenant)
+    to_embed = steps.CandidateToEmbed(candidate_id=cid, tenant_id=tenant)
     for call in (
-        lambda: steps.validate_candidate(cid, tenant),
-        lambda: steps.ensure_candidate_embedding(cid, tenant, False, make.EMBEDDER, 20.0),
-        lambda: steps.match_one_candidate(cid, tenant, settings),
-        lambda: steps.promote_approved(cid, tenant),
+        lambda: steps.validate_candidate(deps, ref),
+        lambda: steps.ensure_candidate_embedding(deps, to_embed),
+        lambda: steps.match_one_candidate(deps, ref),
+        lambda: steps.promote_approved(deps, ref),
     ):
         with pytest.raises(inngest.NonRetriableError, match="CandidateNotFoundError"):
             call()

@@ -228,6 +228,24 @@ def test_signup_matching_saves_rule_results_for_a_premium_user_once(
         assert s.scalar(select(func.count()).select_from(UserMatch)) == 2
 
 
+def test_inline_preferences_are_matched_and_saved_for_someone_not_stored(
+    driver: InngestDriver, world: dict[str, Any]
+) -> None:
+    """`userPrefs` carried in the event (another sender's form) are matched as typed
+    `Preferences` and saved under their email; nobody is stored, so nothing is
+    announced."""
+    driver.send("jobs/imported", {"job_ids": world["jobs"]})
+    prefs = {"email": " Inline@Example.com ", "roles": ["backend engineer"], "skills": ["python"]}
+    [run] = driver.send("matching/perform", {"userPrefs": prefs, "context": {"notify": True}})
+    assert run.status == "completed", run.error
+    assert [s.id for s in run.steps] == ["match-with-fallback", "save"]
+    assert run.output["user_id"] is None
+    assert run.output["matches_saved"] == 2
+    with session_scope() as s:
+        saved = s.scalars(select(UserMatch.user_email)).all()
+    assert saved == ["inline@example.com", "inline@example.com"]
+
+
 def test_batch_matching_fans_out_one_run_per_known_user(
     driver: InngestDriver, world: dict[str, Any]
 ) -> None:

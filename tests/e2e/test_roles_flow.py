@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
-from jobmatch.ai.embeddings import OfflineEmbeddings
 from jobmatch.db.models import (
     Candidate,
     CandidateJobMatch,
@@ -26,8 +25,11 @@ from jobmatch.db.models import (
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
-from jobmatch.roles import repository as roles_repo
+from jobmatch.embeddings.providers import OfflineEmbeddings
+from jobmatch.roles import steps as role_steps
+from jobmatch.roles import store as roles_repo
 from jobmatch.settings import Settings
+from jobmatch.step_contract import StepDeps, step_body
 from jobmatch_devkit.apiclient import ApiClient
 from tests import matching_data as make
 
@@ -208,12 +210,11 @@ def test_the_re_resolve_is_not_lost_when_an_embed_step_is_retried_after_it_commi
     """A step whose first try wrote the vectors but whose answer was lost runs again
     and reports none; the run still asks for the re-resolve (the decision rests on
     the count taken before any write)."""
-    from jobmatch.roles import steps as role_steps
-
     real = role_steps.embed_roles
 
-    def committed_then_retried(*args: Any) -> int:
-        real(*args)  # the first try: vectors written, answer lost
+    @step_body
+    def committed_then_retried(deps: StepDeps, inp: role_steps.Batch) -> int:
+        real(deps, inp)  # the first try: vectors written, answer lost
         return 0  # the retry: nothing left to embed
 
     monkeypatch.setattr(role_steps, "embed_roles", committed_then_retried)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jobmatch.db.models import Job
 from jobmatch.db.session import session_scope
-from jobmatch.matching.job_import import JobInput, import_jobs, job_hash
+from jobmatch.jobs.importing import JobInput, import_jobs, job_hash
 
 pytestmark = pytest.mark.integration
 

@@ -12,14 +12,14 @@ import pytest
 from botocore.stub import Stubber
 
 from jobmatch.ai.llm import BedrockLLM
-from jobmatch.db.models import UserPreferences
 from jobmatch.db.session import session_scope
 from jobmatch.dependencies import Dependencies
-from jobmatch.matching import repository as repo
 from jobmatch.matching import service
-from jobmatch.matching.embedding_store import preferences_dict
+from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import MatchResult
 from jobmatch.settings import Settings
+from jobmatch.users.profile import match_user, preferences_profile
+from jobmatch.users.store import preferences_of
 from tests import matching_data as make
 
 pytestmark = pytest.mark.integration
@@ -32,10 +32,10 @@ def rule_results(db: None, settings: Settings) -> tuple[list[MatchResult], Any, 
         for title in ("Backend Engineer", "Python Backend Developer", "Django Engineer"):
             make.job(s, backend, title=title)
         user = make.user(s, "ai@example.com", ["backend engineer"])
-        results = service.match_user(s, user.id, settings, make.EMBEDDER)
-        prefs = s.get(UserPreferences, user.id)
+        results = match_user(s, user.id, settings, make.EMBEDDER)
+        prefs = preferences_of(s, user.id)
         assert prefs is not None
-        profile = service.preferences_profile(s, user.id, preferences_dict(prefs))
+        profile = preferences_profile(s, user.id, prefs)
         jobs = repo.load_jobs(s, [r.job_id for r in results])
     assert len(results) == 3
     return results, profile, jobs

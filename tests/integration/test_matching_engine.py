@@ -10,20 +10,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jobmatch.candidates.store import CandidateNotFoundError
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, UserMatch, UserPreferences
 from jobmatch.db.session import session_scope
-from jobmatch.matching import match_reads, service
-from jobmatch.matching.embedding_store import (
+from jobmatch.embeddings.store import (
     backfill,
     embed_jobs,
-    embed_preferences,
+    preferences_embedding,
     preferences_vector,
 )
-from jobmatch.matching.errors import CandidateNotFoundError
-from jobmatch.matching.repository import resolve_preferred_roles, upsert_candidate_matches
+from jobmatch.matching import read_store, service
 from jobmatch.matching.scoring import stored_fields
-from jobmatch.matching.signup import SignupInput, create_or_find_user
+from jobmatch.matching.store import resolve_preferred_roles, upsert_candidate_matches
 from jobmatch.settings import get_settings
+from jobmatch.users.preferences import Preferences, SignupInput
+from jobmatch.users.profile import match_user
+from jobmatch.users.store import create_or_find_user
 from tests import matching_data as make
 from tests.matching_data import EMBEDDER
 
@@ -199,12 +201,12 @@ def test_a_candidate_without_roles_is_matched_by_nearest_jobs(world: dict[str, A
 def test_user_matches_are_upserted_on_email_and_job_hash(world: dict[str, Any]) -> None:
     with session_scope() as s:
         user = make.user(s, "ada@example.com", ["backend engineer"])
-        results = service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
+        results = match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
         assert {r.job_id for r in results} == set(world["jobs"])
         assert results == sorted(results, key=lambda r: -r.score)
         assert service.save_user_matches(s, "ADA@example.com", results) == 2
     with session_scope() as s:
-        again = service.match_user(s, user.id, SETTINGS, EMBEDDER)
+        again = match_user(s, user.id, SETTINGS, EMBEDDER)
         service.save_user_matches(s, "ada@example.com", again)
         assert s.scalar(select(func.count()).select_from(UserMatch)) == 2
         assert set(s.scalars(select(UserMatch.method))) == {"rules"}
@@ -216,13 +218,13 @@ def test_both_match_tables_store_and_show_a_result_alike(world: dict[str, Any]) 
     fits, tenant = world["fits"], world["tenants"]["a"]
     with session_scope() as s:
         user = make.user(s, "eve@example.com", ["backend engineer"])
-        results = service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
+        results = match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
         service.save_user_matches(s, user.email, results)
         as_candidate = [replace(r, profile_id=fits) for r in results]
         upsert_candidate_matches(s, as_candidate, {fits: tenant}, batch=1)
     with session_scope() as s:
-        shown_user = match_reads.user_matches(s, "eve@example.com", limit=10)
-        shown_candidate = match_reads.candidate_matches(s, fits, tenant, limit=10)
+        shown_user = read_store.user_matches(s, "eve@example.com", limit=10)
+        shown_candidate = read_store.candidate_matches(s, fits, tenant, limit=10)
     expected = {r.job_id: stored_fields(r) for r in results}
     assert len(expected) == 2
     assert {m.job_id: stored_fields(m) for m in shown_user} == expected
@@ -255,7 +257,7 @@ def test_a_batch_upsert_keeps_every_text_and_float_exactly(world: dict[str, Any]
     fits, tenant = world["fits"], world["tenants"]["a"]
     with session_scope() as s:
         user = make.user(s, "awkward@example.com", ["backend engineer"])
-        base = service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
+        base = match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
         assert len(base) == 2
         written = [
             replace(
@@ -272,8 +274,8 @@ def test_a_batch_upsert_keeps_every_text_and_float_exactly(world: dict[str, Any]
         service.save_user_matches(s, user.email, written)
     with session_scope() as s:
         before = _matches(s)
-        stored = match_reads.candidate_matches(s, fits, tenant, limit=10)
-        shown_user = match_reads.user_matches(s, "awkward@example.com", limit=10)
+        stored = read_store.candidate_matches(s, fits, tenant, limit=10)
+        shown_user = read_store.user_matches(s, "awkward@example.com", limit=10)
     expected = {r.job_id: stored_fields(r) for r in written}
     assert {m.job_id: stored_fields(m) for m in stored} == expected
     assert {m.job_id: stored_fields(m) for m in shown_user} == expected
@@ -299,13 +301,13 @@ def test_a_closed_job_s_matches_are_hidden_until_it_reopens(world: dict[str, Any
         service.match_jobs_inline(s, world["jobs"], SETTINGS)
         user = make.user(s, "closed@example.com", ["backend engineer"])
         service.save_user_matches(
-            s, user.email, service.match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
+            s, user.email, match_user(s, user.id, SETTINGS, EMBEDDER, limit=10)
         )
 
     def shown() -> tuple[set[int], set[int]]:
         with session_scope() as s:
-            cand = match_reads.candidate_matches(s, fits, tenant, limit=10)
-            users = match_reads.user_matches(s, "closed@example.com", limit=10)
+            cand = read_store.candidate_matches(s, fits, tenant, limit=10)
+            users = read_store.user_matches(s, "closed@example.com", limit=10)
         return {m.job_id for m in cand}, {m.job_id for m in users}
 
     assert shown() == (set(world["jobs"]), set(world["jobs"]))
@@ -325,7 +327,7 @@ def test_user_matching_can_be_limited_to_given_jobs(world: dict[str, Any]) -> No
         user = make.user(s, "bob@example.com", [])
         only = s.get(Job, world["jobs"][1])
         assert only is not None
-        results = service.match_user(s, user.id, SETTINGS, EMBEDDER, job_hashes=[only.job_hash])
+        results = match_user(s, user.id, SETTINGS, EMBEDDER, job_hashes=[only.job_hash])
     assert [r.job_id for r in results] == [world["jobs"][1]]
 
 
@@ -355,7 +357,7 @@ def test_preferences_embed_alike_signed_up_stored_or_inline(db: None) -> None:
         "salary_min": 60_000,
         "experience_years": 5,
     }
-    inline = preferences_vector(wish, EMBEDDER)
+    inline = preferences_vector(Preferences(**wish), EMBEDDER)
     with session_scope() as s:
         signup = SignupInput(email="ann@example.com", name=None, **wish)
         user = create_or_find_user(s, signup, preferences_vector(signup.preferences(), EMBEDDER))
@@ -363,10 +365,10 @@ def test_preferences_embed_alike_signed_up_stored_or_inline(db: None) -> None:
         assert row is not None
         signed_up = list(row.embedding)
         row.embedding = None
-        embed_preferences(s, row, EMBEDDER)
+        preferences_embedding(s, user.id, EMBEDDER)
         stored = list(row.embedding)
     assert signed_up == pytest.approx(inline, abs=1e-6)
     assert stored == pytest.approx(inline, abs=1e-6)
-    assert preferences_vector({**wish, "skills": ["triage"]}, EMBEDDER) != pytest.approx(
-        inline, abs=1e-6
-    )
+    assert preferences_vector(
+        Preferences(**{**wish, "skills": ["triage"]}), EMBEDDER
+    ) != pytest.approx(inline, abs=1e-6)

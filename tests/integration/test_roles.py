@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from jobmatch.ai.embeddings import OfflineEmbeddings
 from jobmatch.db import migrate
 from jobmatch.db.models import CandidateJobMatch, EmbeddingState, GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import session_scope
-from jobmatch.matching import repository as repo
-from jobmatch.matching.embedding_store import embed_jobs
-from jobmatch.matching.job_import import JobInput, import_jobs
-from jobmatch.matching.repository import resolve_preferred_roles
+from jobmatch.embeddings.model_store import EmbeddingModelMismatchError, require_model
+from jobmatch.embeddings.providers import OfflineEmbeddings
+from jobmatch.embeddings.store import embed_jobs
+from jobmatch.jobs.importing import JobInput, import_jobs
+from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import FAMILY_FACTOR
 from jobmatch.matching.service import match_jobs_inline
-from jobmatch.roles import repository
-from jobmatch.roles.embedding_state import EmbeddingModelMismatchError, require_model
+from jobmatch.matching.store import resolve_preferred_roles
+from jobmatch.roles import store as repository
 from jobmatch.roles.resolver import Resolution, ResolverLimits, resolve_titles
 from jobmatch.settings import Settings
 from tests import matching_data as make

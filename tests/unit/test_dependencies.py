@@ -14,10 +14,10 @@ import boto3
 import httpx
 import pytest
 
-from jobmatch.ai.embeddings import BedrockTitanEmbeddings, OfflineEmbeddings
 from jobmatch.ai.llm import BedrockLLM
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.dependencies import Dependencies
+from jobmatch.embeddings.providers import BedrockTitanEmbeddings, OfflineEmbeddings
 from jobmatch.settings import Settings
 
 

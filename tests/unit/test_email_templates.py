@@ -9,20 +9,20 @@ from decimal import Decimal
 
 from jobmatch.db.models import Tender, TenderAlertSubscription
 from jobmatch.mail.templates import JobLine, render
-from jobmatch.matching.signup_confirmation import confirmation_text
-from jobmatch.notifications.completion import email_body
+from jobmatch.notifications.completion import Summary, TopMatch, email_body
+from jobmatch.users.signup_confirmation import confirmation_text
 from jobmatch.tenders.alerts import digest
 
 
 def test_the_completion_notice_is_the_match_ready_email() -> None:
-    top = [{"title": "Backend Engineer", "company": "Acme", "location": "Berlin", "score": 91.4}]
-    summary = {"name": "Ana", "email": "ana@example.com", "top": top}
+    top = [TopMatch(title="Backend Engineer", company="Acme", location="Berlin", score=91.4)]
+    summary = Summary(name="Ana", email="ana@example.com", webhook_url=None, top=top)
     jobs = [JobLine("Backend Engineer", "Acme", "Berlin", score=91.4)]
     same = render("match_ready", name="Ana", jobs=jobs, matches_saved=3)
     assert email_body(summary, 3) == same.text
     assert "3 jobs matched your profile" in same.text
     # Without a name, the notice greets the address.
-    assert email_body(summary | {"name": None}, 1).startswith("Hello ana@example.com,")
+    assert email_body(summary.model_copy(update={"name": None}), 1).startswith("Hello ana@example.com,")
 
 
 def test_a_tender_alert_lists_each_tender_and_escapes_it_in_html() -> None:

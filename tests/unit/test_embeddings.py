@@ -12,7 +12,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from jobmatch.ai.embeddings import (
+from jobmatch.embeddings.providers import (
     BedrockTitanEmbeddings,
     EmbeddingUnavailableError,
     OfflineEmbeddings,

@@ -15,7 +15,7 @@ from jobmatch.ingestion.boards import Board, BoardClient, BoardMalformedError
 from jobmatch.ingestion.discovery import board_ref, distinct_boards, latest_crawl
 from jobmatch.ingestion.html_text import html_to_text
 from jobmatch.ingestion.postings import ashby_postings, greenhouse_postings, lever_postings
-from jobmatch.matching.job_import import JobInput, job_hash
+from jobmatch.jobs.importing import JobInput, job_hash
 from jobmatch.outbound import UpstreamRejectedError, UpstreamUnavailableError
 from jobmatch.settings import get_settings
 from tests.jobboards_support import BOARDS, CDX, CRAWL, board_json, fixture_boards, index_pages

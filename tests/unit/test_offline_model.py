@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from jobmatch.ai.embeddings import OfflineEmbeddings, cosine
+from jobmatch.embeddings.providers import OfflineEmbeddings, cosine
 
 # Any attempt to open a connection fails loudly (and so does name resolution).
 SITECUSTOMIZE = textwrap.dedent(
@@ -33,7 +33,7 @@ PROBE = textwrap.dedent(
         assert "network access attempted" in str(exc)
     else:
         raise SystemExit("the network guard is not active")
-    from jobmatch.ai.embeddings import OfflineEmbeddings, cosine
+    from jobmatch.embeddings.providers import OfflineEmbeddings, cosine
     a, b, c = OfflineEmbeddings(256).embed(
         ["toxicology research scientist", "toxicologist", "ship steward"]
     )

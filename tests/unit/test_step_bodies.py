@@ -26,7 +26,7 @@ def _resolve(module: ModuleType, node: ast.expr) -> object:
 
 # Helpers that run their `body` argument as steps, and where that argument stands;
 # the `ctx.step.run` inside them runs whatever their callers pass.
-STEP_HELPERS = {"steps_until_short": 4, "paged": 3, "chained": 3, "on_failure": 2}
+STEP_HELPERS = {"paged": 3, "chained": 3, "on_failure": 2}
 
 
 def _body_of(call: ast.Call) -> ast.expr | None:
@@ -66,7 +66,7 @@ def test_every_step_run_by_a_workflow_maps_permanent_errors() -> None:
     bodies = _step_bodies()
     assert len(bodies) >= 20  # the scan finds the workflows' steps
     names = {name for name, _ in bodies}
-    assert "roles: steps.embed_roles" in names  # run through `steps_until_short`
+    assert "roles: steps.embed_roles" in names  # run through `paged`
     missing = [
         name
         for name, fn in bodies

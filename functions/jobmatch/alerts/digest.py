@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from jobmatch.alerts import store
 from jobmatch.alerts.emails import compose, match_lines
 from jobmatch.alerts.store import DueUser, IdRange
-from jobmatch.matching.match_reads import user_matches
+from jobmatch.matching.read_store import user_matches
 from jobmatch.runs.progress import RunRef, advance
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 

@@ -19,7 +19,7 @@ from jobmatch.alerts.store import Recipient
 from jobmatch.events.engagement import EmailType
 from jobmatch.mail import EmailMessage
 from jobmatch.mail.templates import CATEGORIES, JobLine, render
-from jobmatch.matching.match_reads import StoredMatch, user_matches
+from jobmatch.matching.read_store import StoredMatch, user_matches
 from jobmatch.runs.progress import RunRef, advance
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 

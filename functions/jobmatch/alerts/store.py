@@ -38,7 +38,7 @@ from jobmatch.db.models import DigestLog, Job, NewJobAlert, User, UserMatch
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.mail.store import may_mail
 from jobmatch.mail.templates import JobLine
-from jobmatch.matching.repository import excluded_jobs
+from jobmatch.matching.store import excluded_jobs
 
 # `[after, upto]`: the users `after < id <= upto` (the last range open: upto None).
 IdRange = tuple[int, int | None]

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from jobmatch.matching.match_reads import StoredMatch
+from jobmatch.matching.read_store import StoredMatch
 
 MATCH_EXAMPLE: dict[str, Any] = {
     "job_id": 42,

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.engagement import store
-from jobmatch.matching import repository as repo
+from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import signal_keys
 
 APPLY = 3.0

@@ -168,7 +168,7 @@ class MatchingCompleted(EventModel):
 
     NAME: ClassVar[str] = "matching/completed"
 
-    user_id: str = Field(alias="userId", min_length=1, max_length=40)
+    user_id: UserId = Field(alias="userId")
     matches_saved: int = Field(default=0, alias="matchesSaved", ge=0)
     method: str | None = None
     context: MatchingContext = MatchingContext()

@@ -39,7 +39,7 @@ from pydantic.alias_generators import to_camel
 
 from jobmatch.ingestion.countries import country_code
 from jobmatch.ingestion.html_text import html_to_text, tidy
-from jobmatch.matching.job_import import JobInput
+from jobmatch.jobs.importing import JobInput
 from jobmatch.safe_input import strip_unstorable
 
 # The import route's limits, so a board job fits the same columns.

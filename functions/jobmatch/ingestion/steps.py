@@ -23,7 +23,8 @@ from jobmatch.failures import PermanentError
 from jobmatch.ingestion import store
 from jobmatch.ingestion.boards import BoardClient, BoardMalformedError
 from jobmatch.ingestion.store import CompanyRef
-from jobmatch.matching.job_import import JobInput, import_jobs, job_hash, mark_announced
+from jobmatch.jobs.importing import JobInput, import_jobs, job_hash
+from jobmatch.jobs.store import mark_announced
 from jobmatch.observability import logger
 from jobmatch.outbound import UpstreamRejectedError, UpstreamUnavailableError
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body

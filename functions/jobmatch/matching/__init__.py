@@ -1,2 +1,3 @@
-"""Matching: the scoring engine (`scoring`), its SQL side (`repository`) and the
-operations the Inngest functions and routes call (`service`)."""
+"""Matching, the engine: the scoring (`scoring`), candidate generation and the
+match rows (`store`, `read_store`), and the operations the steps and routes call
+(`service`)."""

@@ -10,10 +10,5 @@ class UserNotFoundError(PermanentError, LookupError):
     """No free-signup user with this id or email, or one without preferences yet."""
 
 
-class CandidateNotFoundError(PermanentError, LookupError):
-    """No candidate with this id in this tenant (another tenant's is "not found" too,
-    so ids of other tenants' candidates cannot be probed)."""
-
-
 class JobNotFoundError(PermanentError, LookupError):
     """No job with this id."""

@@ -1,6 +1,6 @@
 """Matching operations: what the step bodies, the routes and the bench call.
 
-Each operation takes an open session and does one bounded, idempotent unit of
+Each operation takes a unit of work and does one bounded, idempotent unit of
 work: generate candidates in SQL, score them in a batch, upsert the kept pairs,
 remove the ones that no longer qualify, all in the caller's transaction. They
 return counts (or results for a user), never ORM rows, so a step can return
@@ -13,23 +13,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
-from pgvector.sqlalchemy import Vector
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.orm import Session
-
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.ai.llm import LLM, LLMUnavailableError
-from jobmatch.db.models import Job, User, UserPreferences
-from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
+from jobmatch.candidates.store import tenant_candidate
+from jobmatch.db.models.matching import MATCHABLE_STATUSES
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
-from jobmatch.matching import repository as repo
-from jobmatch.matching.approval import tenant_candidate
-from jobmatch.matching.embedding_store import embed_preferences, preferences_dict
-from jobmatch.matching.errors import UserNotFoundError
-from jobmatch.matching.repository import JobChunk
+from jobmatch.embeddings.providers import EmbeddingProvider
+from jobmatch.embeddings.store import embed_candidate
+from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch
+from jobmatch.matching.store import JobChunk
 from jobmatch.safe_input import strip_unstorable
 from jobmatch.settings import Settings
 
@@ -40,7 +34,7 @@ MAX_JOBS_PER_CHUNK = 500  # keeps a chunk (a step output / event) a few KB at mo
 
 
 def plan_job_chunks(
-    session: Session,
+    uow: UnitOfWork,
     job_ids: Iterable[int],
     *,
     pair_budget: int,
@@ -55,21 +49,12 @@ def plan_job_chunks(
     the budget is split by candidate id range, one job per chunk. Jobs whose roles
     have no candidates still get a chunk, so a re-matched job loses the matches it
     no longer qualifies for."""
-    rows = session.execute(
-        select(Job.id, Job.role_resolution)
-        .where(
-            Job.id.in_(sorted(set(job_ids))),
-            Job.status == "active",
-            Job.embedding.is_not(None),
-            Job.role_resolution != "pending",
-        )
-        .order_by(Job.id)
-    ).all()
-    role_sets = repo.job_role_sets(session, [r.id for r in rows])
+    rows = repo.matchable_jobs(uow, job_ids)
+    role_sets = repo.job_role_sets(uow, [job_id for job_id, _ in rows])
     distinct = sorted(set(role_sets.values()))
-    counts = dict(zip(distinct, repo.eligible_counts(session, distinct, tenant_id), strict=True))
+    counts = dict(zip(distinct, repo.eligible_counts(uow, distinct, tenant_id), strict=True))
     # Jobs of one role set side by side: their pairs share candidate pages.
-    ordered = sorted(rows, key=lambda r: (role_sets.get(r.id, ()), r.id))
+    ordered = sorted(rows, key=lambda r: (role_sets.get(r[0], ()), r[0]))
 
     chunks: list[JobChunk] = []
     packed: list[int] = []
@@ -78,7 +63,7 @@ def plan_job_chunks(
         roles = role_sets.get(job_id, ())
         n = counts.get(roles, 0) if roles else (unresolved_k if resolution == "unresolved" else 0)
         if n > pair_budget:
-            cuts = repo.candidate_id_boundaries(session, roles, pair_budget, tenant_id)
+            cuts = repo.candidate_id_boundaries(uow, roles, pair_budget, tenant_id)
             bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
             chunks.extend(JobChunk((job_id,), lo, hi) for lo, hi in bounds)
             continue
@@ -93,7 +78,7 @@ def plan_job_chunks(
 
 
 def match_job_chunk(
-    session: Session,
+    uow: UnitOfWork,
     chunk: JobChunk,
     *,
     upsert_batch: int,
@@ -102,12 +87,12 @@ def match_job_chunk(
 ) -> dict[str, int]:
     """Score one chunk's pairs, upsert the kept ones (`upsert_batch` rows a statement),
     drop the stale ones."""
-    pairs = repo.job_candidate_pairs(session, chunk, tenant_id, unresolved_k=unresolved_k)
-    jobs = repo.load_jobs(session, chunk.job_ids)
-    profiles, tenants = repo.load_candidates(session, {c for c, _, _ in pairs})
+    pairs = repo.job_candidate_pairs(uow, chunk, tenant_id, unresolved_k=unresolved_k)
+    jobs = repo.load_jobs(uow, chunk.job_ids)
+    profiles, tenants = repo.load_candidates(uow, {c for c, _, _ in pairs})
     results = score_batch(profiles, jobs, pairs)
-    repo.upsert_candidate_matches(session, results, tenants, upsert_batch)
-    removed = repo.delete_stale_job_matches(session, chunk, results, tenant_id)
+    repo.upsert_candidate_matches(uow, results, tenants, upsert_batch)
+    removed = repo.delete_stale_job_matches(uow, chunk, results, tenant_id)
     return {
         "pairs": len(pairs),
         "stored": len(results),
@@ -117,13 +102,13 @@ def match_job_chunk(
 
 
 def match_jobs_inline(
-    session: Session, job_ids: Sequence[int], settings: Settings, *, tenant_id: int | None = None
+    uow: UnitOfWork, job_ids: Sequence[int], settings: Settings, *, tenant_id: int | None = None
 ) -> dict[str, int]:
     """Jobs -> candidates in one call and one transaction (tests, scripts). The
     `match-jobs-to-candidates` function runs the same plan with one step per chunk."""
     totals: dict[str, int] = defaultdict(int)
     chunks = plan_job_chunks(
-        session,
+        uow,
         job_ids,
         pair_budget=settings.matching_pair_budget,
         unresolved_k=settings.unresolved_match_k,
@@ -131,7 +116,7 @@ def match_jobs_inline(
     )
     for chunk in chunks:
         counts = match_job_chunk(
-            session,
+            uow,
             chunk,
             upsert_batch=settings.matching_score_batch,
             unresolved_k=settings.unresolved_match_k,
@@ -147,34 +132,32 @@ def match_jobs_inline(
 
 
 def match_candidate(
-    session: Session, candidate_id: int, tenant_id: int, settings: Settings
+    uow: UnitOfWork, candidate_id: int, tenant_id: int, settings: Settings
 ) -> dict[str, int]:
     """(Re)compute one candidate's matches against active jobs; matches that no
     longer qualify (or all, when the candidate is not matchable) are removed.
     Another tenant's candidate raises CandidateNotFoundError."""
-    candidate = tenant_candidate(session, candidate_id, tenant_id)
+    candidate = tenant_candidate(uow, candidate_id, tenant_id)
     results: list[MatchResult] = []
     considered: list[tuple[int, float]] = []
     if candidate.status in MATCHABLE_STATUSES and candidate.embedding is not None:
         considered = repo.jobs_for_profile(
-            session,
+            uow,
             candidate.embedding,
             candidate.preferred_role_ids or [],
             max_jobs=settings.matching_candidate_max_jobs,
             top_k=settings.matching_top_k,
             unresolved_k=settings.unresolved_match_k,
         )
-        jobs = repo.load_jobs(session, [j for j, _ in considered])
+        jobs = repo.load_jobs(uow, [j for j, _ in considered])
         profile = repo.candidate_profile(candidate)
         results = score_batch(
             {candidate.id: profile}, jobs, ((candidate.id, j, s) for j, s in considered)
         )
         repo.upsert_candidate_matches(
-            session, results, {candidate.id: tenant_id}, settings.matching_score_batch
+            uow, results, {candidate.id: tenant_id}, settings.matching_score_batch
         )
-    removed = repo.delete_stale_candidate_matches(
-        session, candidate.id, [r.job_id for r in results]
-    )
+    removed = repo.delete_stale_candidate_matches(uow, candidate.id, [r.job_id for r in results])
     return {
         "jobs_considered": len(considered),
         "stored": len(results),
@@ -183,47 +166,23 @@ def match_candidate(
     }
 
 
+def prepare_candidate(
+    uow: UnitOfWork, candidate_id: int, tenant_id: int, embedder: EmbeddingProvider, *, force: bool
+) -> bool:
+    """Resolve the candidate's preferred roles and give it an embedding (a new one
+    when `force`, after a profile update); whether one was generated."""
+    candidate = tenant_candidate(uow, candidate_id, tenant_id)
+    candidate.preferred_role_ids = repo.resolve_preferred_roles(
+        uow, candidate.preferred_roles or [], embedder
+    )
+    return embed_candidate(uow, candidate, embedder, force=force)
+
+
 # ---------------------------------------------------------------- free-signup users
 
 
-def preferences_profile(
-    session: Session,
-    profile_id: int | None,
-    prefs: Mapping[str, Any],
-    embedder: EmbeddingProvider | None = None,
-) -> ProfileFeatures:
-    """Scoring features of a user's preferences (role names resolved to role ids,
-    by meaning when an embedder is given); a stored user's (`profile_id`) with their
-    learnt affinity and excluded jobs."""
-    return ProfileFeatures.build(
-        profile_id,
-        skills=prefs.get("skills"),
-        experience_years=prefs.get("experience_years"),
-        locations=prefs.get("locations"),
-        countries=prefs.get("countries"),
-        remote_ok=bool(prefs.get("remote_ok", True)),
-        salary_expectation=prefs.get("salary_min"),
-        role_ids=repo.resolve_preferred_roles(session, prefs.get("roles") or [], embedder),
-        affinity=repo.user_affinity(session, profile_id) if profile_id else None,
-        excluded_job_ids=repo.excluded_job_ids(session, profile_id) if profile_id else (),
-    )
-
-
-def _jobs_by_hash(
-    session: Session, embedding: Sequence[float], job_hashes: Sequence[str]
-) -> list[tuple[int, float]]:
-    """The named jobs (a matching request may list them) with their similarity to
-    the profile."""
-    stmt = text("""
-        SELECT id, COALESCE(1 - (embedding <=> :q), 0) AS similarity
-        FROM jobs WHERE job_hash = ANY(CAST(:hashes AS text[])) AND status = 'active'
-    """).bindparams(bindparam("q", type_=Vector(EMBEDDING_DIM)))
-    rows = session.execute(stmt, {"q": list(embedding), "hashes": list(job_hashes)}).all()
-    return [(int(j), float(s)) for j, s in rows]
-
-
 def match_profile(
-    session: Session,
+    uow: UnitOfWork,
     profile: ProfileFeatures,
     embedding: Sequence[float],
     settings: Settings,
@@ -236,10 +195,10 @@ def match_profile(
     deadline (the signup answer must be quick, a step must leave time for the LLM);
     what was scored by then is returned, and the durable run computes the full set."""
     if job_hashes:
-        considered = _jobs_by_hash(session, embedding, job_hashes)
+        considered = repo.jobs_by_hash(uow, embedding, job_hashes)
     else:
         considered = repo.jobs_for_profile(
-            session,
+            uow,
             embedding,
             profile.role_ids,
             max_jobs=settings.matching_candidate_max_jobs,
@@ -251,7 +210,7 @@ def match_profile(
     batch = settings.matching_score_batch
     for start in range(0, len(considered), batch):
         part = considered[start : start + batch]
-        jobs = repo.load_jobs(session, [j for j, _ in part])
+        jobs = repo.load_jobs(uow, [j for j, _ in part])
         results.extend(score_batch({pid: profile}, jobs, ((pid, j, s) for j, s in part)))
         if deadline is not None and deadline.expired:
             break
@@ -259,45 +218,9 @@ def match_profile(
     return results[: limit or settings.user_match_limit]
 
 
-def user_profile(
-    session: Session, user_id: int, embedder: EmbeddingProvider
-) -> tuple[ProfileFeatures, list[float]]:
-    """A stored user's scoring features and embedding (computed and stored if
-    missing); UserNotFoundError when the user or their preferences are gone."""
-    prefs = session.get(UserPreferences, user_id)
-    if prefs is None or session.get(User, user_id) is None:
-        raise UserNotFoundError(f"user {user_id} has no preferences")
-    embed_preferences(session, prefs, embedder)
-    profile = preferences_profile(session, user_id, preferences_dict(prefs), embedder)
-    return profile, list(prefs.embedding if prefs.embedding is not None else ())
-
-
-def match_user(
-    session: Session,
-    user_id: int,
-    settings: Settings,
-    embedder: EmbeddingProvider,
-    *,
-    limit: int | None = None,
-    deadline: Deadline | None = None,
-    job_hashes: Sequence[str] | None = None,
-) -> list[MatchResult]:
-    """A stored user's best matches."""
-    profile, embedding = user_profile(session, user_id, embedder)
-    return match_profile(
-        session,
-        profile,
-        embedding,
-        settings,
-        job_hashes=job_hashes,
-        limit=limit,
-        deadline=deadline,
-    )
-
-
-def save_user_matches(session: Session, user_email: str, results: Sequence[MatchResult]) -> int:
+def save_user_matches(uow: UnitOfWork, user_email: str, results: Sequence[MatchResult]) -> int:
     """Upsert a user's matches on (user_email, job_hash); returns how many were written."""
-    return repo.upsert_user_matches(session, user_email.strip().lower(), results)
+    return repo.upsert_user_matches(uow, user_email.strip().lower(), results)
 
 
 # ---------------------------------------------------------------- AI re-ranking

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from jobmatch.db.session import session_scope
-from jobmatch.roles import repository
+from jobmatch.roles import store as repository
 from jobmatch.roles.taxonomy import TAXONOMY_FILE, load_taxonomy
 
 

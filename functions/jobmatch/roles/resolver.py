@@ -31,12 +31,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
-
-from jobmatch.ai.embeddings import EmbeddingProvider
-from jobmatch.db.models import GlobalRole
-from jobmatch.roles.embedding_state import require_model
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.embeddings.model_store import require_model
+from jobmatch.embeddings.providers import EmbeddingProvider
+from jobmatch.roles import store as roles_store
 from jobmatch.roles.titles import clean_title
 
 if TYPE_CHECKING:
@@ -126,10 +124,9 @@ class PhraseIndex:
         self._longest = max((len(p.split()) for p in [*self._names, *self._aliases]), default=0)
 
     @classmethod
-    def load(cls, session: Session) -> PhraseIndex:
+    def load(cls, session: UnitOfWork) -> PhraseIndex:
         """The index of the roles in the database."""
-        rows = session.execute(select(GlobalRole.id, GlobalRole.name, GlobalRole.aliases)).all()
-        return cls((r.id, r.name, list(r.aliases)) for r in rows)
+        return cls(roles_store.role_phrases(session))
 
     def exact(self, phrase: str, max_roles: int) -> tuple[RoleHit, ...]:
         """Roles whose name (else alias) is exactly this phrase."""
@@ -160,7 +157,7 @@ def _vector_literal(vector: Sequence[float]) -> list[float]:
 
 
 def vector_scores(
-    session: Session,
+    session: UnitOfWork,
     vectors: Sequence[Sequence[float]],
     extra: dict[int, list[int]],
     *,
@@ -171,37 +168,14 @@ def vector_scores(
     for it (one query)."""
     if not vectors:
         return []
-    session.execute(text(f"SET LOCAL hnsw.ef_search = {max(KNN_TERMS, 40)}"))
-    rows = session.execute(
-        text("""
-            WITH q AS (
-                SELECT (t.ord - 1)::int AS i, CAST(t.elem::text AS vector) AS v
-                FROM jsonb_array_elements(CAST(:vecs AS jsonb)) WITH ORDINALITY AS t(elem, ord)
-            ), cand AS (
-                SELECT q.i, r.id AS role_id FROM q CROSS JOIN LATERAL (
-                    SELECT id FROM global_roles WHERE embedding IS NOT NULL
-                    ORDER BY embedding <=> q.v LIMIT :k_roles) r
-                UNION
-                SELECT q.i, t.role_id FROM q CROSS JOIN LATERAL (
-                    SELECT role_id FROM role_terms WHERE embedding IS NOT NULL
-                    ORDER BY embedding <=> q.v LIMIT :k_terms) t
-                UNION
-                SELECT (e->>0)::int, (e->>1)::int
-                FROM jsonb_array_elements(CAST(:extra AS jsonb)) AS e
-            )
-            SELECT c.i, c.role_id, 1 - (g.embedding <=> q.v) AS text_sim,
-                   (SELECT max(1 - (t.embedding <=> q.v)) FROM role_terms t
-                    WHERE t.role_id = c.role_id AND t.embedding IS NOT NULL) AS term_sim
-            FROM cand c JOIN q ON q.i = c.i JOIN global_roles g ON g.id = c.role_id
-            WHERE g.embedding IS NOT NULL
-        """),
-        {
-            "vecs": json.dumps([_vector_literal(v) for v in vectors]),
-            "extra": json.dumps([[i, r] for i, roles in extra.items() for r in roles]),
-            "k_roles": KNN_ROLES if nearest else 0,
-            "k_terms": KNN_TERMS if nearest else 0,
-        },
-    ).all()
+    rows = roles_store.vector_candidates(
+        session,
+        vectors_json=json.dumps([_vector_literal(v) for v in vectors]),
+        extra_json=json.dumps([[i, r] for i, roles in extra.items() for r in roles]),
+        k_roles=KNN_ROLES if nearest else 0,
+        k_terms=KNN_TERMS if nearest else 0,
+        ef_search=max(KNN_TERMS, 40),
+    )
     scores: list[dict[int, float]] = [{} for _ in vectors]
     for i, role_id, text_sim, term_sim in rows:
         blended = float(text_sim) if term_sim is None else (text_sim + term_sim) / 2
@@ -222,23 +196,13 @@ def pick(scores: dict[int, float], limits: ResolverLimits) -> tuple[RoleHit, ...
     )
 
 
-def families(session: Session, role_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
+def families(session: UnitOfWork, role_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
     """Each role's family (its parent, its children and its parent's other children)
     with how near each relative's vector is to the role's own."""
     ids = sorted(set(role_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        text("""
-            SELECT b.id, r.id, COALESCE(1 - (r.embedding <=> b.embedding), 0) FROM global_roles b
-            JOIN global_roles r ON r.id <> b.id AND (
-                r.id = b.parent_id OR r.parent_id = b.id
-                OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id))
-            WHERE b.id = ANY(CAST(:ids AS int[]))
-            ORDER BY b.id, r.id
-        """),
-        {"ids": ids},
-    ).all()
+    rows = roles_store.relatives(session, ids)
     out: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for best, member, similarity in rows:
         out[int(best)].append((int(member), float(similarity)))
@@ -246,7 +210,7 @@ def families(session: Session, role_ids: Iterable[int]) -> dict[int, list[tuple[
 
 
 def resolve_titles(
-    session: Session,
+    session: UnitOfWork,
     titles: Sequence[str],
     embedder: EmbeddingProvider | None,
     limits: ResolverLimits,
@@ -283,7 +247,7 @@ def resolve_titles(
 
 
 def _with_families(
-    session: Session,
+    session: UnitOfWork,
     results: list[Resolution],
     vectors: dict[int, list[float]],
     limits: ResolverLimits,
@@ -318,7 +282,7 @@ def _with_families(
 
 
 def resolve_role_names(
-    session: Session,
+    session: UnitOfWork,
     names: Sequence[str],
     embedder: EmbeddingProvider | None,
     limits: ResolverLimits,

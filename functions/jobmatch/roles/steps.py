@@ -1,55 +1,57 @@
-"""The bodies of the role functions' steps: JSON in, own session, small JSON out.
+"""The bodies of the role functions' steps: a frozen input in, a typed output out.
 
-Each is a `legacy_step_body` (a provider other than the one that wrote the stored vectors,
-`EmbeddingModelMismatchError`, ends the run without retries), holds its embedder to
-the step's deadline, and is safe to run twice: resolving a job replaces its roles as
-a whole, embedding picks rows still lacking a vector, re-embedding walks a cursor
-the caller keeps.
+Each is a `step_body` (a provider other than the one that wrote the stored vectors,
+`EmbeddingModelMismatchError`, ends the run without retries), opens its own unit
+of work, holds its embedder to the step's deadline, and is safe to run twice:
+resolving a job replaces its roles as a whole, embedding picks rows still lacking
+a vector, re-embedding walks a cursor the caller keeps.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from jobmatch.ai.embeddings import (
-    DeadlineBoundEmbeddings,
-    EmbeddingProvider,
-    candidate_embedding_text,
-    job_embedding_text,
-    preferences_embedding_text,
-)
-from jobmatch.db.models import Candidate, GlobalRole, Job, RoleTerm, UserPreferences
-from jobmatch.db.session import session_scope
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
-from jobmatch.failures import legacy_step_body
-from jobmatch.matching.embedding_store import preferences_dict
+from jobmatch.embeddings import model_store
+from jobmatch.embeddings import store as embeddings
+from jobmatch.embeddings.providers import DeadlineBoundEmbeddings, EmbeddingProvider
 from jobmatch.observability import logger, metrics
-from jobmatch.roles import repository
-from jobmatch.roles.embedding_state import begin_switch, finish_switch
+from jobmatch.roles import store as roles
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles
-from jobmatch.roles.taxonomy import role_text
+from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
+Entity = Literal["roles", "role_terms", "jobs", "candidates", "users"]
 # What `system/reembed` walks, in order: the roles first, so titles resolve again
 # as soon as possible.
-REEMBED_ENTITIES = ("roles", "role_terms", "jobs", "candidates", "users")
+REEMBED_ENTITIES: tuple[Entity, ...] = ("roles", "role_terms", "jobs", "candidates", "users")
 
 
-def _bound(embedder: EmbeddingProvider, step_budget: float) -> EmbeddingProvider:
-    return DeadlineBoundEmbeddings(embedder, Deadline.after(step_budget))
+def _bound(deps: StepDeps) -> EmbeddingProvider:
+    return DeadlineBoundEmbeddings(deps.embedder, Deadline.after(deps.settings.step_budget_seconds))
+
+
+class Resolved(StepOutput):
+    """How many titles found roles, and how many found none."""
+
+    resolved: int
+    unresolved: int
+
+
+class ResolvedBatch(Resolved):
+    """A batch resolved again: its jobs (to be matched again) and the cursor."""
+
+    last_id: int
+    job_ids: list[int]
 
 
 def _resolve(
-    session: Session,
-    jobs: list[tuple[int, str]],
-    embedder: EmbeddingProvider,
-    limits: ResolverLimits,
-) -> dict[str, Any]:
-    resolutions = resolve_titles(session, [t for _, t in jobs], embedder, limits)
+    uow: UnitOfWork, jobs: list[tuple[int, str]], embedder: EmbeddingProvider, deps: StepDeps
+) -> ResolvedBatch:
+    limits = ResolverLimits.from_settings(deps.settings)
+    resolutions = resolve_titles(uow, [t for _, t in jobs], embedder, limits)
     ids = [i for i, _ in jobs]
-    repository.store_resolutions(session, ids, resolutions)
+    roles.store_resolutions(uow, ids, resolutions)
     unresolved = [(i, r.title) for i, r in zip(ids, resolutions, strict=True) if not r.roles]
     if unresolved:
         metrics.add_metric(name="UnresolvedJobTitles", unit="Count", value=len(unresolved))
@@ -57,112 +59,123 @@ def _resolve(
             "job titles resolved to no role",
             extra={"unresolved": len(unresolved), "titles": [t[:80] for _, t in unresolved[:20]]},
         )
-    return {
-        "resolved": len(jobs) - len(unresolved),
-        "unresolved": len(unresolved),
-        "last_id": max(ids, default=0),
-        "job_ids": ids,
-    }
+    return ResolvedBatch(
+        resolved=len(jobs) - len(unresolved),
+        unresolved=len(unresolved),
+        last_id=max(ids, default=0),
+        job_ids=ids,
+    )
 
 
-@legacy_step_body
-def resolve_jobs(
-    job_ids: list[int],
-    embedder: EmbeddingProvider,
-    limits: ResolverLimits,
-    only_pending: bool,
-    step_budget: float,
-) -> dict[str, Any]:
-    """Resolve these jobs' titles (those still pending, unless `only_pending` is off:
-    a changed title); counts."""
-    with session_scope() as session:
-        jobs = repository.jobs_to_resolve(
-            session, job_ids, after_id=0, limit=len(job_ids), only_pending=only_pending
+class JobsToResolve(StepInput):
+    """These jobs: the pending ones, or all of them (`only_pending` off: a changed title)."""
+
+    job_ids: list[int]
+    only_pending: bool = True
+
+
+@step_body
+def resolve_jobs(deps: StepDeps, inp: JobsToResolve) -> Resolved:
+    """Resolve these jobs' titles (those still pending, unless `only_pending` is off);
+    counts."""
+    with deps.unit_of_work() as uow:
+        jobs = roles.jobs_to_resolve(
+            uow, inp.job_ids, after_id=0, limit=len(inp.job_ids), only_pending=inp.only_pending
         )
-        out = _resolve(session, jobs, _bound(embedder, step_budget), limits)
-    return {"resolved": out["resolved"], "unresolved": out["unresolved"]}
+        out = _resolve(uow, jobs, _bound(deps), deps)
+    return Resolved(resolved=out.resolved, unresolved=out.unresolved)
 
 
-@legacy_step_body
-def re_resolve_batch(
-    after_id: int,
-    batch: int,
-    below_confidence: float,
-    embedder: EmbeddingProvider,
-    limits: ResolverLimits,
-    step_budget: float,
-) -> dict[str, Any]:
+class ResolveAgain(StepInput):
     """The next `batch` active jobs after `after_id` that are pending, unresolved or
-    resolved by meaning below `below_confidence`, resolved again; their ids (to be
-    matched again) and the cursor."""
-    with session_scope() as session:
-        jobs = repository.jobs_to_resolve(
-            session, None, after_id=after_id, limit=batch, below_confidence=below_confidence
+    resolved by meaning below `below_confidence`."""
+
+    after_id: int
+    batch: int
+    below_confidence: float
+
+
+@step_body
+def re_resolve_batch(deps: StepDeps, inp: ResolveAgain) -> ResolvedBatch:
+    """The next batch of jobs to resolve again, resolved; their ids (to be matched
+    again) and the cursor."""
+    with deps.unit_of_work() as uow:
+        jobs = roles.jobs_to_resolve(
+            uow,
+            None,
+            after_id=inp.after_id,
+            limit=inp.batch,
+            below_confidence=inp.below_confidence,
         )
-        return _resolve(session, jobs, _bound(embedder, step_budget), limits)
+        return _resolve(uow, jobs, _bound(deps), deps)
 
 
-@legacy_step_body
-def count_missing_vectors() -> int:
+@step_body
+def count_missing_vectors(deps: StepDeps) -> int:
     """How many roles and terms lack a vector (read only)."""
-    with session_scope() as session:
-        return repository.count_missing_vectors(session)
+    with deps.unit_of_work() as uow:
+        return roles.count_missing_vectors(uow)
 
 
-@legacy_step_body
-def embed_roles(embedder: EmbeddingProvider, batch: int, step_budget: float) -> int:
-    """Embed up to `batch` roles and terms lacking a vector; how many."""
-    with session_scope() as session:
-        return repository.embed_missing(session, _bound(embedder, step_budget), batch)
+class Batch(StepInput):
+    """At most `limit` rows in one step."""
+
+    limit: int
 
 
-@legacy_step_body
-def begin_reembed(model_id: str) -> dict[str, str]:
-    """Record the new model as the switch's target (both may write while it runs)."""
-    with session_scope() as session:
-        return {"from": begin_switch(session, model_id), "to": model_id}
+@step_body
+def embed_roles(deps: StepDeps, inp: Batch) -> int:
+    """Embed up to `limit` roles and terms lacking a vector; how many."""
+    with deps.unit_of_work() as uow:
+        return roles.embed_missing(uow, _bound(deps), inp.limit)
 
 
-@legacy_step_body
-def finish_reembed(model_id: str) -> dict[str, str]:
+class ModelSwitch(StepInput):
+    """The model the stored vectors switch to."""
+
+    model_id: str
+
+
+@step_body
+def begin_reembed(deps: StepDeps, inp: ModelSwitch) -> str:
+    """Record the new model as the switch's target (both may write while it runs);
+    the model the vectors come from until the switch is done."""
+    with deps.unit_of_work() as uow:
+        return model_store.begin_switch(uow, inp.model_id)
+
+
+@step_body
+def finish_reembed(deps: StepDeps, inp: ModelSwitch) -> None:
     """Every vector was rewritten: the new model is the only one allowed from now on."""
-    with session_scope() as session:
-        finish_switch(session, model_id)
-    return {"model": model_id}
+    with deps.unit_of_work() as uow:
+        model_store.finish_switch(uow, inp.model_id)
 
 
-@legacy_step_body
-def reembed_batch(
-    entity: str, after_id: int, batch: int, embedder: EmbeddingProvider, step_budget: float
-) -> dict[str, int]:
-    """Rewrite the vectors of the next `batch` rows of `entity` after `after_id`
-    (all of them, whatever wrote them); the new cursor and how many."""
-    model: Any = {
-        "roles": GlobalRole,
-        "role_terms": RoleTerm,
-        "jobs": Job,
-        "candidates": Candidate,
-        "users": UserPreferences,
-    }[entity]
-    key = model.user_id if entity == "users" else model.id
-    with session_scope() as session:
-        rows = session.scalars(select(model).where(key > after_id).order_by(key).limit(batch)).all()
-        if not rows:
-            return {"last_id": after_id, "count": 0}
-        texts = [_text_of(entity, row) for row in rows]
-        vectors = embedder.embed(texts, deadline=Deadline.after(step_budget))
-        for row, vector in zip(rows, vectors, strict=True):
-            row.embedding = vector
-        return {"last_id": int(getattr(rows[-1], key.key)), "count": len(rows)}
+class ReembedBatch(StepInput):
+    """The next `batch` rows of `entity` after `after_id`."""
+
+    entity: Entity
+    after_id: int
+    batch: int
 
 
-def _text_of(entity: str, row: Any) -> str:
-    if entity == "roles":
-        return role_text(row.name, row.aliases, row.description)
-    if entity == "role_terms":
-        return str(row.term)
-    if entity == "jobs":
-        return job_embedding_text(row)
-    if entity == "candidates":
-        return candidate_embedding_text(row)
-    return preferences_embedding_text(preferences_dict(row))
+class Rewritten(StepOutput):
+    """The new cursor and how many rows were rewritten."""
+
+    last_id: int
+    count: int
+
+
+@step_body
+def reembed_batch(deps: StepDeps, inp: ReembedBatch) -> Rewritten:
+    """Rewrite the vectors of the next rows of `entity` (all of them, whatever wrote
+    them); the new cursor and how many."""
+    embedder, entity = _bound(deps), inp.entity
+    with deps.unit_of_work() as uow:
+        if entity in ("roles", "role_terms"):
+            last_id, count = roles.reembed_after(uow, entity, inp.after_id, inp.batch, embedder)
+        else:
+            last_id, count = embeddings.reembed_after(
+                uow, cast(embeddings.ReembedEntity, entity), inp.after_id, inp.batch, embedder
+            )
+    return Rewritten(last_id=last_id, count=count)

@@ -2,7 +2,7 @@
 phrase's vector, a job's tags replaced in one go, the jobs still waiting for
 theirs. In the caller's transaction.
 
-A job that lists no skills of its own is scored on its tags (`matching.repository`
+A job that lists no skills of its own is scored on its tags (`matching.store`
 reads them), so replacing its tags says which jobs to match again."""
 
 from __future__ import annotations

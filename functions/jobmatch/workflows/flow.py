@@ -212,3 +212,13 @@ def on_failure(
         record.run(ctx, step_id, deps, input_of(failure_of(ctx)))
 
     return handler
+
+
+def continue_under(ctx: inngest.ContextSync, event: inngest.Event, prefix: str) -> None:
+    """`continue_as_new` for a function whose continuation ids predate it: `event`
+    sent once as step `continue`, with the id `{prefix}-{run id}` its runs have
+    always sent (a changed id would let a replayed step start a second run)."""
+    ctx.step.send_event(
+        "continue",
+        [inngest.Event(name=event.name, data=event.data, id=f"{prefix}-{ctx.run_id}")],
+    )

@@ -30,7 +30,7 @@ from jobmatch.events.jobs import CleanupRequested, ExpireJobsRequested, IngestCo
 from jobmatch.events.matching import MAX_JOB_IDS
 from jobmatch.ingestion import steps as ingestion
 from jobmatch.ingestion.store import CompanyRef
-from jobmatch.matching.job_import import announcement_events
+from jobmatch.jobs.importing import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
 from jobmatch.workflows.flow import (

@@ -13,12 +13,12 @@ no run nears Inngest's 1,000 steps and no request carries a huge step history.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import inngest
 
 from jobmatch.dependencies import Dependencies
+from jobmatch.embeddings import steps as embedding_steps
 from jobmatch.events.matching import (
     BackfillEmbeddings,
     GenerateCandidateMatches,
@@ -31,35 +31,15 @@ from jobmatch.events.matching import (
     RefreshCandidateMatches,
 )
 from jobmatch.matching import steps
+from jobmatch.matching.store import JobChunk
 from jobmatch.observability import logger
 from jobmatch.roles import steps as role_steps
-from jobmatch.roles.resolver import ResolverLimits
-from jobmatch.workflows.flow import EVENTS_PER_SEND, numbered, slices
+from jobmatch.users import steps as user_steps
+from jobmatch.workflows.flow import EVENTS_PER_SEND, continue_under, numbered, paged, slices
 
-T = TypeVar("T")
 PREMIUM_PRIORITY = inngest.Priority(run="event.data.premium == true ? 120 : 0")
 BACKFILL_STEPS_PER_RUN = 10
 USERS_PER_STEP = 500
-
-
-def steps_until_short(
-    ctx: inngest.ContextSync,
-    name: str,
-    max_steps: int,
-    size: int,
-    body: Callable[..., int],
-    *args: Any,
-) -> tuple[int, bool]:
-    """Run `body(*args)` as steps `name-1`, `name-2`, ... until one handles fewer than
-    `size` rows, at most `max_steps` of them: the rows handled in all, and whether
-    more may remain (the caller then continues in a new run or a later one)."""
-    total = 0
-    for i in range(max_steps):
-        done = ctx.step.run(f"{name}-{i + 1}", body, *args)
-        total += done
-        if done < size:
-            return total, False
-    return total, True
 
 
 def ensure_job_embeddings(
@@ -67,16 +47,15 @@ def ensure_job_embeddings(
 ) -> int:
     """Embed the jobs of `parts` lacking one, one part (`embedding_batch_size` jobs)
     per step."""
-    generated = 0
-    for i, part in enumerate(parts):
-        generated += ctx.step.run(
+    return sum(
+        embedding_steps.embed_missing_jobs.run(
+            ctx,
             numbered("ensure-job-embeddings", i, len(parts)),
-            steps.embed_missing_jobs,
-            part,
-            deps.embedder,
-            deps.settings.step_budget_seconds,
+            deps,
+            embedding_steps.JobsToEmbed(job_ids=part),
         )
-    return generated
+        for i, part in enumerate(parts)
+    )
 
 
 def resolve_job_roles(
@@ -84,21 +63,17 @@ def resolve_job_roles(
 ) -> dict[str, int]:
     """Resolve the jobs' titles to roles by meaning, `role_resolve_batch` per step;
     how many found roles and how many are unresolved (matched by similarity alone)."""
-    limits = ResolverLimits.from_settings(deps.settings)
     parts = slices(job_ids, deps.settings.role_resolve_batch)
     totals = {"resolved": 0, "unresolved": 0}
     for i, part in enumerate(parts):
-        counts = ctx.step.run(
+        counts = role_steps.resolve_jobs.run(
+            ctx,
             numbered("resolve-roles", i, len(parts)),
-            role_steps.resolve_jobs,
-            part,
-            deps.embedder,
-            limits,
-            only_pending,
-            deps.settings.step_budget_seconds,
+            deps,
+            role_steps.JobsToResolve(job_ids=part, only_pending=only_pending),
         )
-        totals["resolved"] += counts["resolved"]
-        totals["unresolved"] += counts["unresolved"]
+        totals["resolved"] += counts.resolved
+        totals["unresolved"] += counts.unresolved
     return totals
 
 
@@ -111,22 +86,24 @@ def run_job_matching(
     batch_id: str | None = None,
 ) -> dict[str, Any]:
     """Plan chunks, then one `generate-matches` step per chunk (or fan out)."""
-    settings = deps.settings
-    planned = ctx.step.run(
+    planned = steps.plan_matching.run(
+        ctx,
         "find-matching-candidates",
-        steps.plan_matching,
-        job_ids,
-        tenant_id,
-        settings,
+        deps,
+        steps.TenantJobs(job_ids=job_ids, tenant_id=tenant_id),
     )
-    chunks: list[dict[str, Any]] = planned["chunks"]
-    totals = {"candidates_found": planned["candidates_found"], "chunks": len(chunks)}
+    chunks = planned.chunks
+    totals = {"candidates_found": planned.candidates_found, "chunks": len(chunks)}
     totals |= {"matches_created": 0, "recommended": 0, "removed": 0, "fanned_out": 0}
-    if len(chunks) > settings.matching_max_chunk_steps:
+    if len(chunks) > deps.settings.matching_max_chunk_steps:
         for i, group in enumerate(slices(chunks, EVENTS_PER_SEND)):
             events = [
-                JobsChunk.model_validate(
-                    {**chunk, "tenant_id": tenant_id, "batch_id": batch_id}
+                JobsChunk(
+                    job_ids=list(chunk.job_ids),
+                    after=chunk.after,
+                    upto=chunk.upto,
+                    tenant_id=tenant_id,
+                    batch_id=batch_id,
                 ).to_event(id=f"jobs-chunk-{ctx.run_id}-{i}-{k}")
                 for k, chunk in enumerate(group)
             ]
@@ -134,16 +111,15 @@ def run_job_matching(
         totals["fanned_out"] = len(chunks)
         return totals
     for i, chunk in enumerate(chunks):
-        counts = ctx.step.run(
+        counts = steps.match_chunk.run(
+            ctx,
             numbered("generate-matches", i, len(chunks)),
-            steps.match_chunk,
-            chunk,
-            tenant_id,
-            settings,
+            deps,
+            steps.ChunkToMatch(chunk=chunk, tenant_id=tenant_id),
         )
-        totals["matches_created"] += counts["stored"]
-        totals["recommended"] += counts["recommended"]
-        totals["removed"] += counts["removed"]
+        totals["matches_created"] += counts.stored
+        totals["recommended"] += counts.recommended
+        totals["removed"] += counts.removed
     return totals
 
 
@@ -156,28 +132,22 @@ def candidate_steps(
     reembed: bool,
 ) -> dict[str, Any]:
     """validate-candidate (tenant check), ensure-embedding, generate-matches."""
-    candidate = ctx.step.run(
-        "validate-candidate", steps.validate_candidate, candidate_id, tenant_id
-    )
-    embedding = ctx.step.run(
+    ref = steps.CandidateOfTenant(candidate_id=candidate_id, tenant_id=tenant_id)
+    candidate = steps.validate_candidate.run(ctx, "validate-candidate", deps, ref)
+    generated = steps.ensure_candidate_embedding.run(
+        ctx,
         "ensure-embedding",
-        steps.ensure_candidate_embedding,
-        candidate_id,
-        tenant_id,
-        reembed,
-        deps.embedder,
-        deps.settings.step_budget_seconds,
+        deps,
+        steps.CandidateToEmbed(candidate_id=candidate_id, tenant_id=tenant_id, reembed=reembed),
     )
-    counts = ctx.step.run(
-        "generate-matches", steps.match_one_candidate, candidate_id, tenant_id, deps.settings
-    )
+    counts = steps.match_one_candidate.run(ctx, "generate-matches", deps, ref)
     return {
         "candidate_id": candidate_id,
-        "candidate_name": candidate["name"],
-        "embedding_generated": embedding["generated"],
-        "matches_created": counts["stored"],
-        "matches_removed": counts["removed"],
-        "jobs_processed": counts["jobs_considered"],
+        "candidate_name": candidate.name,
+        "embedding_generated": generated,
+        "matches_created": counts.stored,
+        "matches_removed": counts.removed,
+        "jobs_processed": counts.jobs_considered,
     }
 
 
@@ -199,17 +169,20 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             return summary | {"jobs_processed": 0, "matches_created": 0}
         # The overview also embeds the first part: one step (one request) less per import.
         first, *rest = slices(event.job_ids, settings.embedding_batch_size)
-        jobs = ctx.step.run(
-            "get-jobs-with-roles", steps.job_overview, event.job_ids, first, deps.embedder
+        jobs = steps.job_overview.run(
+            ctx,
+            "get-jobs-with-roles",
+            deps,
+            steps.JobsToOverview(job_ids=event.job_ids, embed_first=first),
         )
-        roles = resolve_job_roles(ctx, deps, event.job_ids) if jobs["pending_roles"] else {}
-        embedded = jobs["embedded"]
-        if jobs["without_embedding"]:
+        roles = resolve_job_roles(ctx, deps, event.job_ids) if jobs.pending_roles else {}
+        embedded = jobs.embedded
+        if jobs.without_embedding:
             embedded += ensure_job_embeddings(ctx, deps, rest)
         totals = run_job_matching(ctx, deps, event.job_ids, batch_id=event.batch_id)
         return (
             summary
-            | {"jobs_processed": jobs["found"], "embeddings_generated": embedded}
+            | {"jobs_processed": jobs.found, "embeddings_generated": embedded}
             | {"roles_resolved": roles.get("resolved", 0)}
             | {"unresolved": roles.get("unresolved", 0)}
             | totals
@@ -224,15 +197,14 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def match_jobs_chunk(ctx: inngest.ContextSync) -> dict[str, Any]:
         """One fanned-out chunk of a large import (same step body as the inline path)."""
         event = JobsChunk.parse(ctx.event.data)
-        chunk = {"job_ids": event.job_ids, "after": event.after, "upto": event.upto}
-        counts: dict[str, Any] = ctx.step.run(
+        chunk = JobChunk(tuple(event.job_ids), event.after, event.upto)
+        counts = steps.match_chunk.run(
+            ctx,
             "generate-matches",
-            steps.match_chunk,
-            chunk,
-            event.tenant_id,
-            settings,
+            deps,
+            steps.ChunkToMatch(chunk=chunk, tenant_id=event.tenant_id),
         )
-        return counts | {"batch_id": event.batch_id}
+        return counts.model_dump() | {"batch_id": event.batch_id}
 
     @deps.inngest.create_function(
         fn_id="generate-candidate-matches",
@@ -252,9 +224,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             reembed=event.reason == "profile_update",
         )
         if event.reason == "onboarding_approval":
-            result |= ctx.step.run(
-                "update-status", steps.promote_approved, event.candidate_id, event.tenant_id
+            ref = steps.CandidateOfTenant(
+                candidate_id=event.candidate_id, tenant_id=event.tenant_id
             )
+            new_status = steps.promote_approved.run(ctx, "update-status", deps, ref)
+            result |= {"new_status": new_status}
         return result | {"trigger": event.reason}
 
     @deps.inngest.create_function(
@@ -279,13 +253,10 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         event = JobPostingUpdated.parse(ctx.event.data)
         if not event.content_changed:
             return {"job_id": event.job_id, "skipped": True, "reason": "No content fields changed"}
-        result: dict[str, Any] = ctx.step.run(
-            "regenerate-embedding",
-            steps.regenerate_job_embedding,
-            event.job_id,
-            deps.embedder,
-            settings.step_budget_seconds,
+        updated = embedding_steps.regenerate_job_embedding.run(
+            ctx, "regenerate-embedding", deps, embedding_steps.JobToEmbed(job_id=event.job_id)
         )
+        result: dict[str, Any] = {"embedding_updated": updated}
         if "title" in event.changed_fields:
             result |= resolve_job_roles(ctx, deps, [event.job_id], only_pending=False)
         totals = run_job_matching(ctx, deps, [event.job_id])
@@ -301,24 +272,18 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         """Embed rows missing one: bounded steps, then a continuation event if more remain."""
         event = BackfillEmbeddings.parse(ctx.event.data)
         batch = min(event.batch_size, settings.backfill_max_batch_size)
-        processed, more = steps_until_short(
+        processed, more = paged(
             ctx,
             f"backfill-{event.entity_type}",
-            BACKFILL_STEPS_PER_RUN,
-            batch,
-            steps.backfill_batch,
-            event.entity_type,
-            batch,
-            deps.embedder,
-            settings.step_budget_seconds,
+            deps,
+            embedding_steps.backfill_batch,
+            embedding_steps.BackfillBatch(entity_type=event.entity_type, batch_size=batch),
+            size=batch,
+            max_steps=BACKFILL_STEPS_PER_RUN,
         )
         if more:
-            ctx.step.send_event(
-                "continue",
-                BackfillEmbeddings(entity_type=event.entity_type, batch_size=batch).to_event(
-                    id=f"backfill-continue-{ctx.run_id}"
-                ),
-            )
+            rest = BackfillEmbeddings(entity_type=event.entity_type, batch_size=batch)
+            continue_under(ctx, rest.to_event(), "backfill-continue")
         return {
             "entity_type": event.entity_type,
             "batch_size": batch,
@@ -339,31 +304,28 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         notification is asked for: otherwise that run would be a request paid for
         nothing."""
         event = PerformMatching.parse(ctx.event.data)
-        prefs = event.user_prefs.model_dump() if event.user_prefs is not None else None
-        matched = ctx.step.run(
-            "match-with-fallback",
-            steps.match_with_fallback,
-            event.user_id,
-            prefs,
-            event.wanted_hashes,
-            settings,
-            deps.embedder,
-            deps.llm,
+        matched = user_steps.match_with_fallback.run(
+            ctx, "match-with-fallback", deps, user_steps.UserToMatch.of(event)
         )
-        user_id = matched["user_id"]
-        saved = ctx.step.run("save", steps.save_user_matches, matched["email"], matched["results"])
+        user_id = matched.user_id
+        saved = user_steps.save_user_matches.run(
+            ctx,
+            "save",
+            deps,
+            user_steps.MatchesToSave(email=matched.email, results=matched.results),
+        )
         if user_id is not None and event.context.notify:
             completed = MatchingCompleted(
-                user_id=str(user_id),
+                user_id=user_id,
                 matches_saved=saved,
-                method=matched["method"],
+                method=matched.method,
                 context=event.context,
             )
             ctx.step.send_event(
                 "announce-completed", completed.to_event(id=f"matching-completed-{ctx.run_id}")
             )
-        logger.info("matching saved", extra={"matches": saved, "method": matched["method"]})
-        return {"user_id": user_id, "method": matched["method"], "matches_saved": saved}
+        logger.info("matching saved", extra={"matches": saved, "method": matched.method})
+        return {"user_id": user_id, "method": matched.method, "matches_saved": saved}
 
     @deps.inngest.create_function(
         fn_id="perform-batch-matching",
@@ -378,16 +340,18 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         parts = slices(sorted(set(event.user_ids)), USERS_PER_STEP)
         sent, unknown = 0, 0
         for i, part in enumerate(parts):
-            users = ctx.step.run(numbered("load-users", i, len(parts)), steps.load_users, part)
+            users = user_steps.load_users.run(
+                ctx, numbered("load-users", i, len(parts)), deps, user_steps.UserIds(user_ids=part)
+            )
             unknown += len(part) - len(users)
             if users:
                 ctx.step.send_event(
                     numbered("fan-out", i, len(parts)),
                     [
                         PerformMatching(
-                            user_id=uid, premium=premium, context=event.context
-                        ).to_event(id=f"perform-{ctx.run_id}-{uid}")
-                        for uid, premium in users
+                            user_id=u.id, premium=u.is_premium, context=event.context
+                        ).to_event(id=f"perform-{ctx.run_id}-{u.id}")
+                        for u in users
                     ],
                 )
                 sent += len(users)

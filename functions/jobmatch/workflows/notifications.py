@@ -32,32 +32,21 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         event = MatchingCompleted.parse(ctx.event.data)
         if not event.context.notify:
             return {"notified": False, "reason": "notification not requested"}
-        if not event.user_id.isdigit():
-            raise inngest.NonRetriableError(f"userId must be a numeric id, got {event.user_id!r}")
-        summary = ctx.step.run("load-summary", completion.load_summary, int(event.user_id))
+        user = completion.UserToNotify(user_id=event.user_id)
+        summary = completion.load_summary.run(ctx, "load-summary", deps, user)
         if summary is None:
             return {"notified": False, "reason": "user no longer exists"}
-        key = completion.completion_key(event.user_id, event.context.request_id, ctx.run_id)
-        emailed = ctx.step.run(
-            "send-email",
-            completion.send_completion_email,
-            summary,
-            key,
-            event.matches_saved,
-            deps.mailer,
+        notice = completion.Notice(
+            summary=summary,
+            key=completion.completion_key(event.user_id, event.context.request_id, ctx.run_id),
+            request_id=event.context.request_id,
+            matches_saved=event.matches_saved,
         )
+        emailed = completion.send_completion_email.run(ctx, "send-email", deps, notice)
         webhook_status = None
-        if summary["webhook_url"]:
-            webhook_status = ctx.step.run(
-                "post-webhook",
-                completion.post_completion_webhook,
-                summary,
-                key,
-                event.context.request_id,
-                event.matches_saved,
-                deps.http,
-                deps.settings.webhook_signing_secret,
-                deps.resolver,
+        if summary.webhook_url:
+            webhook_status = completion.post_completion_webhook.run(
+                ctx, "post-webhook", deps, notice
             )
         logger.info("matching completion notified", extra={"emailed": emailed})
         return {"notified": True, "emailed": emailed, "webhook_status": webhook_status}

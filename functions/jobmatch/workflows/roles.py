@@ -15,8 +15,7 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.events.matching import JobsImported
 from jobmatch.events.roles import ReembedRequested, RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import steps
-from jobmatch.roles.resolver import ResolverLimits
-from jobmatch.workflows.matching import steps_until_short
+from jobmatch.workflows.flow import continue_under, paged
 
 STEPS_PER_RUN = 20
 
@@ -40,29 +39,24 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         again: the new names may fit them. Whether that is due rests on a read-only
         count taken before anything is written, not on how many vectors the embed
         steps report: a step retried after its first try committed reports none."""
-        missing = RolesEmbedMissing.parse(ctx.event.data).missing_at_start or ctx.step.run(
-            "count-missing", steps.count_missing_vectors
-        )
+        missing = RolesEmbedMissing.parse(
+            ctx.event.data
+        ).missing_at_start or steps.count_missing_vectors.run(ctx, "count-missing", deps)
         if not missing:
             return {"embedded": 0, "continued": False, "reResolve": False}
         batch = settings.role_embed_batch
-        embedded, more = steps_until_short(
+        embedded, more = paged(
             ctx,
             "embed",
-            STEPS_PER_RUN,
-            batch,
+            deps,
             steps.embed_roles,
-            deps.embedder,
-            batch,
-            settings.step_budget_seconds,
+            steps.Batch(limit=batch),
+            size=batch,
+            max_steps=STEPS_PER_RUN,
         )
         if more:
-            ctx.step.send_event(
-                "continue",
-                RolesEmbedMissing(missing_at_start=missing).to_event(
-                    id=f"embed-roles-{ctx.run_id}"
-                ),
-            )
+            rest = RolesEmbedMissing(missing_at_start=missing)
+            continue_under(ctx, rest.to_event(), "embed-roles")
         else:
             ctx.step.send_event(
                 "re-resolve",
@@ -82,39 +76,31 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         event = RolesReResolveRequested.parse(ctx.event.data)
         below = event.below_confidence
         below = settings.role_re_resolve_below if below is None else below
-        limits = ResolverLimits.from_settings(settings)
+        batch = settings.role_resolve_batch
         cursor, totals, more = event.after_id, {"resolved": 0, "unresolved": 0}, False
         for i in range(STEPS_PER_RUN):
-            out = ctx.step.run(
+            out = steps.re_resolve_batch.run(
+                ctx,
                 f"resolve-{i + 1}",
-                steps.re_resolve_batch,
-                cursor,
-                settings.role_resolve_batch,
-                below,
-                deps.embedder,
-                limits,
-                settings.step_budget_seconds,
+                deps,
+                steps.ResolveAgain(after_id=cursor, batch=batch, below_confidence=below),
             )
-            totals["resolved"] += out["resolved"]
-            totals["unresolved"] += out["unresolved"]
-            if out["job_ids"]:
+            totals["resolved"] += out.resolved
+            totals["unresolved"] += out.unresolved
+            if out.job_ids:
                 ctx.step.send_event(
                     f"rematch-{i + 1}",
-                    JobsImported(job_ids=out["job_ids"], source="re-resolve").to_event(
+                    JobsImported(job_ids=out.job_ids, source="re-resolve").to_event(
                         id=f"re-resolve-{ctx.run_id}-{i}"
                     ),
                 )
-            cursor = out["last_id"]
-            more = len(out["job_ids"]) == settings.role_resolve_batch
+            cursor = out.last_id
+            more = len(out.job_ids) == batch
             if not more:
                 break
         if more:
-            ctx.step.send_event(
-                "continue",
-                RolesReResolveRequested(after_id=cursor, below_confidence=below).to_event(
-                    id=f"re-resolve-continue-{ctx.run_id}"
-                ),
-            )
+            rest = RolesReResolveRequested(after_id=cursor, below_confidence=below)
+            continue_under(ctx, rest.to_event(), "re-resolve-continue")
         return totals | {"last_id": cursor, "continued": more}
 
     @deps.inngest.create_function(
@@ -128,34 +114,29 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         target, rewrite each entity's vectors in cursor order, then make it the model."""
         event = ReembedRequested.parse(ctx.event.data)
         model_id = deps.embedder.model_id
-        switch = ctx.step.run("begin-switch", steps.begin_reembed, model_id)
-        entities = list(steps.REEMBED_ENTITIES)
-        entity: str = event.entity
-        cursor, rewritten = event.after_id, 0
+        target = steps.ModelSwitch(model_id=model_id)
+        old = steps.begin_reembed.run(ctx, "begin-switch", deps, target)
+        switch = {"from": old, "to": model_id}
+        entities = steps.REEMBED_ENTITIES
+        entity, cursor, rewritten = event.entity, event.after_id, 0
+        batch = settings.reembed_batch
         for i in range(STEPS_PER_RUN):
-            out = ctx.step.run(
+            out = steps.reembed_batch.run(
+                ctx,
                 f"reembed-{entity}-{i + 1}",
-                steps.reembed_batch,
-                entity,
-                cursor,
-                settings.reembed_batch,
-                deps.embedder,
-                settings.step_budget_seconds,
+                deps,
+                steps.ReembedBatch(entity=entity, after_id=cursor, batch=batch),
             )
-            rewritten += out["count"]
-            cursor = out["last_id"]
-            if out["count"] < settings.reembed_batch:
+            rewritten += out.count
+            cursor = out.last_id
+            if out.count < batch:
                 position = entities.index(entity)
                 if position + 1 == len(entities):
-                    ctx.step.run("finish-switch", steps.finish_reembed, model_id)
+                    steps.finish_reembed.run(ctx, "finish-switch", deps, target)
                     return switch | {"rewritten": rewritten, "finished": True}
                 entity, cursor = entities[position + 1], 0
-        ctx.step.send_event(
-            "continue",
-            ReembedRequested.model_validate({"entity": entity, "after_id": cursor}).to_event(
-                id=f"reembed-continue-{ctx.run_id}"
-            ),
-        )
+        rest = ReembedRequested.model_validate({"entity": entity, "after_id": cursor})
+        continue_under(ctx, rest.to_event(), "reembed-continue")
         return switch | {"rewritten": rewritten, "finished": False}
 
     return [embed_roles, re_resolve, reembed]

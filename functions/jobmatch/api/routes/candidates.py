@@ -12,15 +12,14 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobmatch.api.auth import TenantKeyDep
-from jobmatch.api.deps import InngestDep, SessionDep
+from jobmatch.api.deps import DepsDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MatchList
 from jobmatch.api.request_model import RequestModel
+from jobmatch.candidates.store import CandidateNotFoundError, CandidateStateError, approve_candidate
 from jobmatch.events.matching import GenerateCandidateMatches
-from jobmatch.matching.approval import CandidateStateError, approve_candidate
-from jobmatch.matching.errors import CandidateNotFoundError
-from jobmatch.matching.match_reads import candidate_matches
+from jobmatch.matching.read_store import candidate_matches
 
 router = APIRouter(tags=["candidates"])
 
@@ -72,7 +71,7 @@ def approve(
     candidate_id: CandidateId,
     session: SessionDep,
     access: TenantKeyDep,
-    client: InngestDep,
+    deps: DepsDep,
     request: ApproveRequest | None = None,
 ) -> ApproveResponse:
     """Approve a pending candidate of the calling tenant, then send
@@ -80,18 +79,20 @@ def approve(
     the matches and moves the candidate to ready_for_assignment."""
     tenant_id = access.tenant_id(request.tenant_id if request else None)
     try:
-        candidate = approve_candidate(session, candidate_id, tenant_id)
+        new_status = approve_candidate(session, candidate_id, tenant_id)
     except CandidateNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except CandidateStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    # The key check holds this request's unit of work (and its one connection), so
+    # the approval is committed on it before the event announces it.
     session.commit()
     event = GenerateCandidateMatches(
-        candidate_id=candidate.id, tenant_id=tenant_id, reason="onboarding_approval"
+        candidate_id=candidate_id, tenant_id=tenant_id, reason="onboarding_approval"
     )
-    event_ids = send_events(client, [event.to_event()], what=event.NAME)
+    event_ids = send_events(deps.inngest, [event.to_event()], what=event.NAME)
     return ApproveResponse(
-        candidate_id=candidate.id, tenant_id=tenant_id, status=candidate.status, event_ids=event_ids
+        candidate_id=candidate_id, tenant_id=tenant_id, status=new_status, event_ids=event_ids
     )
 
 

@@ -9,7 +9,6 @@ from typing import Annotated
 import inngest
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
-from sqlalchemy.orm import Session
 
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
@@ -17,12 +16,9 @@ from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.validation import clean_list
-from jobmatch.matching.job_import import (
-    JobInput,
-    announcement_events,
-    import_jobs,
-    mark_announced,
-)
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.jobs.importing import JobInput, announcement_events, import_jobs
+from jobmatch.jobs.store import mark_announced
 
 router = APIRouter(tags=["jobs"])
 
@@ -185,7 +181,7 @@ def import_jobs_route(
 
 
 def store_and_announce(
-    session: Session,
+    session: UnitOfWork,
     client: inngest.Inngest,
     source: str,
     batch_id: str,

@@ -18,8 +18,8 @@ from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
-from jobmatch.roles import repository
-from jobmatch.roles.repository import RoleConflictError
+from jobmatch.roles import store as roles
+from jobmatch.roles.store import RoleConflictError
 
 # Platform-wide data (every tenant's jobs resolve against these roles): a key
 # scoped to one tenant must not reach these routes once keys carry scopes.
@@ -102,12 +102,12 @@ def _embed(client: Any) -> None:
 def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: InngestDep) -> Any:
     """Add a role (409 if the name exists); its vectors are computed in the background."""
     try:
-        role = repository.add_role(
-            session, body.name, body.aliases, body.description, body.parent_id
-        )
+        role = roles.add_role(session, body.name, body.aliases, body.description, body.parent_id)
     except RoleConflictError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     out = RoleOut.model_validate(role)
+    # The key check holds this request's unit of work (and its one connection):
+    # the rows are committed on it before the event asks for their vectors.
     session.commit()
     _embed(client)
     return out
@@ -126,11 +126,11 @@ def add_alias(
     client: InngestDep,
 ) -> Any:
     """Give a role one more alias (404 if there is no such role)."""
-    role = repository.add_alias(session, role_id, body.alias)
+    role = roles.add_alias(session, role_id, body.alias)
     if role is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
     out = RoleOut.model_validate(role)
-    session.commit()
+    session.commit()  # on the key check's unit of work, as in `add_role`
     _embed(client)
     return out
 
@@ -166,7 +166,7 @@ def unresolved(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> UnresolvedPage:
     """Titles of active jobs that resolved to no role: what the taxonomy lacks."""
-    total, rows = repository.unresolved_titles(session, limit, offset)
+    total, rows = roles.unresolved_titles(session, limit, offset)
     return UnresolvedPage(
         items=[
             UnresolvedTitle(title=r.title, jobs=r.jobs, latest_job_id=r.latest_job_id) for r in rows

@@ -3,7 +3,7 @@
 `GET /api/signup/confirm?token=` only shows what would change: mail scanners and
 link previews open links, and opening one must not change anything. The page's
 form POSTs the same token to `POST /api/signup/confirm`, which applies the change
-(`matching.signup_confirmation`) and starts a durable matching run with the new
+(`users.signup_confirmation`) and starts a durable matching run with the new
 preferences. Both answer HTML, and only HTML, as a browser opens them: a bad or
 missing token is the "invalid link" page, not a JSON error.
 """
@@ -16,22 +16,21 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
-from jobmatch.api.deps import DepsDep, SessionDep
+from jobmatch.api.deps import DepsDep
 from jobmatch.api.errors import HTML_PAGE, error_responses
 from jobmatch.api.events import send_events
 from jobmatch.dependencies import Dependencies
+from jobmatch.embeddings.store import preferences_vector
 from jobmatch.events.matching import PerformMatching
-from jobmatch.matching.embedding_store import preferences_vector
-from jobmatch.matching.signup_confirmation import (
+from jobmatch.settings import Settings
+from jobmatch.users.batch import matching_event
+from jobmatch.users.signup_confirmation import (
     ConfirmationError,
     PendingChange,
     apply_change,
     load_change,
 )
-from jobmatch.matching.user_batch import matching_event
-from jobmatch.settings import Settings
 
 router = APIRouter(tags=["users"])
 
@@ -76,12 +75,13 @@ def _gone() -> HTMLResponse:
     )
 
 
-def _load(session: Session, deps: Dependencies, token: str | None) -> PendingChange:
+def _load(deps: Dependencies, token: str | None) -> PendingChange:
     """The change a link's token names. The token is checked against its signature
     before anything else, so whatever a forged one holds never reaches the database."""
     if not token or len(token) > MAX_TOKEN or not token.isascii():
         raise ConfirmationError
-    return load_change(session, token, deps.signup_token_key, datetime.now(UTC))
+    with deps.unit_of_work() as uow:
+        return load_change(uow, token, deps.signup_token_key, datetime.now(UTC))
 
 
 def _summary(change: PendingChange) -> str:
@@ -109,11 +109,11 @@ def _summary(change: PendingChange) -> str:
     },
     openapi_extra=TOKEN_PARAMETER,
 )
-def review_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLResponse:
+def review_change(request: Request, deps: DepsDep) -> HTMLResponse:
     """Show the pending change; changes nothing (mail scanners open links)."""
     token = request.query_params.get("token")
     try:
-        change = _load(session, deps, token)
+        change = _load(deps, token)
     except ConfirmationError:
         return _gone()
     if change.used:
@@ -139,21 +139,21 @@ def review_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLR
     },
     openapi_extra=TOKEN_PARAMETER,
 )
-def confirm_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLResponse:
+def confirm_change(request: Request, deps: DepsDep) -> HTMLResponse:
     """Apply the change once (the token is single-use), then send `matching/perform`
     with an id derived from the confirmation, so posting again after a refused
     send retries the send without starting a second run."""
     token = request.query_params.get("token")
     try:
-        change = _load(session, deps, token)
+        change = _load(deps, token)  # its own unit: none held while embedding
     except ConfirmationError:
         return _gone()
-    session.commit()  # no connection held while the preferences are embedded
     if not change.used:
         embedding = preferences_vector(change.signup.preferences(), deps.embedder)
-        if not apply_change(session, change, embedding, datetime.now(UTC)):
+        with deps.unit_of_work() as uow:
+            applied = apply_change(uow, change, embedding, datetime.now(UTC))
+        if not applied:
             return _gone()
-        session.commit()
     event = matching_event(
         change.user_id,
         change.is_premium,

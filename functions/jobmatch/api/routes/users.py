@@ -4,7 +4,6 @@ free-signup users belong to no tenant)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
@@ -19,13 +18,12 @@ from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.routes.signup_confirm import confirmation_link
 from jobmatch.api.validation import Email, clean_list, normalize_email, require_https
 from jobmatch.events.matching import PerformMatching
-from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.errors import UserNotFoundError
-from jobmatch.matching.match_reads import StoredMatch, user_matches
-from jobmatch.matching.signup import SignupInput, create_or_find_user, signup_matches
-from jobmatch.matching.signup_confirmation import request_confirmation
-from jobmatch.matching.user_batch import UnknownUsersError, matching_event, resolve_users
+from jobmatch.matching.read_store import StoredMatch, user_matches
 from jobmatch.safe_input import StorableText
+from jobmatch.users.batch import UnknownUsersError, matching_event, resolve_users
+from jobmatch.users.preferences import SignupInput
+from jobmatch.users.signup import sign_up
 
 router = APIRouter(tags=["users"])
 
@@ -156,12 +154,7 @@ class SignupResponse(BaseModel):
         **error_responses(*BODY_ERRORS, 503, e422="Invalid signup: nothing is written or sent"),
     },
 )
-def signup_free(
-    request: SignupRequest,
-    response: Response,
-    session: SessionDep,
-    deps: DepsDep,
-) -> SignupResponse:
+def signup_free(request: SignupRequest, response: Response, deps: DepsDep) -> SignupResponse:
     """Sign up with an email and what you look for. A new address creates the user
     and preferences; for an address already signed up nothing changes until its
     owner confirms the change through the link emailed to it (the answer is the
@@ -172,42 +165,24 @@ def signup_free(
     settings = deps.settings
     request_id = uuid.uuid4().hex
     signup = request.to_input()
+    outcome = sign_up(
+        deps,
+        signup,
+        mode=request.mode,
+        request_id=request_id,
+        link=lambda token: confirmation_link(settings, token),
+    )
+    if outcome.event is not None:
+        send_events(deps.inngest, [outcome.event], what=PerformMatching.NAME)
     is_async = request.mode == "async"
-    embedding = preferences_vector(signup.preferences(), deps.embedder)
-    user = create_or_find_user(session, signup, embedding)
-    if not user.created:
-        request_confirmation(
-            session,
-            user_id=user.id,
-            signup=signup,
-            request_id=request_id,
-            mode=request.mode,
-            mailer=deps.mailer,
-            key=deps.signup_token_key,
-            now=datetime.now(UTC),
-            hours=settings.signup_confirmation_hours,
-            per_hour=settings.signup_confirmations_per_hour,
-            link=lambda token: confirmation_link(settings, token),
-        )
-    session.commit()
-    matches: list[StoredMatch] = []
-    complete = False
-    if not is_async:
-        matches, complete = signup_matches(session, signup, embedding, settings, save=user.created)
-        session.commit()
-    if user.created and (is_async or settings.use_inngest_for_matching):
-        event = matching_event(
-            user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
-        )
-        send_events(deps.inngest, [event], what=PerformMatching.NAME)
     if is_async:
         response.status_code = status.HTTP_202_ACCEPTED
     return SignupResponse(
         email=signup.email,
         mode=request.mode,
-        complete=complete,
+        complete=outcome.complete,
         request_id=request_id,
-        matches=matches,
+        matches=outcome.matches,
     )
 
 

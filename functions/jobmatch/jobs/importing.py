@@ -22,15 +22,13 @@ from datetime import date
 from typing import Any
 
 import inngest
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
-from jobmatch.db.models import Job
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.events.engagement import JobsNewBatch
 from jobmatch.events.matching import JobsImported
-from jobmatch.roles.repository import store_resolutions
+from jobmatch.jobs import store as jobs_store
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles
+from jobmatch.roles.store import store_resolutions
 
 _SPACES = re.compile(r"\s+")
 
@@ -103,7 +101,7 @@ def _row(job: JobInput, digest: str) -> dict[str, Any]:
 
 
 def import_jobs(
-    session: Session, jobs: list[JobInput], *, limits: ResolverLimits | None = None
+    uow: UnitOfWork, jobs: list[JobInput], *, limits: ResolverLimits | None = None
 ) -> ImportResult:
     """Insert the jobs not yet stored, in the caller's transaction; one statement.
 
@@ -118,39 +116,16 @@ def import_jobs(
         digest = job_hash(job)
         hashes.append(digest)
         rows.setdefault(digest, _row(job, digest))
-    created: list[tuple[int, str]] = []
-    if rows:
-        created = [
-            (int(r.id), str(r.title))
-            for r in session.execute(
-                insert(Job)
-                .values(list(rows.values()))
-                .on_conflict_do_nothing(index_elements=["job_hash"])
-                .returning(Job.id, Job.title)
-            )
-        ]
+    created = jobs_store.insert_new(uow, list(rows.values()))
     if created:
-        resolutions = resolve_titles(
-            session, [t for _, t in created], None, limits or ResolverLimits()
-        )
-        store_resolutions(session, [i for i, _ in created], resolutions)
-    unannounced = session.scalars(
-        select(Job.id).where(Job.job_hash.in_(list(rows)), Job.announced_at.is_(None))
-    ).all()
+        resolutions = resolve_titles(uow, [t for _, t in created], None, limits or ResolverLimits())
+        store_resolutions(uow, [i for i, _ in created], resolutions)
+    unannounced = jobs_store.unannounced(uow, list(rows))
     return ImportResult(
         created_ids=sorted(i for i, _ in created),
         duplicates=len(jobs) - len(created),
         hashes=hashes,
         unannounced_ids=sorted(unannounced),
-    )
-
-
-def mark_announced(session: Session, job_ids: list[int]) -> None:
-    """Record that `jobs/imported` for these jobs was accepted."""
-    session.execute(
-        update(Job)
-        .where(Job.id.in_(job_ids), Job.announced_at.is_(None))
-        .values(announced_at=func.now())
     )
 
 

@@ -21,17 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
-
-from jobmatch.db.models import SignupConfirmation, User
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.mail import EmailMessage, Mailer
 from jobmatch.mail.templates import email
-from jobmatch.matching.signup import SignupInput, apply_profile
 from jobmatch.observability import logger
 from jobmatch.security.tokens import make_token, token_hash, token_valid
+from jobmatch.users import confirmation_store as changes
+from jobmatch.users import store as users
+from jobmatch.users.preferences import SignupInput
 
 KIND = "signup-confirmation"
 
@@ -80,7 +78,7 @@ def confirmation_text(link: str, hours: int) -> str:
 
 
 def request_confirmation(
-    session: Session,
+    uow: UnitOfWork,
     *,
     user_id: int,
     signup: SignupInput,
@@ -97,16 +95,8 @@ def request_confirmation(
     (`link(token)`) to the address, in the caller's transaction; False (nothing
     stored or sent) when the address had `per_hour` such emails in the last hour."""
     # The user's row lock makes concurrent repeats count one after another.
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    recent = session.scalar(
-        select(func.count())
-        .select_from(SignupConfirmation)
-        .where(
-            SignupConfirmation.user_id == user_id,
-            SignupConfirmation.created_at > now - timedelta(hours=1),
-        )
-    )
-    if (recent or 0) >= per_hour:
+    users.lock(uow, user_id)
+    if changes.count_since(uow, user_id, now - timedelta(hours=1)) >= per_hour:
         logger.warning(
             "repeat signup dropped: the address had its confirmation emails for this hour",
             extra={"user_id": user_id, "request_id": request_id},
@@ -114,19 +104,17 @@ def request_confirmation(
         return False
     expires_at = now + timedelta(hours=hours)
     token = make_token(key, expires_at)
-    session.add(
-        SignupConfirmation(
-            token_hash=token_hash(token),
-            user_id=user_id,
-            request_id=request_id,
-            payload={"signup": signup.to_payload(), "mode": mode},
-            created_at=now,
-            expires_at=expires_at,
-        )
+    changes.add(
+        uow,
+        token_hash=token_hash(token),
+        user_id=user_id,
+        request_id=request_id,
+        payload={"signup": signup.to_payload(), "mode": mode},
+        created_at=now,
+        expires_at=expires_at,
     )
-    session.flush()
     mailer.send(
-        session,
+        uow,
         EmailMessage(
             idempotency_key=f"{KIND}:{request_id}",
             to_address=signup.email,
@@ -139,48 +127,32 @@ def request_confirmation(
     return True
 
 
-def load_change(session: Session, token: str, key: bytes, now: datetime) -> PendingChange:
+def load_change(uow: UnitOfWork, token: str, key: bytes, now: datetime) -> PendingChange:
     """The change a token confirms; ConfirmationError when the token is forged,
     expired or unknown. A used token still loads (`used`), so that re-posting the
     form after a failed event send can send it again."""
     if not token_valid(key, token, now):
         raise ConfirmationError
-    row: Any = session.execute(
-        select(SignupConfirmation, User.is_premium)
-        .join(User, User.id == SignupConfirmation.user_id)
-        .where(SignupConfirmation.token_hash == token_hash(token))
-    ).first()
-    if row is None or row[0].expires_at <= now:
+    change = changes.by_token_hash(uow, token_hash(token))
+    if change is None or change.expires_at <= now:
         raise ConfirmationError
-    change: SignupConfirmation = row[0]
-    payload: dict[str, Any] = change.payload
     return PendingChange(
         id=change.id,
         user_id=change.user_id,
-        is_premium=row.is_premium,
+        is_premium=change.is_premium,
         request_id=change.request_id,
-        mode=str(payload["mode"]),
-        signup=SignupInput.from_payload(payload["signup"]),
-        used=change.used_at is not None,
+        mode=str(change.payload["mode"]),
+        signup=SignupInput.from_payload(change.payload["signup"]),
+        used=change.used,
     )
 
 
 def apply_change(
-    session: Session, change: PendingChange, embedding: list[float], now: datetime
+    uow: UnitOfWork, change: PendingChange, embedding: list[float], now: datetime
 ) -> bool:
     """Claim the token and apply the change in the caller's transaction; False when
     it was already used (or expired meanwhile), and then nothing is written."""
-    claimed = session.execute(
-        update(SignupConfirmation)
-        .where(
-            SignupConfirmation.id == change.id,
-            SignupConfirmation.used_at.is_(None),
-            SignupConfirmation.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(SignupConfirmation.id)
-    ).first()
-    if claimed is None:
+    if not changes.claim(uow, change.id, now):
         return False
-    apply_profile(session, change.user_id, change.signup, embedding)
+    users.apply_profile(uow, change.user_id, change.signup, embedding)
     return True

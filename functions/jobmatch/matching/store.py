@@ -36,7 +36,6 @@ from sqlalchemy import Select, bindparam, case, column, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import (
     Candidate,
     CandidateJobMatch,
@@ -50,6 +49,8 @@ from jobmatch.db.models import (
 )
 from jobmatch.db.models.engagement import USER_EXCLUDED_JOBS
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, stored_fields
 from jobmatch.roles.resolver import ResolverLimits, resolve_role_names
 
@@ -66,24 +67,15 @@ _ELIGIBLE = f"""
 @dataclass(frozen=True, slots=True)
 class JobChunk:
     """A unit of job->candidate work: these jobs against candidates with
-    `after < id <= upto` (None = unbounded). Serialisable as a step output."""
+    `after < id <= upto` (None = unbounded). A step output and input as it is."""
 
     job_ids: tuple[int, ...]
     after: int | None = None
     upto: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Compact JSON form."""
-        return {"job_ids": list(self.job_ids), "after": self.after, "upto": self.upto}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JobChunk:
-        """Inverse of `to_dict`."""
-        return cls(tuple(int(j) for j in data["job_ids"]), data.get("after"), data.get("upto"))
-
 
 def resolve_preferred_roles(
-    session: Session, raw: Iterable[Any], embedder: EmbeddingProvider | None = None
+    session: UnitOfWork, raw: Iterable[Any], embedder: EmbeddingProvider | None = None
 ) -> list[int]:
     """Role ids for preferred roles as given: ids, numeric strings, or free text
     resolved as job titles are (a name or alias, else the closest role by meaning
@@ -102,6 +94,56 @@ def resolve_preferred_roles(
     if ids:
         found.update(session.scalars(select(GlobalRole.id).where(GlobalRole.id.in_(sorted(ids)))))
     return sorted(found)
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """How far a job is on its way to matching: its best role, whether it has an
+    embedding, how its title resolved."""
+
+    id: int
+    role_id: int | None
+    embedded: bool
+    resolution: str
+
+
+def job_states(session: Session, job_ids: Sequence[int]) -> list[JobState]:
+    """The states of those of these jobs that exist."""
+    rows = session.execute(
+        select(
+            Job.id, Job.normalized_role_id, Job.embedding.is_not(None), Job.role_resolution
+        ).where(Job.id.in_(list(job_ids)))
+    ).all()
+    return [JobState(int(r[0]), r[1], bool(r[2]), str(r[3])) for r in rows]
+
+
+def matchable_jobs(session: Session, job_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """(id, role resolution) of these jobs that can be matched now: active, embedded,
+    their title resolved (or found unresolved), by id."""
+    rows = session.execute(
+        select(Job.id, Job.role_resolution)
+        .where(
+            Job.id.in_(sorted(set(job_ids))),
+            Job.status == "active",
+            Job.embedding.is_not(None),
+            Job.role_resolution != "pending",
+        )
+        .order_by(Job.id)
+    ).all()
+    return [(int(r.id), str(r.role_resolution)) for r in rows]
+
+
+def jobs_by_hash(
+    session: Session, embedding: Sequence[float], job_hashes: Sequence[str]
+) -> list[tuple[int, float]]:
+    """The named active jobs (a matching request may list them) with their
+    similarity to the profile."""
+    stmt = text("""
+        SELECT id, COALESCE(1 - (embedding <=> :q), 0) AS similarity
+        FROM jobs WHERE job_hash = ANY(CAST(:hashes AS text[])) AND status = 'active'
+    """).bindparams(bindparam("q", type_=Vector(EMBEDDING_DIM)))
+    rows = session.execute(stmt, {"q": list(embedding), "hashes": list(job_hashes)}).all()
+    return [(int(j), float(s)) for j, s in rows]
 
 
 def user_affinity(session: Session, user_id: int) -> dict[str, float]:

@@ -3,8 +3,7 @@ provider everywhere else. Both give L2-normalised vectors of the dimension they
 are built with (the vector columns' `EMBEDDING_DIM`), so the pgvector columns, the
 HNSW indexes and cosine similarity mean the same thing whichever provider wrote a row.
 
-The text builders live here too: a job, a candidate and a user's preferences are
-turned into text the same way by every caller, so their vectors are comparable.
+What is embedded (the text of each entity) is `embeddings.texts`.
 """
 
 from __future__ import annotations
@@ -14,17 +13,14 @@ import importlib.util
 import json
 import math
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from jobmatch.ai.bedrock import bedrock_runtime_client
 from jobmatch.deadline import Deadline
 from jobmatch.settings import Settings
-
-if TYPE_CHECKING:
-    from jobmatch.db.models.matching import Candidate, Job
 
 TITAN_V2_DIMENSIONS = (256, 512, 1024)
 # Titan v2 takes up to 8,192 tokens / 50,000 characters; job ads rarely need more
@@ -47,7 +43,7 @@ class EmbeddingProvider(Protocol):
     @property
     def model_id(self) -> str:
         """Which model wrote a vector: vectors of two models are not comparable, so
-        the database records the one its vectors come from (`roles.embedding_state`)."""
+        the database records the one its vectors come from (`embeddings.model_store`)."""
         ...
 
     def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
@@ -244,52 +240,3 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0
-
-
-def _join(*parts: object) -> str:
-    return "\n".join(str(p) for p in parts if p not in (None, "", [], ()))
-
-
-def _listed(label: str, values: Iterable[str]) -> str:
-    items = [v for v in values if v]
-    return f"{label}: {', '.join(items)}" if items else ""
-
-
-def job_embedding_text(job: Job) -> str:
-    """What a job is about: title first (it carries the role), then skills and text."""
-    return _join(
-        job.title,
-        _listed("Skills", job.skills or []),
-        f"Location: {job.location}" + (" (remote)" if job.remote else "") if job.location else "",
-        (job.description or "")[:MAX_INPUT_CHARS],
-    )
-
-
-def _role_names(raw: Iterable[Any]) -> list[str]:
-    """Role names given as text (ids carry no meaning for an embedding)."""
-    return [str(r) for r in raw if isinstance(r, str)]
-
-
-def candidate_embedding_text(candidate: Candidate) -> str:
-    """What a candidate offers and wants, in the job text's vocabulary."""
-    return _join(
-        _listed("Roles", _role_names(candidate.preferred_roles or [])),
-        _listed("Skills", candidate.skills or []),
-        f"{candidate.experience_years} years experience"
-        if candidate.experience_years is not None
-        else "",
-        f"Location: {candidate.location}" if candidate.location else "",
-    )
-
-
-def preferences_embedding_text(preferences: Mapping[str, Any]) -> str:
-    """What a free-signup user is looking for. Preferences come as the mapping an
-    event's inline `userPrefs` carries, because that is the one form all their
-    sources share: a stored row, a signup not yet written, an inline event."""
-    experience = preferences.get("experience_years")
-    return _join(
-        _listed("Roles", preferences.get("roles") or []),
-        _listed("Skills", preferences.get("skills") or []),
-        _listed("Locations", preferences.get("locations") or []),
-        f"{experience} years experience" if experience is not None else "",
-    )

@@ -8,15 +8,14 @@ them ahead in the queue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import inngest
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
-from jobmatch.db.models import User
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.events.matching import MatchingContext, PerformMatching
+from jobmatch.users import store as users
+from jobmatch.users.store import UserRef
 
 
 class UnknownUsersError(LookupError):
@@ -27,33 +26,19 @@ class UnknownUsersError(LookupError):
         self.missing = missing
 
 
-@dataclass(frozen=True)
-class UserRef:
-    """What a matching event needs to know about a user."""
-
-    id: int
-    email: str
-    is_premium: bool
-
-
-def resolve_users(session: Session, ids: list[int], emails: list[str]) -> list[UserRef]:
+def resolve_users(uow: UnitOfWork, ids: list[int], emails: list[str]) -> list[UserRef]:
     """The named users (ids and lower-cased emails), premium first, in one query."""
     if not ids and not emails:
         return []
-    rows = session.execute(
-        select(User.id, User.email, User.is_premium).where(
-            or_(User.id.in_(ids), User.email.in_(emails))
-        )
-    ).all()
-    found_ids = {r.id for r in rows}
-    found_emails = {r.email for r in rows}
+    found = users.by_ids_or_emails(uow, ids, emails)
+    found_ids = {u.id for u in found}
+    found_emails = {u.email for u in found}
     missing = [str(i) for i in ids if i not in found_ids] + [
         e for e in emails if e not in found_emails
     ]
     if missing:
         raise UnknownUsersError(missing)
-    users = [UserRef(r.id, r.email, r.is_premium) for r in rows]
-    return sorted(users, key=lambda u: (not u.is_premium, u.id))
+    return sorted(found, key=lambda u: (not u.is_premium, u.id))
 
 
 def matching_event(

@@ -9,10 +9,11 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from jobmatch.candidates.store import CandidateNotFoundError
 from jobmatch.db.models import Candidate, CandidateJobMatch, Job, User, UserMatch
-from jobmatch.matching.errors import CandidateNotFoundError, UserNotFoundError
-from jobmatch.matching.repository import excluded_jobs
+from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.scoring import MatchResult, StoredScores, stored_fields
+from jobmatch.matching.store import excluded_jobs
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,25 @@ def describe_results(session: Session, results: Sequence[MatchResult]) -> list[S
         for job in session.scalars(select(Job).where(Job.id.in_([r.job_id for r in results])))
     }
     return [StoredMatch.of(jobs[r.job_id], r, r.method) for r in results if r.job_id in jobs]
+
+
+@dataclass(frozen=True)
+class TopMatch:
+    """A saved match in a notice: the job, and the score."""
+
+    title: str
+    company: str
+    location: str
+    score: float
+
+
+def top_matches(session: Session, email: str, limit: int) -> list[TopMatch]:
+    """A user's best saved matches on active jobs (what a notice lists)."""
+    rows = session.execute(
+        select(Job.title, Job.company, Job.location, UserMatch.score)
+        .join(Job, Job.job_hash == UserMatch.job_hash)
+        .where(UserMatch.user_email == email, Job.status == "active")
+        .order_by(UserMatch.score.desc(), Job.id)
+        .limit(limit)
+    ).all()
+    return [TopMatch(r.title, r.company, r.location, float(r.score)) for r in rows]

@@ -9,21 +9,22 @@ provider of the container.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import (
-    EmbeddingProvider,
+from jobmatch.db.models import Candidate, Job, UserPreferences
+from jobmatch.db.models.matching import MATCHABLE_STATUSES
+from jobmatch.embeddings.model_store import require_model
+from jobmatch.embeddings.providers import EmbeddingProvider
+from jobmatch.embeddings.texts import (
+    PreferencesText,
     candidate_embedding_text,
     job_embedding_text,
     preferences_embedding_text,
 )
-from jobmatch.db.models import Candidate, Job, UserPreferences
-from jobmatch.db.models.matching import MATCHABLE_STATUSES
-from jobmatch.roles.embedding_state import require_model
 
 EntityType = Literal["jobs", "candidates"]
 
@@ -71,38 +72,27 @@ def embed_candidate(
     return True
 
 
-def preferences_dict(preferences: UserPreferences) -> dict[str, Any]:
-    """A preferences row in the shape of an event's inline `userPrefs`: what the
-    embedding text and the scoring profile (`service.preferences_profile`) read."""
-    return {
-        "roles": list(preferences.roles or []),
-        "skills": list(preferences.skills or []),
-        "locations": list(preferences.locations or []),
-        "countries": list(preferences.countries or []),
-        "remote_ok": preferences.remote_ok,
-        "salary_min": preferences.salary_min,
-        "experience_years": preferences.experience_years,
-    }
-
-
-def preferences_vector(preferences: Mapping[str, Any], embedder: EmbeddingProvider) -> list[float]:
+def preferences_vector(preferences: PreferencesText, embedder: EmbeddingProvider) -> list[float]:
     """The one way a user's preferences become a vector, whether they are stored
-    (`embed_preferences`), about to be (signup) or never will be (preferences an
+    (`preferences_embedding`), about to be (signup) or never will be (preferences an
     event carried inline), so all three compare alike against the jobs."""
     [vector] = embedder.embed([preferences_embedding_text(preferences)])
     return vector
 
 
-def embed_preferences(
-    session: Session, preferences: UserPreferences, embedder: EmbeddingProvider
-) -> bool:
-    """Give a stored user's preferences an embedding if they have none."""
-    if preferences.embedding is not None:
-        return False
-    require_model(session, embedder)
-    preferences.embedding = preferences_vector(preferences_dict(preferences), embedder)
-    session.flush()
-    return True
+def preferences_embedding(
+    session: Session, user_id: int, embedder: EmbeddingProvider
+) -> list[float] | None:
+    """A stored user's preferences embedding, computed and stored if they have none;
+    None when the user has no preferences."""
+    preferences = session.get(UserPreferences, user_id)
+    if preferences is None:
+        return None
+    if preferences.embedding is None:
+        require_model(session, embedder)
+        preferences.embedding = preferences_vector(preferences, embedder)
+        session.flush()
+    return list(preferences.embedding)
 
 
 def backfill(
@@ -126,3 +116,37 @@ def backfill(
     count = _embed_rows(session, rows, text_of, embedder)
     session.flush()
     return count
+
+
+ReembedEntity = Literal["jobs", "candidates", "users"]
+
+
+def reembed_after(
+    session: Session,
+    entity: ReembedEntity,
+    after_id: int,
+    batch: int,
+    embedder: EmbeddingProvider,
+) -> tuple[int, int]:
+    """Rewrite the vectors of the next `batch` rows of `entity` after `after_id`
+    (all of them, whatever wrote them): the new cursor and how many."""
+    model: Any = {"jobs": Job, "candidates": Candidate, "users": UserPreferences}[entity]
+    texts: dict[str, Callable[[Any], str]] = {
+        "jobs": job_embedding_text,
+        "candidates": candidate_embedding_text,
+        "users": preferences_embedding_text,
+    }
+    text_of = texts[entity]
+    key = model.user_id if entity == "users" else model.id
+    rows = session.scalars(select(model).where(key > after_id).order_by(key).limit(batch)).all()
+    if not rows:
+        return after_id, 0
+    vectors = embedder.embed([text_of(row) for row in rows])
+    for row, vector in zip(rows, vectors, strict=True):
+        row.embedding = vector
+    return int(getattr(rows[-1], key.key)), len(rows)
+
+
+def job_exists(session: Session, job_id: int) -> bool:
+    """Whether a job with this id is stored."""
+    return session.get(Job, job_id) is not None

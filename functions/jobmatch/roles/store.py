@@ -8,17 +8,56 @@ terms on (role, term), a job's roles replaced as a whole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, null, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import GlobalRole, Job, JobRole, RoleTerm
-from jobmatch.roles.embedding_state import require_model
-from jobmatch.roles.resolver import Resolution
+from jobmatch.embeddings.model_store import require_model
+from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.roles.taxonomy import RoleSpec, normalize_phrase, role_text
+
+
+class RoleHit(Protocol):
+    """One role a title resolved to (as `resolver.RoleHit` has it)."""
+
+    @property
+    def role_id(self) -> int:
+        """The role."""
+
+    @property
+    def similarity(self) -> float:
+        """How near."""
+
+    @property
+    def method(self) -> str:
+        """exact | alias | vector."""
+
+
+class Resolution(Protocol):
+    """What a title resolved to, as stored (`resolver.Resolution` has it)."""
+
+    @property
+    def roles(self) -> Sequence[RoleHit]:
+        """Its roles, best first."""
+
+    @property
+    def family(self) -> Sequence[tuple[int, float]]:
+        """The best role's near relatives (role id, similarity)."""
+
+    @property
+    def best_role_id(self) -> int | None:
+        """Rank 1."""
+
+    @property
+    def status(self) -> str:
+        """exact, alias, vector, unresolved or pending."""
+
+    @property
+    def confidence(self) -> float | None:
+        """The best role's similarity."""
 
 
 class RoleConflictError(Exception):
@@ -286,3 +325,94 @@ def unresolved_titles(session: Session, limit: int, offset: int) -> tuple[int, l
         .offset(offset)
     ).all()
     return int(total), list(rows)
+
+
+def reembed_after(
+    session: Session,
+    entity: str,
+    after_id: int,
+    batch: int,
+    embedder: EmbeddingProvider,
+) -> tuple[int, int]:
+    """Rewrite the vectors of the next `batch` roles (or terms) after `after_id`,
+    whatever wrote them: the new cursor and how many."""
+    model: Any = GlobalRole if entity == "roles" else RoleTerm
+    rows = session.scalars(
+        select(model).where(model.id > after_id).order_by(model.id).limit(batch)
+    ).all()
+    if not rows:
+        return after_id, 0
+    texts = [
+        role_text(r.name, r.aliases, r.description) if entity == "roles" else str(r.term)
+        for r in rows
+    ]
+    for row, vector in zip(rows, embedder.embed(texts), strict=True):
+        row.embedding = vector
+    return int(rows[-1].id), len(rows)
+
+
+# ---------------------------------------------------------------- the resolver's reads
+
+
+def role_phrases(session: Session) -> list[tuple[int, str, list[str]]]:
+    """(id, name, aliases) of every role (the resolver's phrase index)."""
+    rows = session.execute(select(GlobalRole.id, GlobalRole.name, GlobalRole.aliases)).all()
+    return [(r.id, r.name, list(r.aliases)) for r in rows]
+
+
+def vector_candidates(
+    session: Session,
+    *,
+    vectors_json: str,
+    extra_json: str,
+    k_roles: int,
+    k_terms: int,
+    ef_search: int,
+) -> list[Any]:
+    """Rows of (vector index, role id, text similarity, best term similarity) for
+    each query vector's nearest `k_roles` roles, the roles of its nearest `k_terms`
+    terms, and the extra (index, role) pairs named (one query)."""
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    rows = session.execute(
+        text("""
+            WITH q AS (
+                SELECT (t.ord - 1)::int AS i, CAST(t.elem::text AS vector) AS v
+                FROM jsonb_array_elements(CAST(:vecs AS jsonb)) WITH ORDINALITY AS t(elem, ord)
+            ), cand AS (
+                SELECT q.i, r.id AS role_id FROM q CROSS JOIN LATERAL (
+                    SELECT id FROM global_roles WHERE embedding IS NOT NULL
+                    ORDER BY embedding <=> q.v LIMIT :k_roles) r
+                UNION
+                SELECT q.i, t.role_id FROM q CROSS JOIN LATERAL (
+                    SELECT role_id FROM role_terms WHERE embedding IS NOT NULL
+                    ORDER BY embedding <=> q.v LIMIT :k_terms) t
+                UNION
+                SELECT (e->>0)::int, (e->>1)::int
+                FROM jsonb_array_elements(CAST(:extra AS jsonb)) AS e
+            )
+            SELECT c.i, c.role_id, 1 - (g.embedding <=> q.v) AS text_sim,
+                   (SELECT max(1 - (t.embedding <=> q.v)) FROM role_terms t
+                    WHERE t.role_id = c.role_id AND t.embedding IS NOT NULL) AS term_sim
+            FROM cand c JOIN q ON q.i = c.i JOIN global_roles g ON g.id = c.role_id
+            WHERE g.embedding IS NOT NULL
+        """),
+        {"vecs": vectors_json, "extra": extra_json, "k_roles": k_roles, "k_terms": k_terms},
+    ).all()
+    return list(rows)
+
+
+def relatives(session: Session, role_ids: Sequence[int]) -> list[Any]:
+    """Rows of (role, relative, similarity of their vectors): each role's parent,
+    children and siblings."""
+    rows = session.execute(
+        text("""
+            SELECT b.id, r.id, COALESCE(1 - (r.embedding <=> b.embedding), 0) FROM global_roles b
+            JOIN global_roles r ON r.id <> b.id AND (
+                r.id = b.parent_id OR r.parent_id = b.id
+                OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id))
+            WHERE b.id = ANY(CAST(:ids AS int[]))
+            ORDER BY b.id, r.id
+        """),
+        {"ids": list(role_ids)},
+    ).all()
+    return list(rows)

@@ -1,0 +1,1 @@
+"""A tenant's candidates: the rows their matching starts from, tenant-scoped."""

@@ -1,0 +1,1 @@
+"""Free-signup users: signup and its confirmation, preferences, batch requests."""

@@ -1,0 +1,126 @@
+"""Free signup: a new address creates its user; an existing one changes nothing yet.
+
+One user per email (lower-cased), one preferences row per user. A signup for a
+new address creates both. A signup for an address that is already signed up must
+not change that user: anyone can post a signup with anyone's address, and the
+change could redirect the user's notifications (the webhook) to someone else. So
+it is stored as a pending change and applied only when the owner of the address
+confirms it from their mailbox (`signup_confirmation`).
+
+The immediate matches are computed from the submitted preferences in both cases
+(saved only for a new user), so the answer is the same whether or not the
+address was known. A signup enters here once, `sign_up`, whatever its mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+import inngest
+
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.deadline import Deadline
+from jobmatch.embeddings.store import preferences_vector
+from jobmatch.matching import service
+from jobmatch.matching.read_store import StoredMatch, describe_results
+from jobmatch.settings import Settings
+from jobmatch.step_contract import StepDeps
+from jobmatch.users import store as users
+from jobmatch.users.batch import matching_event
+from jobmatch.users.preferences import SignupInput
+from jobmatch.users.profile import preferences_profile
+from jobmatch.users.signup_confirmation import request_confirmation
+
+Mode = Literal["sync", "async"]
+
+
+class SignupDeps(StepDeps, Protocol):
+    """What a signup uses (the app's `Dependencies` provides it)."""
+
+    @property
+    def signup_token_key(self) -> bytes:
+        """The key confirmation tokens are signed with."""
+
+
+@dataclass(frozen=True)
+class SignupOutcome:
+    """The answer to a signup, and the matching event to send once it is stored
+    (None when no durable run is due)."""
+
+    matches: list[StoredMatch]
+    complete: bool
+    event: inngest.Event | None
+
+
+def sign_up(
+    deps: SignupDeps,
+    signup: SignupInput,
+    *,
+    mode: Mode,
+    request_id: str,
+    link: Callable[[str], str],
+) -> SignupOutcome:
+    """A signup, whole: the preferences embedded (no connection held meanwhile); a
+    new user created, or a repeat signup stored as a pending change and its
+    confirmation emailed (`link(token)` is the emailed link), committed; then, in
+    sync mode, the immediate matches (saved for a new user) in a unit of their own.
+    The durable `matching/perform` run is due for a new user in async mode, or
+    when USE_INNGEST_FOR_MATCHING is on; the caller sends it."""
+    settings = deps.settings
+    embedding = preferences_vector(signup.preferences(), deps.embedder)
+    with deps.unit_of_work() as uow:
+        user = users.create_or_find_user(uow, signup, embedding)
+        if not user.created:
+            request_confirmation(
+                uow,
+                user_id=user.id,
+                signup=signup,
+                request_id=request_id,
+                mode=mode,
+                mailer=deps.mailer,
+                key=deps.signup_token_key,
+                now=datetime.now(UTC),
+                hours=settings.signup_confirmation_hours,
+                per_hour=settings.signup_confirmations_per_hour,
+                link=link,
+            )
+    matches: list[StoredMatch] = []
+    complete = False
+    if mode == "sync":
+        with deps.unit_of_work() as uow:
+            matches, complete = signup_matches(uow, signup, embedding, settings, save=user.created)
+    is_async = mode == "async"
+    event = None
+    if user.created and (is_async or settings.use_inngest_for_matching):
+        event = matching_event(
+            user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
+        )
+    return SignupOutcome(matches=matches, complete=complete, event=event)
+
+
+def signup_matches(
+    uow: UnitOfWork,
+    signup: SignupInput,
+    embedding: list[float],
+    settings: Settings,
+    *,
+    save: bool,
+) -> tuple[list[StoredMatch], bool]:
+    """The immediate answer: the engine's best matches for the submitted
+    preferences found within the signup time budget, saved (upsert on user_email,
+    job_hash) when `save`, and whether the budget held.
+
+    Rule-based only: an LLM call could spend the whole budget, so AI re-ranking is
+    left to the durable run, which saves later and so overwrites these rows.
+    `complete` is conservative: a run that finished just after the budget also
+    reports False, which only means the durable run's result should be awaited."""
+    deadline = Deadline.after(settings.signup_time_budget_seconds)
+    profile = preferences_profile(uow, None, signup.preferences())
+    results = service.match_profile(uow, profile, embedding, settings, deadline=deadline)
+    complete = not deadline.expired
+    if save:
+        service.save_user_matches(uow, signup.email, results)
+    return describe_results(uow, results), complete
