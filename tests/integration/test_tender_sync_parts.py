@@ -17,7 +17,8 @@ from jobmatch.db.session import get_engine, session_scope
 from jobmatch.dependencies import Dependencies
 from jobmatch.runs import job_log_store
 from jobmatch.settings import Settings, get_settings
-from jobmatch.tenders import store, sync_steps
+from jobmatch.tenders import steps as tender_steps
+from jobmatch.tenders import store
 from jobmatch.tenders.compile import MERGED_FIELDS, ORDER_COLLATION, compile_page
 from jobmatch.tenders.ocds_client import OCDSClient, PageRef, PublisherUnavailableError
 from jobmatch.tenders.releases import Release
@@ -268,22 +269,22 @@ def test_job_log_writes_are_idempotent_and_a_success_is_final(db: None) -> None:
     assert (logs["run-2"].id, logs["run-2"].status) == (late, "FAILED")
 
 
-def fetch(job: int, settings: Settings, ref: PageRef | None, page: int) -> sync_steps.PageCounts:
+def fetch(job: int, settings: Settings, ref: PageRef | None, page: int) -> tender_steps.PageCounts:
     """The page step, run here."""
-    inp = sync_steps.FetchPage(job_log_id=job, date_from=FROM, date_to=TO, ref=ref, page=page)
-    return sync_steps.fetch_page(Dependencies(settings), inp)
+    inp = tender_steps.FetchPage(job_log_id=job, date_from=FROM, date_to=TO, ref=ref, page=page)
+    return tender_steps.fetch_page(Dependencies(settings), inp)
 
 
-def commit(job: int, settings: Settings, pages: int) -> sync_steps.SyncTotals:
+def commit(job: int, settings: Settings, pages: int) -> tender_steps.SyncTotals:
     """The commit step, run here."""
-    inp = sync_steps.CommitSync(job_log_id=job, date_to=TO, counts={"pages": pages})
-    return sync_steps.commit_sync(Dependencies(settings), inp)
+    inp = tender_steps.CommitSync(job_log_id=job, date_to=TO, counts={"pages": pages})
+    return tender_steps.commit_sync(Dependencies(settings), inp)
 
 
-def page_steps(job: int, settings: Settings, tries: int = 1) -> list[sync_steps.PageCounts]:
+def page_steps(job: int, settings: Settings, tries: int = 1) -> list[tender_steps.PageCounts]:
     """Every page of the recorded feed through the page step, each page `tries` times
     (a step Inngest retried after a gateway timeout although its first try committed)."""
-    outputs: list[sync_steps.PageCounts] = []
+    outputs: list[tender_steps.PageCounts] = []
     ref: PageRef | None = None
     page = 1
     while True:

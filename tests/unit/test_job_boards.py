@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from jobmatch.deadline import Deadline
+from jobmatch.discovery.crawl import board_ref, distinct_boards, latest_crawl
 from jobmatch.ingestion.boards import Board, BoardClient, BoardMalformedError
-from jobmatch.ingestion.discovery import board_ref, distinct_boards, latest_crawl
 from jobmatch.ingestion.html_text import html_to_text
 from jobmatch.ingestion.postings import ashby_postings, greenhouse_postings, lever_postings
 from jobmatch.jobs.importing import JobInput, job_hash

@@ -1,4 +1,4 @@
-"""Every step a workflow runs is a `legacy_step_body`, so a permanent error in any of them
+"""Every step a workflow runs is a typed `step_body`, so a permanent error in any of them
 ends the run instead of being retried (`jobmatch.failures`). The workflows are read
 as source: each `ctx.step.run(id, body, ...)` call's `body` is looked up in its
 module and must carry the mapping."""
@@ -12,7 +12,6 @@ from pathlib import Path
 from types import ModuleType
 
 import jobmatch.workflows
-from jobmatch.failures import is_legacy_step_body
 from jobmatch.step_contract import StepBody
 
 
@@ -67,9 +66,5 @@ def test_every_step_run_by_a_workflow_maps_permanent_errors() -> None:
     assert len(bodies) >= 20  # the scan finds the workflows' steps
     names = {name for name, _ in bodies}
     assert "roles: steps.embed_roles" in names  # run through `paged`
-    missing = [
-        name
-        for name, fn in bodies
-        if not isinstance(fn, StepBody) and not (callable(fn) and is_legacy_step_body(fn))
-    ]
-    assert not missing, f"not declared with @legacy_step_body: {missing}"
+    missing = [name for name, fn in bodies if not isinstance(fn, StepBody)]
+    assert not missing, f"not declared with @step_body: {missing}"

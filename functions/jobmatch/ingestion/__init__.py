@@ -1,2 +1,2 @@
 """Jobs from public job boards (Ashby, Greenhouse, Lever): companies, board clients,
-postings normalised into the import path, and company discovery from Common Crawl."""
+and postings normalised into the import path."""

@@ -19,10 +19,10 @@ from typing import Any
 import inngest
 
 from jobmatch.dependencies import Dependencies
+from jobmatch.discovery import steps
+from jobmatch.discovery.crawl import BOARD_HOSTS
 from jobmatch.events.jobs import CompanyDiscoveryRequested, IngestCompany
-from jobmatch.ingestion import discovery_steps as steps
-from jobmatch.ingestion.discovery import BOARD_HOSTS
-from jobmatch.workflows.flow import continue_with, numbered, request_of, slices
+from jobmatch.workflows.flow import continue_as_new, numbered, request_of, slices
 
 PROBES_PER_SEND = 500
 
@@ -49,7 +49,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             )
             for page in range(cursor.next, cursor.pages):
                 if pages_read >= settings.discovery_max_pages_per_run:
-                    continue_with(
+                    continue_as_new(
                         ctx,
                         CompanyDiscoveryRequested(crawl_id=crawl).to_event(
                             id=f"discovery-{crawl}-{host}-{page}"

@@ -3,12 +3,17 @@
 - `numbered` / `slices`: step ids and parts for work cut into pieces;
 - `paged`: the same step body as steps `name-1`, `name-2`, ... until one handles a
   short batch (or a cap is reached, and the caller continues later);
+- `chained`: steps that carry a cursor forward, each input made from the step before;
 - `fan_out`: events sent in groups of Inngest's send limit, one step per group;
+- `select_and_send`: fan out over rows read in key order, a select and a send
+  step per batch;
 - `continue_as_new`: hand the rest of the work to a new run of the same function
-  with a deterministic event id (a replayed step sends the same id: Inngest drops it);
+  by an event with a deterministic id (a replayed step sends the same id: Inngest
+  drops it);
 - `request_of`: a function triggered by a cron or an event reads one typed request;
 - `event_time` / `hour_of`: the triggering event's time, for ids and windows;
-- `failure_of`: what an `on_failure` handler was told, typed, for the run records.
+- `failure_of` / `on_failure`: what an `on_failure` handler was told, typed, and a
+  handler that records it with one step (the run records use it).
 
 Nothing here knows a domain: the families in this package call these with their
 own step bodies and events.
@@ -75,19 +80,14 @@ def fan_out(ctx: inngest.ContextSync, name: str, events: Sequence[inngest.Event]
     return len(events)
 
 
-def continue_as_new(ctx: inngest.ContextSync, event: inngest.Event, *, cursor: object) -> None:
-    """Hand the rest of the work to a new run: `event` (the same function's trigger
-    with its cursor) sent once, with an id made from this run and the cursor."""
-    ctx.step.send_event(
-        "continue",
-        [
-            inngest.Event(
-                name=event.name,
-                data=event.data,
-                id=f"continue-{ctx.run_id}-{cursor}",
-            )
-        ],
-    )
+def continue_as_new(ctx: inngest.ContextSync, event: inngest.Event) -> None:
+    """Hand the rest of the work to a new run of the same function: `event` (its
+    trigger, carrying the cursor) sent once as step `continue`. The event must carry
+    a deterministic id (from this run, or from the cursor): a replayed step then
+    sends the same id, and Inngest drops it instead of starting a second run."""
+    if not event.id:
+        raise ValueError("a continuation needs a deterministic event id")
+    ctx.step.send_event("continue", [event])
 
 
 def request_of(ctx: inngest.ContextSync, parse: Callable[[Any], T], on_cron: Callable[[], T]) -> T:
@@ -192,13 +192,6 @@ def select_and_send(
     return sent
 
 
-def continue_with(ctx: inngest.ContextSync, event: inngest.Event) -> None:
-    """Hand the rest of the work to a new run by `event`, which carries its own
-    deterministic id (for functions whose continuation ids predate
-    `continue_as_new`'s: in-flight runs keep the ids they were sent with)."""
-    ctx.step.send_event("continue", [event])
-
-
 OnFailure = Callable[[inngest.ContextSync], None]
 
 
@@ -212,13 +205,3 @@ def on_failure(
         record.run(ctx, step_id, deps, input_of(failure_of(ctx)))
 
     return handler
-
-
-def continue_under(ctx: inngest.ContextSync, event: inngest.Event, prefix: str) -> None:
-    """`continue_as_new` for a function whose continuation ids predate it: `event`
-    sent once as step `continue`, with the id `{prefix}-{run id}` its runs have
-    always sent (a changed id would let a replayed step start a second run)."""
-    ctx.step.send_event(
-        "continue",
-        [inngest.Event(name=event.name, data=event.data, id=f"{prefix}-{ctx.run_id}")],
-    )

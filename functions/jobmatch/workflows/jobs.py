@@ -35,7 +35,7 @@ from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
 from jobmatch.workflows.flow import (
     chained,
-    continue_with,
+    continue_as_new,
     hour_of,
     numbered,
     paged,
@@ -204,7 +204,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             max_steps=settings.job_expire_max_steps,
         )
         if more is not None:
-            continue_with(
+            continue_as_new(
                 ctx,
                 ExpireJobsRequested(older_than_days=days).to_event(id=f"expire-next-{ctx.run_id}"),
             )
@@ -250,7 +250,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
             start=len(jobs) + 1,
         )
         if more is not None:
-            continue_with(
+            continue_as_new(
                 ctx,
                 CleanupRequested(after_match_id=more.after_id).to_event(
                     id=f"cleanup-next-{ctx.run_id}"

@@ -35,7 +35,7 @@ from jobmatch.matching.store import JobChunk
 from jobmatch.observability import logger
 from jobmatch.roles import steps as role_steps
 from jobmatch.users import steps as user_steps
-from jobmatch.workflows.flow import EVENTS_PER_SEND, continue_under, numbered, paged, slices
+from jobmatch.workflows.flow import EVENTS_PER_SEND, continue_as_new, numbered, paged, slices
 
 PREMIUM_PRIORITY = inngest.Priority(run="event.data.premium == true ? 120 : 0")
 BACKFILL_STEPS_PER_RUN = 10
@@ -283,7 +283,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         )
         if more:
             rest = BackfillEmbeddings(entity_type=event.entity_type, batch_size=batch)
-            continue_under(ctx, rest.to_event(), "backfill-continue")
+            continue_as_new(ctx, rest.to_event(id=f"backfill-continue-{ctx.run_id}"))
         return {
             "entity_type": event.entity_type,
             "batch_size": batch,

@@ -3,7 +3,7 @@
 Triggered by `matching/completed`, which `perform-ai-matching` sends after it has
 saved a user's matches. Only runs whose `context.notify` is true (the async
 signup mode) notify. Two independent steps, each safe to run twice (see
-`notifications.completion`): the email, and the signed webhook callback.
+`notifications.steps`): the email, and the signed webhook callback.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import inngest
 
 from jobmatch.dependencies import Dependencies
 from jobmatch.events.matching import MatchingCompleted
-from jobmatch.notifications import completion
+from jobmatch.notifications import steps as completion
 from jobmatch.observability import logger
 
 

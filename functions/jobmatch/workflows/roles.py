@@ -15,7 +15,7 @@ from jobmatch.dependencies import Dependencies
 from jobmatch.events.matching import JobsImported
 from jobmatch.events.roles import ReembedRequested, RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import steps
-from jobmatch.workflows.flow import continue_under, paged
+from jobmatch.workflows.flow import continue_as_new, paged
 
 STEPS_PER_RUN = 20
 
@@ -56,7 +56,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         )
         if more:
             rest = RolesEmbedMissing(missing_at_start=missing)
-            continue_under(ctx, rest.to_event(), "embed-roles")
+            continue_as_new(ctx, rest.to_event(id=f"embed-roles-{ctx.run_id}"))
         else:
             ctx.step.send_event(
                 "re-resolve",
@@ -100,7 +100,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                 break
         if more:
             rest = RolesReResolveRequested(after_id=cursor, below_confidence=below)
-            continue_under(ctx, rest.to_event(), "re-resolve-continue")
+            continue_as_new(ctx, rest.to_event(id=f"re-resolve-continue-{ctx.run_id}"))
         return totals | {"last_id": cursor, "continued": more}
 
     @deps.inngest.create_function(
@@ -136,7 +136,7 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
                     return switch | {"rewritten": rewritten, "finished": True}
                 entity, cursor = entities[position + 1], 0
         rest = ReembedRequested.model_validate({"entity": entity, "after_id": cursor})
-        continue_under(ctx, rest.to_event(), "reembed-continue")
+        continue_as_new(ctx, rest.to_event(id=f"reembed-continue-{ctx.run_id}"))
         return switch | {"rewritten": rewritten, "finished": False}
 
     return [embed_roles, re_resolve, reembed]

@@ -1,4 +1,4 @@
-"""Tender functions, thin wiring over the step bodies in `tenders.sync_steps` and
+"""Tender functions, thin wiring over the step bodies in `tenders.steps` and
 `runs.job_logs` (each run's job log).
 
 - `tender-sync` (event `tender/sync.requested` or every 30 minutes): create-job-log
@@ -32,8 +32,7 @@ from jobmatch.events.tenders import (
     TenderSyncRequested,
 )
 from jobmatch.runs import job_logs
-from jobmatch.tenders import enrichment
-from jobmatch.tenders import sync_steps as steps
+from jobmatch.tenders import enrichment, steps
 from jobmatch.workflows.flow import chained, event_time, request_of, select_and_send
 from jobmatch.workflows.run_records import job_log_failure
 

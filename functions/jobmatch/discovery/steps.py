@@ -11,8 +11,8 @@ them (or records why not).
 from __future__ import annotations
 
 from jobmatch.deadline import Deadline
-from jobmatch.ingestion import store
-from jobmatch.ingestion.discovery import CdxClient, distinct_boards
+from jobmatch.discovery import store
+from jobmatch.discovery.crawl import CdxClient, distinct_boards
 from jobmatch.settings import Settings
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 
