@@ -331,6 +331,19 @@ def digests() -> dict[str, str]:
     return {m.to_address: m.idempotency_key for m in outbox("digest")}
 
 
+def test_the_specifications_event_name_still_starts_the_digest(
+    driver: InngestDriver, api: ApiClient, settings: Settings
+) -> None:
+    """`cron/daily-digest` (seed 003's name) runs the same digest as its renamed event."""
+    users = berlin_users(settings)
+    runs = driver.send("cron/daily-digest", {"asOf": BERLIN_9_30})
+    [run] = of(runs, "daily-digest")
+    assert run.status == "completed", run.error
+    assert run.output["due"] == 2
+    assert set(digests()) == {"berlin@example.com", "vip@example.com"}
+    assert digests()["berlin@example.com"] == f"digest:{users['berlin']}:2026-03-02"
+
+
 def test_digest_at_9_in_the_users_zone_once_per_day_only_with_news(
     driver: InngestDriver, api: ApiClient, settings: Settings
 ) -> None:

@@ -293,6 +293,13 @@ class DigestRunRequested(EventModel):
     as_of: datetime | None = Field(default=None, alias="asOf")
 
 
+class DailyDigestRequested(DigestRunRequested):
+    """`cron/daily-digest`: the specification's name for the same request (seed 003's
+    `dailyDigestFunction`), still accepted from senders that use it."""
+
+    NAME: ClassVar[str] = "cron/daily-digest"
+
+
 class DigestChunk(EventModel):
     """`digest/chunk.requested`: the due users with `after < id <= upto` at `asOf`."""
 

@@ -27,6 +27,7 @@ import inngest
 from jobmatch.alerts import digest, emails, new_jobs
 from jobmatch.dependencies import Dependencies
 from jobmatch.events.engagement import (
+    DailyDigestRequested,
     DigestChunk,
     DigestRunRequested,
     JobsNewBatch,
@@ -159,7 +160,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     @deps.inngest.create_function(
         fn_id="daily-digest",
         name="Daily Digest",
-        trigger=[DigestRunRequested.trigger(), inngest.TriggerCron(cron=DIGEST_CRON)],
+        trigger=[
+            DigestRunRequested.trigger(),
+            DailyDigestRequested.trigger(),
+            inngest.TriggerCron(cron=DIGEST_CRON),
+        ],
         retries=3,
         on_failure=progress_failure(deps, "daily-digest"),
     )
