@@ -25,7 +25,7 @@ def _resolve(module: ModuleType, node: ast.expr) -> object:
 
 # Helpers that run their `body` argument as steps, and where that argument stands;
 # the `ctx.step.run` inside them runs whatever their callers pass.
-STEP_HELPERS = {"paged": 3, "chained": 3, "on_failure": 2}
+STEP_HELPERS = {"paged": 3, "chained": 3, "on_failure": 2, "queue_upkeep": 2}
 
 
 def _body_of(call: ast.Call) -> ast.expr | None:

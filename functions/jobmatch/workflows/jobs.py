@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import inngest
 
@@ -33,6 +33,7 @@ from jobmatch.ingestion.store import CompanyRef
 from jobmatch.jobs.importing import announcement_events
 from jobmatch.retention import steps as retention
 from jobmatch.scraping import steps as scraping
+from jobmatch.step_contract import StepBody
 from jobmatch.workflows.flow import (
     chained,
     continue_as_new,
@@ -45,6 +46,7 @@ from jobmatch.workflows.flow import (
 )
 
 MAX_QUEUE_STEPS = 20
+B = TypeVar("B", bound=scraping.Batch)
 
 
 def announce(
@@ -66,6 +68,15 @@ def announce(
 def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     """The job pipeline's ingestion, queue and retention functions."""
     settings = deps.settings
+
+    def queue_upkeep(
+        ctx: inngest.ContextSync, name: str, body: StepBody[B, int], batch: B
+    ) -> tuple[int, int]:
+        """`body` paged over the queue, then the roles never queued added: how many
+        rows `body` handled, and how many roles were added."""
+        size = settings.scraper_reset_batch
+        done, _ = paged(ctx, name, deps, body, batch, size=size, max_steps=MAX_QUEUE_STEPS)
+        return done, scraping.enqueue_new_roles.run(ctx, "enqueue-new-roles", deps)
 
     @deps.inngest.create_function(
         fn_id="hourly-job-ingestion",
@@ -145,20 +156,11 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     def cleanup_stale_sessions(ctx: inngest.ContextSync) -> dict[str, int]:
         """Sessions without a heartbeat for too long: stale, their roles re-queued;
         roles added since the last run queued."""
-        size = settings.scraper_reset_batch
         stale = scraping.StaleBatch(
-            limit=size, max_age_minutes=settings.scraper_stale_after_minutes
+            limit=settings.scraper_reset_batch,
+            max_age_minutes=settings.scraper_stale_after_minutes,
         )
-        reset, _ = paged(
-            ctx,
-            "reset-stale",
-            deps,
-            scraping.reset_stale_sessions,
-            stale,
-            size=size,
-            max_steps=MAX_QUEUE_STEPS,
-        )
-        added = scraping.enqueue_new_roles.run(ctx, "enqueue-new-roles", deps)
+        reset, added = queue_upkeep(ctx, "reset-stale", scraping.reset_stale_sessions, stale)
         return {"reset": reset, "enqueued": added}
 
     @deps.inngest.create_function(
@@ -169,17 +171,8 @@ def create_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
     )
     def reset_completed_roles(ctx: inngest.ContextSync) -> dict[str, int]:
         """Every completed role back in the queue for a fresh scrape; new roles queued."""
-        size = settings.scraper_reset_batch
-        requeued, _ = paged(
-            ctx,
-            "requeue",
-            deps,
-            scraping.requeue_completed_roles,
-            scraping.Batch(limit=size),
-            size=size,
-            max_steps=MAX_QUEUE_STEPS,
-        )
-        added = scraping.enqueue_new_roles.run(ctx, "enqueue-new-roles", deps)
+        batch = scraping.Batch(limit=settings.scraper_reset_batch)
+        requeued, added = queue_upkeep(ctx, "requeue", scraping.requeue_completed_roles, batch)
         return {"requeued": requeued, "enqueued": added}
 
     @deps.inngest.create_function(
