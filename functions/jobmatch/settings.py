@@ -292,6 +292,15 @@ class Settings(BaseSettings):
     digest_max_jobs: int = 10
     progress_retention_days: int = 7  # run progress and alert records kept this long
 
+    # ---------------------------------------------------------------- event outbox
+    # `flush-event-outbox` (every minute) sends what requests and steps left pending:
+    # this many events per step (one send call), at most this many steps a run.
+    outbox_flush_batch: int = Field(default=200, ge=1, le=5_000)
+    outbox_flush_max_steps: int = 10
+    # Sent rows are kept this long (past Inngest's 24 h de-duplication window, for
+    # inspection), then the flush deletes them.
+    outbox_sent_retention_hours: int = 72
+
     # ---------------------------------------------------------------- security
     # Signup confirmation links (a repeat signup changes a user only after the
     # address's owner confirms by email; see `matching.signup_confirmation`). The
