@@ -202,6 +202,7 @@ def test_alarms_watch_errors_throttles_5xx_pinning_and_feed_gaps(
         ("AWS/ApiGateway", "5xx", "ApiId"),
         ("AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned", "ProxyName"),
         ("Jobmatch", "TenderPagesMalformed", "service"),
+        ("Jobmatch", "OutboxOldestPendingSeconds", "service"),
     }
 
 
