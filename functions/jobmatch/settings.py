@@ -311,6 +311,10 @@ class Settings(BaseSettings):
     # Confirmation emails one address receives per hour at most: anyone can post a
     # signup with anyone's address, and each would otherwise mail it.
     signup_confirmations_per_hour: int = Field(default=3, ge=1, le=100)
+    # A signup identical to the one that created its user this many minutes ago or
+    # less (and no change confirmed since) is that signup retried, not a change
+    # (`matching.signup_retry`).
+    signup_retry_minutes: int = Field(default=15, ge=0, le=24 * 60)
 
     @property
     def in_lambda(self) -> bool:

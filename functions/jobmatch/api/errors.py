@@ -58,7 +58,8 @@ _DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current state",
     413: "The body is larger than this route accepts",
     422: "The request does not match the schema: nothing was written or sent",
-    503: "Saved, but the event service did not accept the event: retry the same request",
+    503: "The database was unreachable (a dropped connection): nothing was written; "
+    "retry the same request",
 }
 
 

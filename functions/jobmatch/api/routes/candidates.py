@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobmatch.api.auth import TenantKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MatchList
 from jobmatch.api.request_model import RequestModel
 from jobmatch.events.matching import GenerateCandidateMatches
+from jobmatch.events.outbox import publish
 from jobmatch.matching.approval import CandidateStateError, approve_candidate
 from jobmatch.matching.errors import CandidateNotFoundError
 from jobmatch.matching.match_reads import candidate_matches
@@ -85,11 +85,12 @@ def approve(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except CandidateStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    session.commit()
     event = GenerateCandidateMatches(
         candidate_id=candidate.id, tenant_id=tenant_id, reason="onboarding_approval"
     )
-    event_ids = send_events(client, [event.to_event()], what=event.NAME)
+    # Recorded with the approval (the outbox sends it after the commit): one
+    # approval, one event, whatever the event API does meanwhile.
+    event_ids = publish(session, client, [event.to_event(id=f"approve-{tenant_id}-{candidate.id}")])
     return ApproveResponse(
         candidate_id=candidate.id, tenant_id=tenant_id, status=candidate.status, event_ids=event_ids
     )

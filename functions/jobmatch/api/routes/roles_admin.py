@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.events.outbox import publish
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import repository
 from jobmatch.roles.repository import RoleConflictError
@@ -89,8 +90,8 @@ class UnresolvedPage(BaseModel):
     offset: int
 
 
-def _embed(client: Any) -> None:
-    send_events(client, [RolesEmbedMissing().to_event()], what=RolesEmbedMissing.NAME)
+def _embed(uow: UnitOfWork, client: Any) -> None:
+    publish(uow, client, [RolesEmbedMissing().to_event()])
 
 
 @router.post(
@@ -108,8 +109,8 @@ def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: I
     except RoleConflictError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     out = RoleOut.model_validate(role)
+    _embed(session, client)
     session.commit()
-    _embed(client)
     return out
 
 
@@ -130,8 +131,8 @@ def add_alias(
     if role is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
     out = RoleOut.model_validate(role)
+    _embed(session, client)
     session.commit()
-    _embed(client)
     return out
 
 
@@ -143,6 +144,7 @@ def add_alias(
 )
 def re_resolve(
     _key: PlatformKeyDep,
+    session: SessionDep,
     client: InngestDep,
     body: Annotated[ReResolveRequest | None, Body()] = None,
 ) -> Triggered:
@@ -150,7 +152,7 @@ def re_resolve(
     resolved by meaning below the confidence, resolve again and are matched again."""
     request = body or ReResolveRequest()
     event = RolesReResolveRequested(below_confidence=request.below_confidence)
-    ids = send_events(client, [event.to_event()], what=event.NAME)
+    ids = publish(session, client, [event.to_event()])
     return Triggered(event=event.NAME, event_ids=ids)
 
 

@@ -14,15 +14,14 @@ import html
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from jobmatch.api.deps import DepsDep, SessionDep
 from jobmatch.api.errors import error_responses
-from jobmatch.api.events import send_events
 from jobmatch.dependencies import Dependencies
-from jobmatch.events.matching import PerformMatching
+from jobmatch.events.outbox import publish
 from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.signup_confirmation import (
     ConfirmationError,
@@ -135,15 +134,14 @@ def review_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLR
     responses={
         200: {"description": "The change is applied and matching has started"},
         404: GONE,
-        503: {"description": "Applied, but matching could not start yet: post again", **HTML_PAGE},
         **error_responses(),
     },
     openapi_extra=TOKEN_PARAMETER,
 )
 def confirm_change(request: Request, session: SessionDep, deps: DepsDep) -> HTMLResponse:
-    """Apply the change once (the token is single-use), then send `matching/perform`
-    with an id derived from the confirmation, so posting again after a refused
-    send retries the send without starting a second run."""
+    """Apply the change once (the token is single-use) and record `matching/perform`
+    in the same transaction (the outbox sends it after the commit), with an id
+    derived from the confirmation, so posting again starts no second run."""
     token = request.query_params.get("token")
     try:
         change = _load(session, deps, token)
@@ -154,7 +152,6 @@ def confirm_change(request: Request, session: SessionDep, deps: DepsDep) -> HTML
         embedding = preferences_vector(change.signup.preferences(), deps.embedder)
         if not apply_change(session, change, embedding, datetime.now(UTC)):
             return _gone()
-        session.commit()
     event = matching_event(
         change.user_id,
         change.is_premium,
@@ -163,15 +160,8 @@ def confirm_change(request: Request, session: SessionDep, deps: DepsDep) -> HTML
         notify=change.mode == "async",
         event_id=change.event_id,
     )
-    try:
-        send_events(deps.inngest, [event], what=PerformMatching.NAME)
-    except HTTPException:
-        return _page(
-            "Change saved",
-            "<p>Your profile is updated, but matching could not start yet. "
-            "Press the confirm button again in a minute.</p>",
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+    publish(session, deps.inngest, [event])
+    session.commit()
     return _page(
         "Change confirmed",
         "<p>Your profile is updated. Your new matches are on their way.</p>",

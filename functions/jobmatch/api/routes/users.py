@@ -4,7 +4,7 @@ free-signup users belong to no tenant)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
@@ -13,17 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.routes.signup_confirm import confirmation_link
 from jobmatch.api.validation import Email, clean_list, normalize_email, require_https
-from jobmatch.events.matching import PerformMatching
+from jobmatch.events.outbox import publish
 from jobmatch.matching.embedding_store import preferences_vector
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.match_reads import StoredMatch, user_matches
 from jobmatch.matching.signup import SignupInput, create_or_find_user, signup_matches
 from jobmatch.matching.signup_confirmation import request_confirmation
+from jobmatch.matching.signup_retry import is_retry_of_creation
 from jobmatch.matching.user_batch import UnknownUsersError, matching_event, resolve_users
 from jobmatch.safe_input import StorableText
 
@@ -170,14 +170,44 @@ def signup_free(
     same either way). Sync mode answers with matches for the submitted preferences,
     computed inside the signup time budget (and saved for a new user); the durable
     `matching/perform` run (sent when USE_INNGEST_FOR_MATCHING is on, always in
-    async mode, and after a confirmation) computes and saves the full set."""
+    async mode, and after a confirmation) computes and saves the full set.
+
+    **Retries are safe.** The answer does not depend on the event service: the run
+    is recorded with the user and started as soon as it can be. A client that
+    retries (a timeout, a lost answer) may send the same request again: a signup
+    identical to the one that created its user (same email, name, webhook and
+    preferences) within `SIGNUP_RETRY_MINUTES` (15) of it, before any confirmed
+    change, is that signup again: it is answered as the first was, emails no
+    confirmation link and starts no second run. There is no `Idempotency-Key`
+    header: the request itself is the key. A signup that differs in anything is a
+    change, and waits for the owner's confirmation."""
     settings = deps.settings
     request_id = uuid.uuid4().hex
     signup = request.to_input()
     is_async = request.mode == "async"
+    now = datetime.now(UTC)
     embedding = preferences_vector(signup.preferences(), deps.embedder)
     user = create_or_find_user(session, signup, embedding)
-    if not user.created:
+    # A retry of the signup that created the user is that signup again, not a change.
+    first = user.created or is_retry_of_creation(
+        session,
+        user.id,
+        signup,
+        created_after=now - timedelta(minutes=settings.signup_retry_minutes),
+    )
+    if first and (is_async or settings.use_inngest_for_matching):
+        # Recorded with the new user, sent after the commit (or by the outbox's
+        # flush): the answer does not wait on the event API.
+        event = matching_event(
+            user.id,
+            user.is_premium,
+            source="signup/free",
+            request_id=request_id,
+            notify=is_async,
+            event_id=f"signup-{user.id}",
+        )
+        publish(session, deps.inngest, [event])
+    if not first:
         request_confirmation(
             session,
             user_id=user.id,
@@ -186,7 +216,7 @@ def signup_free(
             mode=request.mode,
             mailer=deps.mailer,
             key=deps.signup_token_key,
-            now=datetime.now(UTC),
+            now=now,
             hours=settings.signup_confirmation_hours,
             per_hour=settings.signup_confirmations_per_hour,
             link=lambda token: confirmation_link(settings, token),
@@ -195,13 +225,8 @@ def signup_free(
     matches: list[StoredMatch] = []
     complete = False
     if not is_async:
-        matches, complete = signup_matches(session, signup, embedding, settings, save=user.created)
+        matches, complete = signup_matches(session, signup, embedding, settings, save=first)
         session.commit()
-    if user.created and (is_async or settings.use_inngest_for_matching):
-        event = matching_event(
-            user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
-        )
-        send_events(deps.inngest, [event], what=PerformMatching.NAME)
     if is_async:
         response.status_code = status.HTTP_202_ACCEPTED
     return SignupResponse(
@@ -277,7 +302,7 @@ def match_users(
         matching_event(u.id, u.is_premium, source="api/match-users", request_id=request_id)
         for u in users
     ]
-    event_ids = send_events(client, events, what=PerformMatching.NAME)
+    event_ids = publish(session, client, events)
     return MatchUsersResponse(request_id=request_id, users=len(users), event_ids=event_ids)
 
 
