@@ -1,0 +1,109 @@
+"""Credentials that rotate: the database password changes (in Secrets Manager, on
+moto, and for the role in the embedded PostgreSQL) between two requests of one
+warm handler, and the second request succeeds on a connection opened with the
+new password."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from sqlalchemy import text
+
+from jobmatch.app import build_handler
+from jobmatch.db.session import Database, get_engine
+from jobmatch.dependencies import Dependencies
+from jobmatch.settings import Settings
+from jobmatch_devkit.apiclient import ApiClient
+from tests.conftest import TEST_API_KEY, TEST_DB_NAME
+
+pytestmark = pytest.mark.integration
+
+ROLE = "jobmatch_rotating"
+REGION = "eu-west-1"
+HBA_RULE = f"local all {ROLE} scram-sha-256  # test_db_credentials\n"
+PGDATA = Path(os.environ["DATA_DIR"]).resolve() / "pgdata"
+
+
+def _admin(sql: str) -> None:
+    with get_engine().begin() as conn:
+        conn.execute(text(sql))
+
+
+@pytest.fixture
+def password_role(db: None) -> Iterator[None]:
+    """A login role that must give its password (the embedded server trusts every
+    other local connection), with the privileges the app uses."""
+    _admin(f"DROP ROLE IF EXISTS {ROLE}")
+    _admin(f"CREATE ROLE {ROLE} LOGIN PASSWORD 'first-password'")
+    _admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
+    _admin(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
+    hba = PGDATA / "pg_hba.conf"
+    original = hba.read_text()
+    hba.write_text(HBA_RULE + original)
+    _admin("SELECT pg_reload_conf()")
+    try:
+        yield
+    finally:
+        hba.write_text(original)
+        _admin("SELECT pg_reload_conf()")
+        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'")
+        _admin(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {ROLE}")
+        _admin(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {ROLE}")
+        _admin(f"DROP ROLE {ROLE}")
+
+
+@pytest.fixture
+def secret(password_role: None) -> Iterator[str]:
+    """The role's credentials in Secrets Manager (moto); Powertools' cache emptied."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+    with mock_aws():
+        created = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="jobmatch/test/app-db",
+            SecretString=json.dumps({"username": ROLE, "password": "first-password"}),
+        )
+        yield str(created["ARN"])
+    parameters.clear_caches()
+
+
+def _signup(api: ApiClient, n: int) -> int:
+    body = {"email": f"rotation{n}@example.com", "roles": ["backend engineer"]}
+    return api.post("/api/signup/free", body).status
+
+
+def test_a_rotated_password_costs_one_retried_connection(settings: Settings, secret: str) -> None:
+    rds = settings.model_copy(
+        update={
+            "database_url": None,
+            "db_host": str(PGDATA),
+            "db_name": TEST_DB_NAME,
+            "db_secret_arn": secret,
+            "db_sslmode": "disable",
+        }
+    )
+    database = Database(rds)
+    api = ApiClient(build_handler(Dependencies(rds, database=database)), api_key=TEST_API_KEY)
+    try:
+        assert _signup(api, 1) == 201
+        # Secrets Manager rotates: the role's password changes, then the secret's.
+        _admin(f"ALTER ROLE {ROLE} PASSWORD 'second-password'")
+        boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+            SecretId=secret,
+            SecretString=json.dumps({"username": ROLE, "password": "second-password"}),
+        )
+        # The open connection ends (a proxy failover, the pool's recycle), so the
+        # next request must log in again, with Powertools still caching the old one.
+        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'")
+        assert _signup(api, 2) == 201
+        with database.unit_of_work() as uow:
+            assert uow.scalar(text("SELECT current_user")) == ROLE
+            assert uow.scalar(text("SELECT count(*) FROM users")) == 2
+    finally:
+        database.dispose()
