@@ -22,6 +22,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jobmatch.db.unit_of_work import DatabaseUnavailableError
+
 # A JSON reader gets the first few problems in `detail`; all are in `errors`.
 DETAIL_PROBLEMS = 3
 MAX_ERRORS = 50
@@ -124,7 +126,20 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
+async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """503 when the database connection was lost mid-request: the request's open
+    transaction is gone (nothing of it is saved), the next request gets a new
+    connection, and retrying the same request is safe."""
+    assert isinstance(exc, DatabaseUnavailableError)
+    return error_response(
+        503,
+        "the database connection was lost before the request completed; retry the same request",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error answer of `app` an `ErrorBody`."""
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DatabaseUnavailableError, database_unavailable)

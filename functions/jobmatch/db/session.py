@@ -25,7 +25,7 @@ from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from jobmatch.db.credentials import SecretCredentials
-from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.db.unit_of_work import DatabaseUnavailableError, UnitOfWork, is_connection_lost
 from jobmatch.settings import SECRET_CACHE_SECONDS, Settings
 
 
@@ -130,9 +130,13 @@ class Database:
         try:
             yield uow
             uow.commit()
-        except BaseException:
-            uow.rollback()
+        except BaseException as exc:
+            uow.rollback()  # on a lost connection: nothing to undo, it is discarded
             uow.discard_after_commit()
+            if is_connection_lost(exc):
+                raise DatabaseUnavailableError(
+                    f"the database connection was lost: {type(exc.__cause__ or exc).__name__}"
+                ) from exc
             raise
         finally:
             uow.close()
