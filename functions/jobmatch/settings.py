@@ -13,6 +13,7 @@ a log line or a traceback.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from typing import Literal, Self
@@ -366,6 +367,20 @@ def _resolve_app_secret(settings: Settings) -> Settings:
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
     return settings.model_copy(update=updates)
+
+
+def app_secret_version(settings: Settings) -> str | None:
+    """A digest of the app secret as Powertools caches it now (None outside Lambda
+    or without one). The handler compares it on every request (a cache lookup, no
+    call while the cache is fresh) and rebuilds the app on new settings when it
+    changed: a rotated signing key, event key or webhook secret is used within
+    SECRET_CACHE_SECONDS, without a deploy or a cold start."""
+    if not (settings.in_lambda and settings.app_secret_id):
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    raw = parameters.get_secret(settings.app_secret_id, max_age=SECRET_CACHE_SECONDS)
+    return hashlib.sha256(raw.encode() if isinstance(raw, str) else raw).hexdigest()
 
 
 @functools.cache

@@ -143,9 +143,13 @@ class Database:
         uow.run_after_commit()
 
     def dispose(self) -> None:
-        """Close the pool; the next unit of work opens a fresh connection."""
-        if self._engine is not None:
-            self._engine.dispose()
+        """Close the pool and forget the engine: the next unit of work builds a new
+        one (a fresh connection, its URL read again: after a SnapStart restore the
+        secret may have rotated since the snapshot)."""
+        with self._lock:
+            engine, self._engine, self._sessions = self._engine, None, None
+        if engine is not None:
+            engine.dispose()
 
 
 # Transitional (issue #19): callers move to the `Database` of their `Dependencies`;
