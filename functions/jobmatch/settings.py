@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     db_port: int = 5432
     db_name: str = "jobmatch"
     db_secret_arn: str | None = None
+    # The app role's secret (`Migrate` only): it creates the role the app connects
+    # as, with the privileges it needs (`db.app_role`); its own secret is the master's.
+    app_db_secret_arn: str | None = None
     db_sslmode: str = "require"
     data_dir: str = ".data"
 

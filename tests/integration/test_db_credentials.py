@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.pool import NullPool
 
 from jobmatch.app import build_handler
 from jobmatch.db.session import Database, get_engine
@@ -26,7 +29,6 @@ pytestmark = pytest.mark.integration
 
 ROLE = "jobmatch_rotating"
 REGION = "eu-west-1"
-HBA_RULE = f"local all {ROLE} scram-sha-256  # test_db_credentials\n"
 PGDATA = Path(os.environ["DATA_DIR"]).resolve() / "pgdata"
 
 
@@ -35,27 +37,39 @@ def _admin(sql: str) -> None:
         conn.execute(text(sql))
 
 
-@pytest.fixture
-def password_role(db: None) -> Iterator[None]:
-    """A login role that must give its password (the embedded server trusts every
-    other local connection), with the privileges the app uses."""
-    _admin(f"DROP ROLE IF EXISTS {ROLE}")
-    _admin(f"CREATE ROLE {ROLE} LOGIN PASSWORD 'first-password'")
-    _admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
-    _admin(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
+@contextmanager
+def _password_login(role: str) -> Iterator[None]:
+    """`role` must give its password to log in (the embedded server trusts every
+    other local connection)."""
     hba = PGDATA / "pg_hba.conf"
     original = hba.read_text()
-    hba.write_text(HBA_RULE + original)
+    hba.write_text(f"local all {role} scram-sha-256\n" + original)
     _admin("SELECT pg_reload_conf()")
     try:
         yield
     finally:
         hba.write_text(original)
         _admin("SELECT pg_reload_conf()")
-        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'")
-        _admin(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {ROLE}")
-        _admin(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {ROLE}")
-        _admin(f"DROP ROLE {ROLE}")
+        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+
+
+def _drop_role(role: str) -> None:
+    _admin(f"DROP OWNED BY {role}")
+    _admin(f"DROP ROLE {role}")
+
+
+@pytest.fixture
+def password_role(db: None) -> Iterator[None]:
+    """A login role with the privileges the app uses, logging in by password."""
+    _admin(f"DROP ROLE IF EXISTS {ROLE}")
+    _admin(f"CREATE ROLE {ROLE} LOGIN PASSWORD 'first-password'")
+    _admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
+    _admin(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
+    try:
+        with _password_login(ROLE):
+            yield
+    finally:
+        _drop_role(ROLE)
 
 
 @pytest.fixture
@@ -107,3 +121,46 @@ def test_a_rotated_password_costs_one_retried_connection(settings: Settings, sec
             assert uow.scalar(text("SELECT count(*) FROM users")) == 2
     finally:
         database.dispose()
+
+
+APP_ROLE = "jobmatch_app_test"
+
+
+def test_migrate_creates_the_app_role_that_reads_and_writes_but_changes_no_schema(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from jobmatch.db import migrate
+    from jobmatch.settings import get_settings
+
+    parameters.clear_caches()
+    with mock_aws(), _password_login(APP_ROLE):
+        sm = boto3.client("secretsmanager", region_name=REGION)
+        arn = sm.create_secret(
+            Name="jobmatch/test/app-role",
+            SecretString=json.dumps({"username": APP_ROLE, "password": "pw-one"}),
+        )["ARN"]
+        monkeypatch.setenv("APP_DB_SECRET_ARN", arn)
+        get_settings.cache_clear()
+        try:
+            assert migrate.handler({"action": "upgrade"}, None)["app_role"] == APP_ROLE
+            # Rotated: running it again sets the new password (and grants nothing new).
+            sm.put_secret_value(
+                SecretId=arn, SecretString=json.dumps({"username": APP_ROLE, "password": "pw-two"})
+            )
+            assert migrate.handler({"action": "app-role"}, None)["app_role"] == APP_ROLE
+            url = f"postgresql+psycopg://{APP_ROLE}:pw-two@/{TEST_DB_NAME}?host={PGDATA}"
+            app = create_engine(url, poolclass=NullPool)
+            with app.begin() as conn:
+                conn.execute(
+                    text("INSERT INTO event_outbox (event_id, name, data) VALUES ('r', 'n', '{}')")
+                )
+                assert conn.execute(text("SELECT count(*) FROM event_outbox")).scalar() == 1
+            with pytest.raises(ProgrammingError, match="permission denied"), app.begin() as conn:
+                conn.execute(text("CREATE TABLE not_the_apps (id int)"))
+            app.dispose()
+        finally:
+            get_settings.cache_clear()
+            parameters.clear_caches()
+            _drop_role(APP_ROLE)
