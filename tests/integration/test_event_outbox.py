@@ -80,6 +80,21 @@ def test_a_refused_send_keeps_the_event_pending_and_the_commit_stands(
     assert "Event key not found" in (row.last_error or "")
 
 
+def test_what_a_refused_send_left_pending_goes_with_the_next_published_events(
+    db: None, deps: Dependencies, event_api: EventAPI
+) -> None:
+    event_api.event_key = "not-our-key"
+    try:
+        with deps.unit_of_work() as uow:
+            publish(uow, deps.inngest, [_event(1)])
+    finally:
+        event_api.event_key = None
+    with deps.unit_of_work() as uow:
+        publish(uow, deps.inngest, [_event(2)])
+    assert [e["id"] for e in event_api.received()] == ["outbox-test-2", "outbox-test-1"]
+    assert {r.status for r in _rows().values()} == {"sent"}
+
+
 def test_the_same_id_published_twice_is_recorded_once(db: None, deps: Dependencies) -> None:
     for _ in range(2):
         with deps.unit_of_work() as uow:

@@ -31,6 +31,9 @@ from jobmatch.observability import logger, metrics
 # Inngest accepts up to 5,000 events (3 MB) per call; a flush sends at most this
 # many in one call, so one step or one after-commit action stays a few seconds.
 FLUSH_BATCH = 500
+# After sending its own events, a request or step also sends this many of the
+# oldest that earlier sends left pending (the scheduled flush takes the rest).
+BACKLOG_BATCH = 50
 
 OpenUnit = Callable[[], AbstractContextManager[UnitOfWork]]
 
@@ -50,8 +53,15 @@ def publish(uow: UnitOfWork, client: EventSender, events: Sequence[inngest.Event
     ids = [event.id or uuid.uuid4().hex for event in events]
     store.record(uow, [(i, e.name, dict(e.data)) for i, e in zip(ids, events, strict=True)])
     if ids:
-        uow.after_commit(lambda: flush(lambda: store.reopened(uow), client, event_ids=ids))
+        uow.after_commit(lambda: _send_recorded(uow, client, ids))
     return ids
+
+
+def _send_recorded(uow: UnitOfWork, client: EventSender, ids: list[str]) -> None:
+    """After the commit: send the events just recorded, then (the event API being
+    up) a bounded batch of the oldest an earlier send left pending."""
+    flush(lambda: store.reopened(uow), client, event_ids=ids)
+    flush(lambda: store.reopened(uow), client, limit=BACKLOG_BATCH)
 
 
 def flush(
