@@ -84,10 +84,12 @@ class Database:
 
     @classmethod
     def dispose_all(cls) -> None:
-        """Close every pool (before a SnapStart snapshot, after a restore, in tests)."""
+        """Close every pool and forget every engine (before a SnapStart snapshot,
+        after a restore, in tests): the next unit of work builds a new one."""
         with cls._shared_lock:
             for database in cls._shared.values():
                 database.dispose()
+            cls._shared.clear()
 
     @property
     def engine(self) -> Engine:
@@ -143,13 +145,12 @@ class Database:
         uow.run_after_commit()
 
     def dispose(self) -> None:
-        """Close the pool and forget the engine: the next unit of work builds a new
-        one (a fresh connection, its URL read again: after a SnapStart restore the
-        secret may have rotated since the snapshot)."""
+        """Close the pool and drop the engine; the next unit of work builds a new
+        one from the settings (and the secret as it is then)."""
         with self._lock:
-            engine, self._engine, self._sessions = self._engine, None, None
-        if engine is not None:
-            engine.dispose()
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine, self._sessions = None, None
 
 
 # Transitional (issue #19): callers move to the `Database` of their `Dependencies`;
