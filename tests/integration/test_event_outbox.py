@@ -95,6 +95,33 @@ def test_what_a_refused_send_left_pending_goes_with_the_next_published_events(
     assert {r.status for r in _rows().values()} == {"sent"}
 
 
+class _HungSender:
+    """An event API that takes every request and answers none until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.answered = False
+
+    def send_sync(self, events: list[inngest.Event]) -> list[str]:
+        self.release.wait(10)
+        self.answered = True
+        raise ConnectionError("the event API never answered")
+
+
+def test_a_hung_event_api_holds_the_answer_no_longer_than_the_wait(
+    db: None, deps: Dependencies
+) -> None:
+    hung = _HungSender()
+    try:
+        with deps.unit_of_work() as uow:
+            publish(uow, hung, [_event(1)], wait=0.2)
+        assert not hung.answered  # the unit of work ended with the send still out
+    finally:
+        hung.release.set()
+    row = _rows()["outbox-test-1"]
+    assert (row.status, row.last_error) == ("pending", "TimeoutError: ")
+
+
 def test_the_same_id_published_twice_is_recorded_once(db: None, deps: Dependencies) -> None:
     for _ in range(2):
         with deps.unit_of_work() as uow:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import ClassVar, Protocol
 
@@ -34,6 +35,10 @@ FLUSH_BATCH = 500
 # After sending its own events, a request or step also sends this many of the
 # oldest that earlier sends left pending (the scheduled flush takes the rest).
 BACKLOG_BATCH = 50
+# How long a request waits for the event API after its commit. The SDK's own send
+# retries a 5xx or a dropped connection up to 5 times, 5 s each at worst: a hung
+# event API would otherwise hold the answer past API Gateway's 30 s.
+REQUEST_SEND_SECONDS = 3.0
 
 OpenUnit = Callable[[], AbstractContextManager[UnitOfWork]]
 
@@ -46,14 +51,37 @@ class EventSender(Protocol):
         ...
 
 
-def publish(uow: UnitOfWork, client: EventSender, events: Sequence[inngest.Event]) -> list[str]:
-    """Record `events` in `uow`'s transaction and send them once it is committed;
-    their ids. An event without an id gets one now, recorded with it, so every
-    later send of it carries the same id."""
+class BoundedSender:
+    """`client`'s sends, waited for at most `seconds` each. A send still going on
+    then is left to finish on its own (its rows stay pending: a later flush sends
+    them again with the same ids, which Inngest drops if this one arrived)."""
+
+    _threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="outbox-send")
+
+    def __init__(self, client: EventSender, seconds: float) -> None:
+        self.client = client
+        self.seconds = seconds
+
+    def send_sync(self, events: list[inngest.Event]) -> list[str]:
+        """Send `events`; TimeoutError when the event API takes longer than allowed."""
+        return self._threads.submit(self.client.send_sync, events).result(self.seconds)
+
+
+def publish(
+    uow: UnitOfWork,
+    client: EventSender,
+    events: Sequence[inngest.Event],
+    *,
+    wait: float = REQUEST_SEND_SECONDS,
+) -> list[str]:
+    """Record `events` in `uow`'s transaction and send them once it is committed,
+    waiting at most `wait` seconds for the event API; their ids. An event without an
+    id gets one now, recorded with it, so every later send carries the same id."""
     ids = [event.id or uuid.uuid4().hex for event in events]
     store.record(uow, [(i, e.name, dict(e.data)) for i, e in zip(ids, events, strict=True)])
     if ids:
-        uow.after_commit(lambda: _send_recorded(uow, client, ids))
+        sender = BoundedSender(client, wait)
+        uow.after_commit(lambda: _send_recorded(uow, sender, ids))
     return ids
 
 
