@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 
 from inngest_harness.driver import InngestDriver
 from jobmatch.db.session import get_engine, session_scope
@@ -127,3 +128,21 @@ def test_a_signup_cut_after_its_user_is_saved_is_finished_by_the_clients_retry(
     assert retry.status == 201, retry.body
     assert _count(UserMatch) == len(retry.json()["matches"]) > 0
     assert _count(OutboxMessage) == 0  # no confirmation link for one's own signup
+
+
+def test_a_connection_that_died_between_requests_is_replaced_unseen(
+    api: ApiClient, database: str
+) -> None:
+    matches = "/api/users/nobody@example.com/matches"
+    assert api.get(matches).status == 404  # the pool now holds a connection
+    admin = create_engine(database, poolclass=NullPool)
+    with admin.begin() as conn:
+        ended = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    admin.dispose()
+    assert ended >= 1
+    assert api.get(matches).status == 404  # not a 503: the dead one was replaced
