@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jobmatch.db.base import Base, TimestampMixin
 
+PENDING = "status = 'pending'"
+
 
 class OutboxEvent(TimestampMixin, Base):
     """One event, recorded in the transaction of the rows it announces.
@@ -23,12 +25,7 @@ class OutboxEvent(TimestampMixin, Base):
     __table_args__ = (
         # The flush reads the oldest pending rows: a partial index keeps that read
         # as small as the backlog, however many sent rows are kept.
-        Index(
-            "ix_event_outbox_pending",
-            "created_at",
-            "id",
-            postgresql_where=text("status = 'pending'"),
-        ),
+        Index("ix_event_outbox_pending", "created_at", "id", postgresql_where=text(PENDING)),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
