@@ -64,7 +64,12 @@ class BoundedSender:
 
     def send_sync(self, events: list[inngest.Event]) -> list[str]:
         """Send `events`; TimeoutError when the event API takes longer than allowed."""
-        return self._threads.submit(self.client.send_sync, events).result(self.seconds)
+        future = self._threads.submit(self.client.send_sync, events)
+        try:
+            return future.result(self.seconds)
+        except TimeoutError:
+            future.cancel()  # not started yet (both threads busy): it never will
+            raise
 
 
 def publish(
