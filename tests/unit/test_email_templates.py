@@ -10,8 +10,8 @@ from decimal import Decimal
 from jobmatch.db.models import Tender, TenderAlertSubscription
 from jobmatch.mail.templates import JobLine, render
 from jobmatch.notifications.completion import Summary, TopMatch, email_body
-from jobmatch.users.signup_confirmation import confirmation_text
 from jobmatch.tenders.alerts import digest
+from jobmatch.users.signup_confirmation import confirmation_text
 
 
 def test_the_completion_notice_is_the_match_ready_email() -> None:
@@ -22,7 +22,9 @@ def test_the_completion_notice_is_the_match_ready_email() -> None:
     assert email_body(summary, 3) == same.text
     assert "3 jobs matched your profile" in same.text
     # Without a name, the notice greets the address.
-    assert email_body(summary.model_copy(update={"name": None}), 1).startswith("Hello ana@example.com,")
+    assert email_body(summary.model_copy(update={"name": None}), 1).startswith(
+        "Hello ana@example.com,"
+    )
 
 
 def test_a_tender_alert_lists_each_tender_and_escapes_it_in_html() -> None:
