@@ -32,9 +32,15 @@ REGION = "eu-west-1"
 PGDATA = Path(os.environ["DATA_DIR"]).resolve() / "pgdata"
 
 
-def _admin(sql: str) -> None:
+def _admin(sql: str, **params: str) -> None:
     with get_engine().begin() as conn:
-        conn.execute(text(sql))
+        conn.execute(text(sql), params)
+
+
+def _end_sessions_of(role: str) -> None:
+    _admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role", role=role
+    )
 
 
 @contextmanager
@@ -50,7 +56,7 @@ def _password_login(role: str) -> Iterator[None]:
     finally:
         hba.write_text(original)
         _admin("SELECT pg_reload_conf()")
-        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        _end_sessions_of(role)
 
 
 def _drop_role(role: str) -> None:
@@ -114,7 +120,7 @@ def test_a_rotated_password_costs_one_retried_connection(settings: Settings, sec
         )
         # The open connection ends (a proxy failover, the pool's recycle), so the
         # next request must log in again, with Powertools still caching the old one.
-        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'")
+        _end_sessions_of(ROLE)
         assert _signup(api, 2) == 201
         with database.unit_of_work() as uow:
             assert uow.scalar(text("SELECT current_user")) == ROLE
