@@ -46,7 +46,9 @@ class EventAPI:
     sender set one) and a `ts`, queues them and answers `{"ids": [...], "status": 200}`.
     `POST /fn/register` records the sync payload and answers `{"ok": true, "modified": true}`.
     With `event_key` / `signing_keys` set, a wrong event key or bearer token gets 401,
-    as Inngest answers.
+    as Inngest answers. With `cut` set, a send is read and the connection closed
+    without an answer (an outage mid-request: the sender cannot know what arrived;
+    nothing did).
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class EventAPI:
         port: int = 0,
     ) -> None:
         self.event_key = event_key
+        self.cut = False
         self.accepted_tokens = {hashed_signing_key(key) for key in signing_keys}
         self.state = EventAPIState()
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -167,6 +170,9 @@ def _handler_for(api: EventAPI) -> type[BaseHTTPRequestHandler]:
                 self._answer(404, {"error": f"no route {path}"})
 
         def _events(self, key: str, payload: Any) -> None:
+            if api.cut:
+                self.close_connection = True
+                return
             if api.event_key is not None and key != api.event_key:
                 self._answer(401, {"error": "Event key not found", "status": 401})
                 return

@@ -171,7 +171,10 @@ def _signups(report: Report, driver: InngestDriver, api: ApiClient, part: Slice)
             data = _expect(answer, 201, 202)
             statuses[f"{answer.status} {body['mode']}"] += 1
             emails.append(data["email"])
-        repeat = api.post("/api/signup/free", {k: users[0][k] for k in sample_data.SIGNUP_FIELDS})
+        # The first address again with another name: a change its owner must confirm
+        # (the same signup repeated within minutes would be a retry, not a change).
+        again = {k: users[0][k] for k in sample_data.SIGNUP_FIELDS}
+        repeat = api.post("/api/signup/free", {**again, "name": "Someone Else"})
         statuses[f"{repeat.status} repeated"] += 1
         detail.append(", ".join(f"{n}x {s}" for s, n in sorted(statuses.items())))
     with report.timed("  matching/perform runs (+ notifications)") as detail:

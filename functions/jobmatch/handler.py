@@ -33,7 +33,12 @@ from jobmatch import snapstart  # noqa: E402 - registers the SnapStart runtime h
 from jobmatch.app import LambdaHandler, build_handler  # noqa: E402
 from jobmatch.dependencies import Dependencies  # noqa: E402
 from jobmatch.observability import logger  # noqa: E402
-from jobmatch.settings import MissingSettingsError, Settings, get_settings  # noqa: E402
+from jobmatch.settings import (  # noqa: E402
+    MissingSettingsError,
+    Settings,
+    app_secret_version,
+    get_settings,
+)
 
 try:
     Settings()  # what only a deployment can give is checked here, at init
@@ -42,6 +47,7 @@ except MissingSettingsError as exc:
     raise
 
 _handle: LambdaHandler | None = None
+_secret_version: str | None = None
 
 
 def reset() -> None:
@@ -56,10 +62,17 @@ snapstart.on_restore(reset)
 
 def handler(event: dict[str, object], context: object) -> dict[str, object]:
     """Serve one API Gateway (HTTP API v2) event. Lambda looks this function up once,
-    at init, so it stays the same object and delegates to the app of this container."""
-    global _handle
+    at init, so it stays the same object and delegates to the app of this container,
+    built anew when the app secret changed (`app_secret_version`)."""
+    global _handle, _secret_version
+    if _handle is not None and app_secret_version(get_settings()) != _secret_version:
+        logger.info("the app secret changed: building the app on the new one")
+        get_settings.cache_clear()
+        _handle = None
     if _handle is None:
-        _handle = build_handler(Dependencies(get_settings()))
+        settings = get_settings()
+        _handle = build_handler(Dependencies(settings))
+        _secret_version = app_secret_version(settings)
     return _handle(event, context)
 
 

@@ -13,6 +13,7 @@ a log line or a traceback.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from typing import Literal, Self
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     db_port: int = 5432
     db_name: str = "jobmatch"
     db_secret_arn: str | None = None
+    # The app role's secret (`Migrate` only): it creates the role the app connects
+    # as, with the privileges it needs (`db.app_role`); its own secret is the master's.
+    app_db_secret_arn: str | None = None
     db_sslmode: str = "require"
     data_dir: str = ".data"
 
@@ -305,6 +309,15 @@ class Settings(BaseSettings):
     digest_max_jobs: int = 10
     progress_retention_days: int = 7  # run progress and alert records kept this long
 
+    # ---------------------------------------------------------------- event outbox
+    # `flush-event-outbox` (every minute) sends what requests and steps left pending:
+    # this many events per step (one send call), at most this many steps a run.
+    outbox_flush_batch: int = Field(default=200, ge=1, le=5_000)
+    outbox_flush_max_steps: int = 10
+    # Sent rows are kept this long (past Inngest's 24 h de-duplication window, for
+    # inspection), then the flush deletes them.
+    outbox_sent_retention_hours: int = 72
+
     # ---------------------------------------------------------------- security
     # Signup confirmation links (a repeat signup changes a user only after the
     # address's owner confirms by email; see `matching.signup_confirmation`). The
@@ -315,6 +328,10 @@ class Settings(BaseSettings):
     # Confirmation emails one address receives per hour at most: anyone can post a
     # signup with anyone's address, and each would otherwise mail it.
     signup_confirmations_per_hour: int = Field(default=3, ge=1, le=100)
+    # A signup identical to the one that created its user this many minutes ago or
+    # less (and no change confirmed since) is that signup retried, not a change
+    # (`matching.signup_retry`).
+    signup_retry_minutes: int = Field(default=15, ge=0, le=24 * 60)
 
     @property
     def in_lambda(self) -> bool:
@@ -359,6 +376,20 @@ def _resolve_app_secret(settings: Settings) -> Settings:
             if app_secret.get(key):
                 updates[key] = SecretStr(app_secret[key])
     return settings.model_copy(update=updates)
+
+
+def app_secret_version(settings: Settings) -> str | None:
+    """A digest of the app secret as Powertools caches it now (None outside Lambda
+    or without one). The handler compares it on every request (a cache lookup, no
+    call while the cache is fresh) and rebuilds the app on new settings when it
+    changed: a rotated signing key, event key or webhook secret is used within
+    SECRET_CACHE_SECONDS, without a deploy or a cold start."""
+    if not (settings.in_lambda and settings.app_secret_id):
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    raw = parameters.get_secret(settings.app_secret_id, max_age=SECRET_CACHE_SECONDS)
+    return hashlib.sha256(raw.encode() if isinstance(raw, str) else raw).hexdigest()
 
 
 @functools.cache

@@ -194,36 +194,31 @@ def test_import_stores_new_jobs_once_and_announces_only_them(
     assert len([e for e in event_api.received() if e["name"] == "jobs/imported"]) == 2
 
 
-def test_import_whose_event_was_refused_is_announced_by_the_retry(
+def test_import_whose_event_was_refused_is_announced_by_the_outbox(
     api: ApiClient, roles: dict[str, int], event_api: EventAPI, driver: InngestDriver
 ) -> None:
-    """Rows are committed before the event is sent; if Inngest refuses the event the
-    scraper gets 503, and its retry of the same batch announces the stored jobs."""
+    """The announcement is recorded with the jobs: if Inngest refuses it the import
+    still succeeds, and the outbox's flush sends it once the event API is back; a
+    retry of the same batch announces nothing twice."""
     from jobmatch.db.models import Job
 
     jobs = [_job(i, "Senior Backend Engineer", BACKEND) for i in range(3)]
     event_api.event_key = "not-our-key"  # the event API now answers 401
     try:
-        down = api.post("/api/jobs/import", {"source": "test", "batch_id": "b1", "jobs": jobs})
+        down = _import(api, jobs)
+        assert _import(api, jobs)["announced_ids"] == []  # the retry: already announced
     finally:
         event_api.event_key = None
-    assert down.status == 503
-    assert "retry" in down.json()["detail"]
-    assert _count(Job) == 3
-    assert _count(Job, Job.announced_at.is_(None)) == 3
+    assert len(down["announced_ids"]) == 3
+    assert _count(Job, Job.announced_at.is_(None)) == 0
     assert not [e for e in event_api.received() if e["name"] == "jobs/imported"]
 
-    retry = _import(api, jobs)
-    assert (retry["created"], retry["duplicates"]) == (0, 3)
+    assert driver.run_cron("flush-event-outbox").status == "completed"
     announced = [e for e in event_api.received() if e["name"] == "jobs/imported"]
-    assert [e["data"]["job_ids"] for e in announced] == [retry["announced_ids"]]
-    assert len(retry["announced_ids"]) == 3
-    assert _count(Job, Job.announced_at.is_(None)) == 0
-    _completed(driver.drain(), "match-jobs-to-candidates")
-
-    again = _import(api, jobs)
-    assert again["announced_ids"] == []
-    assert len([e for e in event_api.received() if e["name"] == "jobs/imported"]) == 1
+    assert [e["data"]["job_ids"] for e in announced] == [down["announced_ids"]]
+    assert [e["id"] for e in event_api.received()] == down["event_ids"]
+    # The flush's run played the runs its events started: one match per batch.
+    assert [r.status for r in driver.runs_of("match-jobs-to-candidates")] == ["completed"]
 
 
 @pytest.mark.parametrize(

@@ -208,3 +208,25 @@ def test_after_restore_secrets_and_keys_are_read_again(
     new = InngestDriver(handler, signing_key=NEW_SIGNING_KEY).request("GET").json()
     assert new["authentication_succeeded"] is True
     assert inngest.request("GET").status == 401, "the snapshot's signing key is refused"
+
+
+def test_a_rotated_app_secret_is_used_once_the_cache_age_has_passed(
+    restored_in_lambda: Rotate, lambda_ctx: LambdaContext
+) -> None:
+    """No restore, no deploy: a warm container reads the secret again when
+    Powertools' cache (5 minutes) expires, and builds its app on the new one."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from jobmatch.handler import handler
+
+    old = InngestDriver(handler, signing_key=OLD_SIGNING_KEY)
+    assert old.request("GET").json()["authentication_succeeded"] is True
+    restored_in_lambda(NEW_SIGNING_KEY, NEW_API_KEY)
+    assert old.request("GET").json()["authentication_succeeded"] is True  # still cached
+
+    parameters.clear_caches()  # the cache age has passed
+    new = InngestDriver(handler, signing_key=NEW_SIGNING_KEY).request("GET").json()
+    assert new["authentication_succeeded"] is True
+    assert old.request("GET").status == 401
+    matches = "/api/users/nobody@example.com/matches"
+    assert _get(matches, lambda_ctx, **{"X-API-Key": NEW_API_KEY}).status == 404

@@ -160,8 +160,11 @@ def test_database_is_private_encrypted_and_reached_through_a_tls_proxy(
     proxy = template["Resources"]["DbProxy"]["Properties"]
     assert proxy["RequireTLS"] is True
     assert proxy["EngineFamily"] == "POSTGRESQL"
-    (auth,) = proxy["Auth"]
-    assert auth["SecretArn"] == {"Fn::GetAtt": ["Db", "MasterUserSecret.SecretArn"]}
+    # The master (Migrate) and the app role (Api), each by its secret.
+    assert [auth["SecretArn"] for auth in proxy["Auth"]] == [
+        {"Fn::GetAtt": ["Db", "MasterUserSecret.SecretArn"]},
+        {"Ref": "AppDbSecret"},
+    ]
     target = template["Resources"]["DbProxyTargetGroup"]["Properties"]
     assert target["DBInstanceIdentifiers"] == [{"Ref": "Db"}]
 
@@ -204,6 +207,7 @@ def test_alarms_watch_errors_throttles_5xx_pinning_and_feed_gaps(
         ("AWS/ApiGateway", "5xx", "ApiId"),
         ("AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned", "ProxyName"),
         ("Jobmatch", "TenderPagesMalformed", "service"),
+        ("Jobmatch", "OutboxOldestPendingSeconds", "service"),
     }
 
 

@@ -48,4 +48,7 @@ def db_session(deps: DepsDep) -> Iterator[UnitOfWork]:
         yield uow
 
 
-SessionDep = Annotated[UnitOfWork, Depends(db_session)]
+# scope="function": the unit of work ends (commits, then sends what its outbox
+# recorded) before the response is sent, so a commit that fails is the request's
+# error, never a success answered for rows that were not saved.
+SessionDep = Annotated[UnitOfWork, Depends(db_session, scope="function")]

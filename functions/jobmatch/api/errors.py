@@ -28,6 +28,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jobmatch.db.unit_of_work import DatabaseUnavailableError
+
 # The status of a request that is well-formed but cannot be acted on (a route's own
 # checks beyond the schema), answered with the same shape as a schema error. A
 # number: Starlette renamed its 422 constant (…_ENTITY deprecated).
@@ -72,7 +74,8 @@ _DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current state",
     413: "The body is larger than this route accepts",
     422: "The request does not match the schema: nothing was written or sent",
-    503: "Saved, but the event service did not accept the event: retry the same request",
+    503: "The database was unreachable (a dropped connection): nothing was written; "
+    "retry the same request",
 }
 
 
@@ -180,7 +183,20 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
+async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """503 when the database connection was lost mid-request: the request's open
+    transaction is gone (nothing of it is saved), the next request gets a new
+    connection, and retrying the same request is safe."""
+    assert isinstance(exc, DatabaseUnavailableError)
+    return error_response(
+        503,
+        "the database connection was lost before the request completed; retry the same request",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error answer of `app` an `ErrorBody`."""
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DatabaseUnavailableError, database_unavailable)

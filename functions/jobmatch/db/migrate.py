@@ -43,13 +43,28 @@ def current_revisions() -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
+def app_role() -> str | None:
+    """Create or update the app's role from its secret (`APP_DB_SECRET_ARN`), when
+    one is configured: the app connects as it, not as the master."""
+    from jobmatch.db.app_role import ensure_app_role
+    from jobmatch.settings import get_settings
+
+    secret = get_settings().app_db_secret_arn
+    return ensure_app_role(get_engine(), secret) if secret else None
+
+
 def handler(event: dict[str, Any] | None, _context: object) -> dict[str, Any]:
-    """Lambda entry point: `{"action": "upgrade"|"downgrade"|"load-roles", "revision": ...}`.
+    """Lambda entry point: `{"action": "upgrade"|"downgrade"|"load-roles"|"app-role",
+    "revision": ...}`. `upgrade` also grants the app role the tables it created;
     `load-roles` upserts the packaged role taxonomy (after an upgrade)."""
     event = event or {}
     action = event.get("action", "upgrade")
-    if action == "upgrade":
-        upgrade(event.get("revision", "heads"))
+    if action in ("upgrade", "app-role"):
+        if action == "upgrade":
+            upgrade(event.get("revision", "heads"))
+        role = app_role()
+        if role is not None:
+            return {"action": action, "app_role": role, "revisions": sorted(current_revisions())}
     elif action == "load-roles":
         from jobmatch.roles.load import load
 

@@ -24,8 +24,9 @@ from typing import ClassVar
 from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 
-from jobmatch.db.unit_of_work import UnitOfWork
-from jobmatch.settings import Settings
+from jobmatch.db.credentials import SecretCredentials
+from jobmatch.db.unit_of_work import DatabaseUnavailableError, UnitOfWork, is_connection_lost
+from jobmatch.settings import SECRET_CACHE_SECONDS, Settings
 
 
 def database_url(settings: Settings) -> str | URL:
@@ -35,7 +36,7 @@ def database_url(settings: Settings) -> str | URL:
     if settings.db_host and settings.db_secret_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        raw = parameters.get_secret(settings.db_secret_arn, max_age=300)
+        raw = parameters.get_secret(settings.db_secret_arn, max_age=SECRET_CACHE_SECONDS)
         secret = json.loads(raw if isinstance(raw, str) else raw.decode())
         return URL.create(
             "postgresql+psycopg",
@@ -105,7 +106,7 @@ class Database:
             # Behind RDS Proxy, named server-side prepared statements (psycopg 3
             # prepares a query after 5 runs) pin the client to one backend.
             connect_args["prepare_threshold"] = None
-        return create_engine(
+        engine = create_engine(
             database_url(self.settings),
             pool_size=1,
             max_overflow=0,
@@ -113,6 +114,11 @@ class Database:
             pool_recycle=300,
             connect_args=connect_args,
         )
+        if database_identity(self.settings)[0] == "rds" and self.settings.db_secret_arn:
+            # The URL's password is the one of the engine's first day: each new
+            # connection takes the secret's current one (a rotation costs one retry).
+            SecretCredentials(self.settings.db_secret_arn).install(engine)
+        return engine
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
@@ -126,9 +132,13 @@ class Database:
         try:
             yield uow
             uow.commit()
-        except BaseException:
-            uow.rollback()
+        except BaseException as exc:
+            uow.rollback()  # on a lost connection: nothing to undo, it is discarded
             uow.discard_after_commit()
+            if is_connection_lost(exc):
+                raise DatabaseUnavailableError(
+                    f"the database connection was lost: {type(exc.__cause__ or exc).__name__}"
+                ) from exc
             raise
         finally:
             uow.close()

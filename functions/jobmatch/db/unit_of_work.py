@@ -16,11 +16,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from jobmatch.observability import logger
 
 AfterCommit = Callable[[], object]
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database connection was lost (or could not be opened) inside a unit of
+    work: its transaction is gone, nothing of it is committed, and the same request
+    or step may run again (on a new connection: the lost one is discarded). Routes
+    answer it with 503; in a step it is an ordinary failure, so Inngest retries."""
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not serve the unit of work, rather
+    than refused a statement of it: the connection went away or could not be opened
+    (a terminated backend, a proxy failover, a server restart, a refused login),
+    or the server gave the transaction up (psycopg's `OperationalError` family:
+    cancelled, deadlocked). Trying again later is the answer to each."""
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 class UnitOfWork(Session):

@@ -10,20 +10,25 @@ confirms it from their mailbox (`signup_confirmation`).
 The immediate matches are computed from the submitted preferences in both cases
 (saved only for a new user), so the answer is the same whether or not the
 address was known. A signup enters here once, `sign_up`, whatever its mode.
+
+A client's retry of the signup that created its user (identical, within
+`signup_retry_minutes`, before any confirmed change: `users.store.is_retry_of_creation`)
+is that signup again, not a change: no confirmation email, no second run. The run
+is recorded in the event outbox with the user, so the answer never waits on the
+event API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
-
-import inngest
 
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
 from jobmatch.embeddings.store import preferences_vector
+from jobmatch.events.outbox import EventSender, publish
 from jobmatch.matching import service
 from jobmatch.matching.read_store import StoredMatch, describe_results
 from jobmatch.settings import Settings
@@ -44,15 +49,17 @@ class SignupDeps(StepDeps, Protocol):
     def signup_token_key(self) -> bytes:
         """The key confirmation tokens are signed with."""
 
+    @property
+    def inngest(self) -> EventSender:
+        """The Inngest client (the outbox sends the signup's run with it)."""
+
 
 @dataclass(frozen=True)
 class SignupOutcome:
-    """The answer to a signup, and the matching event to send once it is stored
-    (None when no durable run is due)."""
+    """The answer to a signup."""
 
     matches: list[StoredMatch]
     complete: bool
-    event: inngest.Event | None
 
 
 def sign_up(
@@ -64,16 +71,35 @@ def sign_up(
     link: Callable[[str], str],
 ) -> SignupOutcome:
     """A signup, whole: the preferences embedded (no connection held meanwhile); a
-    new user created, or a repeat signup stored as a pending change and its
-    confirmation emailed (`link(token)` is the emailed link), committed; then, in
-    sync mode, the immediate matches (saved for a new user) in a unit of their own.
-    The durable `matching/perform` run is due for a new user in async mode, or
-    when USE_INNGEST_FOR_MATCHING is on; the caller sends it."""
+    new user created (or its creating signup retried), or a repeat signup stored as
+    a pending change and its confirmation emailed (`link(token)` is the emailed
+    link), committed; then, in sync mode, the immediate matches (saved for a new
+    user) in a unit of their own. The durable `matching/perform` run, due for a new
+    user in async mode or when USE_INNGEST_FOR_MATCHING is on, is recorded in the
+    outbox with the user (sent after the commit, or by the outbox's flush)."""
     settings = deps.settings
+    is_async = mode == "async"
+    now = datetime.now(UTC)
     embedding = preferences_vector(signup.preferences(), deps.embedder)
     with deps.unit_of_work() as uow:
         user = users.create_or_find_user(uow, signup, embedding)
-        if not user.created:
+        first = user.created or users.is_retry_of_creation(
+            uow,
+            user.id,
+            signup,
+            created_after=now - timedelta(minutes=settings.signup_retry_minutes),
+        )
+        if first and (is_async or settings.use_inngest_for_matching):
+            event = matching_event(
+                user.id,
+                user.is_premium,
+                source="signup/free",
+                request_id=request_id,
+                notify=is_async,
+                event_id=f"signup-{user.id}",
+            )
+            publish(uow, deps.inngest, [event])
+        if not first:
             request_confirmation(
                 uow,
                 user_id=user.id,
@@ -82,7 +108,7 @@ def sign_up(
                 mode=mode,
                 mailer=deps.mailer,
                 key=deps.signup_token_key,
-                now=datetime.now(UTC),
+                now=now,
                 hours=settings.signup_confirmation_hours,
                 per_hour=settings.signup_confirmations_per_hour,
                 link=link,
@@ -91,14 +117,8 @@ def sign_up(
     complete = False
     if mode == "sync":
         with deps.unit_of_work() as uow:
-            matches, complete = signup_matches(uow, signup, embedding, settings, save=user.created)
-    is_async = mode == "async"
-    event = None
-    if user.created and (is_async or settings.use_inngest_for_matching):
-        event = matching_event(
-            user.id, user.is_premium, source="signup/free", request_id=request_id, notify=is_async
-        )
-    return SignupOutcome(matches=matches, complete=complete, event=event)
+            matches, complete = signup_matches(uow, signup, embedding, settings, save=first)
+    return SignupOutcome(matches=matches, complete=complete)
 
 
 def signup_matches(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from jobmatch.db.models import User, UserPreferences
+from jobmatch.db.models import SignupConfirmation, User, UserPreferences
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.users.preferences import Preferences, SignupInput
 
@@ -150,3 +151,48 @@ def apply_profile(
         .values(name=signup.name, webhook_url=signup.webhook_url)
     )
     _write_preferences(uow, user_id, signup, embedding)
+
+
+def is_retry_of_creation(
+    uow: UnitOfWork, user_id: int, signup: SignupInput, *, created_after: datetime
+) -> bool:
+    """Whether `signup` repeats the signup that created `user_id`: identical to the
+    stored user (name, webhook, every preference), the user created after
+    `created_after`, and no change confirmed since. A client that retries a signup
+    (a timeout, a lost answer) sends the same request again, and the address is then
+    known: without this, the retry would be a change stored as pending, and the
+    person emailed a link to confirm what they themselves sent. Recognised by this
+    fingerprint, not an `Idempotency-Key` header: the clients that retry blindly (a
+    browser resubmitting a form, a gateway) send none. Treating it as the first
+    signup changes nothing (what it would write is stored), so someone who knows an
+    address and its exact preferences gains nothing by it."""
+    row = uow.execute(
+        select(User, UserPreferences)
+        .join(UserPreferences, UserPreferences.user_id == User.id)
+        .where(User.id == user_id, User.created_at > created_after)
+    ).one_or_none()
+    if row is None:
+        return False
+    confirmed = uow.scalar(
+        select(
+            exists().where(
+                SignupConfirmation.user_id == user_id, SignupConfirmation.used_at.is_not(None)
+            )
+        )
+    )
+    if confirmed:
+        return False
+    user, prefs = row
+    stored = SignupInput(
+        email=user.email,
+        name=user.name,
+        roles=list(prefs.roles),
+        skills=list(prefs.skills),
+        locations=list(prefs.locations),
+        countries=list(prefs.countries),
+        salary_min=prefs.salary_min,
+        experience_years=prefs.experience_years,
+        remote_ok=prefs.remote_ok,
+        webhook_url=user.webhook_url,
+    )
+    return stored == signup

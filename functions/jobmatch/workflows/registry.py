@@ -14,6 +14,7 @@ from jobmatch.workflows import (
     jobs,
     matching,
     notifications,
+    outbox,
     roles,
     skills,
     tenders,
@@ -32,6 +33,7 @@ def create_all_functions(deps: Dependencies) -> list[inngest.Function[Any]]:
         *jobs.create_functions(deps),
         *skills.create_functions(deps),
         *discovery.create_functions(deps),
+        *outbox.create_functions(deps),
     ]
 
 

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.request_model import RequestModel
+from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.events import EventModel
+from jobmatch.events.outbox import publish
 from jobmatch.events.tenders import (
     MAX_ENRICHMENT,
     TenderEnrichTodayRequested,
@@ -63,8 +64,9 @@ class JobLogPage(BaseModel):
     offset: int
 
 
-def _trigger(client: inngest.Inngest, event: EventModel) -> Triggered:
-    ids = send_events(client, [event.to_event()], what=event.NAME)
+def _trigger(uow: UnitOfWork, client: inngest.Inngest, event: EventModel) -> Triggered:
+    """Record the event in the outbox (sent after the commit, or by the next flush)."""
+    ids = publish(uow, client, [event.to_event()])
     return Triggered(event=event.NAME, event_ids=ids)
 
 
@@ -78,14 +80,17 @@ TRIGGER_ERRORS = error_responses(*KEY_ERRORS, *BODY_ERRORS, 503)
     responses=TRIGGER_ERRORS,
 )
 def trigger_sync(
-    _key: PlatformKeyDep, client: InngestDep, body: Annotated[SyncRequest | None, Body()] = None
+    _key: PlatformKeyDep,
+    session: SessionDep,
+    client: InngestDep,
+    body: Annotated[SyncRequest | None, Body()] = None,
 ) -> Triggered:
     """Send `tender/sync.requested` (skipped by Inngest if a sync is already running)."""
     request = body or SyncRequest()
     event = TenderSyncRequested(
         max_enrichment=request.max_enrichment, triggered_by=request.triggered_by
     )
-    return _trigger(client, event)
+    return _trigger(session, client, event)
 
 
 @router.post(
@@ -96,6 +101,7 @@ def trigger_sync(
 )
 def trigger_enrich_today(
     _key: PlatformKeyDep,
+    session: SessionDep,
     client: InngestDep,
     body: Annotated[EnrichTodayRequest | None, Body()] = None,
 ) -> Triggered:
@@ -104,7 +110,7 @@ def trigger_enrich_today(
     event = TenderEnrichTodayRequested(
         max_enrichment=request.max_enrichment, admin_user_id=request.admin_user_id
     )
-    return _trigger(client, event)
+    return _trigger(session, client, event)
 
 
 @router.get("/job-logs", response_model=JobLogPage, responses=error_responses(*KEY_ERRORS, 422))

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobmatch.api.auth import TenantKeyDep
 from jobmatch.api.deps import DepsDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MatchList
 from jobmatch.api.request_model import RequestModel
 from jobmatch.candidates.store import CandidateNotFoundError, CandidateStateError, approve_candidate
 from jobmatch.events.matching import GenerateCandidateMatches
+from jobmatch.events.outbox import publish
 from jobmatch.matching.read_store import candidate_matches
 
 router = APIRouter(tags=["candidates"])
@@ -84,13 +84,14 @@ def approve(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except CandidateStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    # The key check holds this request's unit of work (and its one connection), so
-    # the approval is committed on it before the event announces it.
-    session.commit()
     event = GenerateCandidateMatches(
         candidate_id=candidate_id, tenant_id=tenant_id, reason="onboarding_approval"
     )
-    event_ids = send_events(deps.inngest, [event.to_event()], what=event.NAME)
+    # Recorded with the approval (the outbox sends it after the commit): one
+    # approval, one event, whatever the event API does meanwhile.
+    event_ids = publish(
+        session, deps.inngest, [event.to_event(id=f"approve-{tenant_id}-{candidate_id}")]
+    )
     return ApproveResponse(
         candidate_id=candidate_id, tenant_id=tenant_id, status=new_status, event_ids=event_ids
     )

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, UNPROCESSABLE, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.request_model import RequestModel
 from jobmatch.events.engagement import PUBLIC_EVENTS, DigestRunRequested
+from jobmatch.events.outbox import publish
 from jobmatch.runs import progress
 from jobmatch.safe_input import StorableText
 
@@ -133,20 +133,21 @@ def _validated(events: list[EventIn]) -> list[inngest.Event]:
         *BODY_ERRORS,
         503,
         e422="An event off the allow-list or with invalid data: none sent",
-        e503="The event service was unreachable; retry with the same ids",
     ),
 )
 def post_events(
     request: EventsRequest,
     _key: PlatformKeyDep,
+    session: SessionDep,
     client: InngestDep,
 ) -> EventsAccepted:
     """Send the platform's engagement events (user/registered, job/applied,
     job/viewed, job/feedback, preference/updated, notification/email,
     jobs/new-batch), validated as their functions validate them."""
     events = _validated(request.events)
-    send_events(client, events, what="engagement events")
-    return EventsAccepted(ids=[e.id for e in events])
+    # Recorded in the outbox, sent after the commit (or by its flush if the event
+    # API refuses): accepted means it will be sent, once per id.
+    return EventsAccepted(ids=publish(session, client, events))
 
 
 @router.get(
@@ -173,13 +174,14 @@ def get_run(
     summary="Send the emails due now",
     response_model=ScheduledEmails,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(*KEY_ERRORS, 503, e503="The event service was unreachable"),
+    responses=error_responses(*KEY_ERRORS, 503),
 )
-def send_scheduled_emails(_key: PlatformKeyDep, client: InngestDep) -> ScheduledEmails:
+def send_scheduled_emails(
+    _key: PlatformKeyDep, session: SessionDep, client: InngestDep
+) -> ScheduledEmails:
     """Start the digest run for the current hour (what the hourly cron does): the
     users for whom it is the digest hour now, who have something new, get theirs.
     Safe to call twice: one run per hour, and one digest per user and day."""
     hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
     event = DigestRunRequested().to_event(id=f"scheduled-emails:{hour}")
-    send_events(client, [event], what=DigestRunRequested.NAME)
-    return ScheduledEmails(event_ids=[event.id], hour=hour)
+    return ScheduledEmails(event_ids=publish(session, client, [event]), hour=hour)

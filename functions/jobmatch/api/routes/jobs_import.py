@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.validation import clean_list
 from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.events.outbox import publish
 from jobmatch.jobs.importing import JobInput, announcement_events, import_jobs
 from jobmatch.jobs.store import mark_announced
 
@@ -150,8 +150,7 @@ def _job_input(job: ImportJob, batch_source: str) -> JobInput:
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {
-            "description": "Every job was already stored: nothing created; jobs an "
-            "earlier try could not announce are announced now",
+            "description": "Every job was already stored: nothing created",
             "model": ImportResponse,
         },
         **error_responses(
@@ -160,7 +159,6 @@ def _job_input(job: ImportJob, batch_source: str) -> JobInput:
             503,
             e413="The body is larger than 2 MB: send smaller batches",
             e422="A job is invalid: nothing is written",
-            e503="Jobs saved, but the event service was unreachable: retry the same batch",
         ),
     },
 )
@@ -187,17 +185,17 @@ def store_and_announce(
     batch_id: str,
     jobs: list[ImportJob],
 ) -> ImportResponse:
-    """The import path every door into `jobs` shares: store the jobs (one
-    transaction, committed), then announce the batch's jobs not yet announced
-    (`jobs/imported` for matching, `jobs/new-batch` for alerts) and mark them (a
-    refused send leaves them for a retry)."""
+    """The import path every door into `jobs` shares: store the jobs and, in the
+    same transaction, announce the batch's jobs not yet announced (`jobs/imported`
+    for matching, `jobs/new-batch` for alerts, through the outbox: sent after the
+    commit, or by the next flush if the event API refuses) and mark them."""
     result = import_jobs(session, [_job_input(job, source) for job in jobs])
-    session.commit()
     event_ids: list[str] = []
     if result.unannounced_ids:
         events = announcement_events(result.unannounced_ids, source, batch_id)
-        event_ids = send_events(client, events, what="the new jobs' announcement")
+        event_ids = publish(session, client, events)
         mark_announced(session, result.unannounced_ids)
+    session.commit()
     return ImportResponse(
         batch_id=batch_id,
         received=len(jobs),

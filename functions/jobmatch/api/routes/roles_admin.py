@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
+from jobmatch.db.unit_of_work import UnitOfWork
+from jobmatch.events.outbox import publish
 from jobmatch.events.roles import RolesEmbedMissing, RolesReResolveRequested
 from jobmatch.roles import store as roles
 from jobmatch.roles.store import RoleConflictError
@@ -89,8 +90,8 @@ class UnresolvedPage(BaseModel):
     offset: int
 
 
-def _embed(client: Any) -> None:
-    send_events(client, [RolesEmbedMissing().to_event()], what=RolesEmbedMissing.NAME)
+def _embed(uow: UnitOfWork, client: Any) -> None:
+    publish(uow, client, [RolesEmbedMissing().to_event()])
 
 
 @router.post(
@@ -106,10 +107,8 @@ def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: I
     except RoleConflictError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     out = RoleOut.model_validate(role)
-    # The key check holds this request's unit of work (and its one connection):
-    # the rows are committed on it before the event asks for their vectors.
+    _embed(session, client)
     session.commit()
-    _embed(client)
     return out
 
 
@@ -130,8 +129,8 @@ def add_alias(
     if role is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
     out = RoleOut.model_validate(role)
-    session.commit()  # on the key check's unit of work, as in `add_role`
-    _embed(client)
+    _embed(session, client)
+    session.commit()
     return out
 
 
@@ -143,6 +142,7 @@ def add_alias(
 )
 def re_resolve(
     _key: PlatformKeyDep,
+    session: SessionDep,
     client: InngestDep,
     body: Annotated[ReResolveRequest | None, Body()] = None,
 ) -> Triggered:
@@ -150,7 +150,7 @@ def re_resolve(
     resolved by meaning below the confidence, resolve again and are matched again."""
     request = body or ReResolveRequest()
     event = RolesReResolveRequested(below_confidence=request.below_confidence)
-    ids = send_events(client, [event.to_event()], what=event.NAME)
+    ids = publish(session, client, [event.to_event()])
     return Triggered(event=event.NAME, event_ids=ids)
 
 

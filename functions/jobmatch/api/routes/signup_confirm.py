@@ -14,15 +14,14 @@ import html
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 
 from jobmatch.api.deps import DepsDep
 from jobmatch.api.errors import HTML_PAGE, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.dependencies import Dependencies
 from jobmatch.embeddings.store import preferences_vector
-from jobmatch.events.matching import PerformMatching
+from jobmatch.events.outbox import publish
 from jobmatch.settings import Settings
 from jobmatch.users.batch import matching_event
 from jobmatch.users.signup_confirmation import (
@@ -134,26 +133,22 @@ def review_change(request: Request, deps: DepsDep) -> HTMLResponse:
     responses={
         200: {"description": "The change is applied and matching has started"},
         404: GONE,
-        503: {"description": "Applied, but matching could not start yet: post again", **HTML_PAGE},
         **error_responses(),
     },
     openapi_extra=TOKEN_PARAMETER,
 )
 def confirm_change(request: Request, deps: DepsDep) -> HTMLResponse:
-    """Apply the change once (the token is single-use), then send `matching/perform`
-    with an id derived from the confirmation, so posting again after a refused
-    send retries the send without starting a second run."""
+    """Apply the change once (the token is single-use) and record `matching/perform`
+    in the same transaction (the outbox sends it after the commit), with an id
+    derived from the confirmation, so posting again starts no second run."""
     token = request.query_params.get("token")
     try:
         change = _load(deps, token)  # its own unit: none held while embedding
     except ConfirmationError:
         return _gone()
-    if not change.used:
-        embedding = preferences_vector(change.signup.preferences(), deps.embedder)
-        with deps.unit_of_work() as uow:
-            applied = apply_change(uow, change, embedding, datetime.now(UTC))
-        if not applied:
-            return _gone()
+    embedding = (
+        None if change.used else preferences_vector(change.signup.preferences(), deps.embedder)
+    )
     event = matching_event(
         change.user_id,
         change.is_premium,
@@ -162,15 +157,10 @@ def confirm_change(request: Request, deps: DepsDep) -> HTMLResponse:
         notify=change.mode == "async",
         event_id=change.event_id,
     )
-    try:
-        send_events(deps.inngest, [event], what=PerformMatching.NAME)
-    except HTTPException:
-        return _page(
-            "Change saved",
-            "<p>Your profile is updated, but matching could not start yet. "
-            "Press the confirm button again in a minute.</p>",
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+    with deps.unit_of_work() as uow:
+        if embedding is not None and not apply_change(uow, change, embedding, datetime.now(UTC)):
+            return _gone()
+        publish(uow, deps.inngest, [event])
     return _page(
         "Change confirmed",
         "<p>Your profile is updated. Your new matches are on their way.</p>",

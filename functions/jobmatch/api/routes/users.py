@@ -12,12 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from jobmatch.api.auth import PlatformKeyDep
 from jobmatch.api.deps import DepsDep, InngestDep, SessionDep
 from jobmatch.api.errors import BODY_ERRORS, KEY_ERRORS, UNPROCESSABLE, error_responses
-from jobmatch.api.events import send_events
 from jobmatch.api.match_schemas import MATCH_EXAMPLE, MatchList
 from jobmatch.api.request_model import NOT_BLANK, RequestModel, Trimmed
 from jobmatch.api.routes.signup_confirm import confirmation_link
 from jobmatch.api.validation import Email, clean_list, normalize_email, require_https
-from jobmatch.events.matching import PerformMatching
+from jobmatch.events.outbox import publish
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.read_store import StoredMatch, user_matches
 from jobmatch.safe_input import StorableText
@@ -161,7 +160,17 @@ def signup_free(request: SignupRequest, response: Response, deps: DepsDep) -> Si
     same either way). Sync mode answers with matches for the submitted preferences,
     computed inside the signup time budget (and saved for a new user); the durable
     `matching/perform` run (sent when USE_INNGEST_FOR_MATCHING is on, always in
-    async mode, and after a confirmation) computes and saves the full set."""
+    async mode, and after a confirmation) computes and saves the full set.
+
+    **Retries are safe.** The answer does not depend on the event service: the run
+    is recorded with the user and started as soon as it can be. A client that
+    retries (a timeout, a lost answer) may send the same request again: a signup
+    identical to the one that created its user (same email, name, webhook and
+    preferences) within `SIGNUP_RETRY_MINUTES` (15) of it, before any confirmed
+    change, is that signup again: it is answered as the first was, emails no
+    confirmation link and starts no second run. There is no `Idempotency-Key`
+    header: the request itself is the key. A signup that differs in anything is a
+    change, and waits for the owner's confirmation."""
     settings = deps.settings
     request_id = uuid.uuid4().hex
     signup = request.to_input()
@@ -172,10 +181,7 @@ def signup_free(request: SignupRequest, response: Response, deps: DepsDep) -> Si
         request_id=request_id,
         link=lambda token: confirmation_link(settings, token),
     )
-    if outcome.event is not None:
-        send_events(deps.inngest, [outcome.event], what=PerformMatching.NAME)
-    is_async = request.mode == "async"
-    if is_async:
+    if request.mode == "async":
         response.status_code = status.HTTP_202_ACCEPTED
     return SignupResponse(
         email=signup.email,
@@ -250,7 +256,7 @@ def match_users(
         matching_event(u.id, u.is_premium, source="api/match-users", request_id=request_id)
         for u in users
     ]
-    event_ids = send_events(client, events, what=PerformMatching.NAME)
+    event_ids = publish(session, client, events)
     return MatchUsersResponse(request_id=request_id, users=len(users), event_ids=event_ids)
 
 

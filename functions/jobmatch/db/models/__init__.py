@@ -12,6 +12,7 @@ from jobmatch.db.models.engagement import (
     PreferenceSignal,
     RunProgress,
 )
+from jobmatch.db.models.events import OutboxEvent
 from jobmatch.db.models.ingestion import Company, DiscoveryCursor, RoleScrapeQueue, ScraperSession
 from jobmatch.db.models.mail import OutboxMessage
 from jobmatch.db.models.matching import (
@@ -49,6 +50,7 @@ __all__ = [
     "MailSuppression",
     "MailUnsubscribe",
     "NewJobAlert",
+    "OutboxEvent",
     "OutboxMessage",
     "PreferenceSignal",
     "RoleScrapeQueue",
