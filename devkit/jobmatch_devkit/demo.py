@@ -35,7 +35,7 @@ from jobmatch_devkit.apiclient import ApiClient
 from jobmatch_devkit.localenv import use_local_environment
 
 if TYPE_CHECKING:
-    from jobmatch.embeddings.providers import EmbeddingProvider
+    from jobmatch.ai.embedder import EmbeddingProvider
 
 DEMO_DB = "demo"
 IMPORT_BATCH = 100

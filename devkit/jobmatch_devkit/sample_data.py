@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.models import Candidate, GlobalRole, Tenant, User, UserPreferences
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.db.unit_of_work import UnitOfWork
-from jobmatch.embeddings.providers import EmbeddingProvider, OfflineEmbeddings
+from jobmatch.embeddings.providers import OfflineEmbeddings
 from jobmatch.embeddings.texts import candidate_embedding_text
 from jobmatch.matching.store import resolve_preferred_roles
 from jobmatch.roles import store as roles_repo

@@ -24,11 +24,12 @@ from typing import Any, TypeVar, cast
 import httpx
 import inngest
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.ai.llm import LLM, build_llm
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import Database
 from jobmatch.db.unit_of_work import UnitOfWork
-from jobmatch.embeddings.providers import EmbeddingProvider, build_embedder
+from jobmatch.embeddings.providers import build_embedder
 from jobmatch.inngest_client import build_inngest_client
 from jobmatch.mail import Mailer
 from jobmatch.mail.outbox import build_ses_client

@@ -34,9 +34,9 @@ from jobmatch.failures import PermanentError
 if TYPE_CHECKING:
     import httpx
 
+    from jobmatch.ai.embedder import EmbeddingProvider
     from jobmatch.ai.llm import LLM
     from jobmatch.db.unit_of_work import UnitOfWork
-    from jobmatch.embeddings.providers import EmbeddingProvider
     from jobmatch.mail import Mailer
     from jobmatch.security.addresses import Resolver
     from jobmatch.settings import Settings

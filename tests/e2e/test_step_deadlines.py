@@ -20,13 +20,14 @@ import pytest
 from inngest_harness.driver import InngestDriver
 from inngest_harness.eventapi import EventAPI
 from jobmatch.ai.bedrock import bedrock_runtime_client
+from jobmatch.ai.embedder import EmbeddingUnavailableError
 from jobmatch.ai.llm import BedrockLLM
 from jobmatch.app import build_handler
 from jobmatch.db.models import Job
 from jobmatch.db.session import session_scope
 from jobmatch.deadline import Deadline
 from jobmatch.dependencies import Dependencies
-from jobmatch.embeddings.providers import BedrockTitanEmbeddings, EmbeddingUnavailableError
+from jobmatch.embeddings.providers import BedrockTitanEmbeddings
 from jobmatch.settings import Settings
 from tests import matching_data as make
 from tests.bedrock_standin import BedrockStandIn

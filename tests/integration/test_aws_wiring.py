@@ -19,6 +19,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from jobmatch import migrate_handler
 from jobmatch.db import migrate
 from jobmatch.db.session import database_url
 from jobmatch.dependencies import Dependencies
@@ -216,12 +217,12 @@ def test_ses_failure_leaves_the_message_pending_for_the_retry(
 
 
 def test_migrate_lambda_upgrades_and_refuses_unknown_actions(database: str) -> None:
-    result = migrate.handler({"action": "upgrade"}, None)
+    result = migrate_handler.handler({"action": "upgrade"}, None)
     assert result["action"] == "upgrade"
     assert set(result["revisions"]) == migrate.current_revisions()
     heads = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
     assert sorted(result["revisions"]) == sorted(heads)  # every domain branch at its head
     with pytest.raises(ValueError, match="unknown action"):
-        migrate.handler({"action": "drop-everything"}, None)
+        migrate_handler.handler({"action": "drop-everything"}, None)
     with pytest.raises(ValueError, match="explicit revision"):
-        migrate.handler({"action": "downgrade"}, None)
+        migrate_handler.handler({"action": "downgrade"}, None)

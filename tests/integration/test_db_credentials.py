@@ -137,7 +137,7 @@ def test_migrate_creates_the_app_role_that_reads_and_writes_but_changes_no_schem
 ) -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from jobmatch.db import migrate
+    from jobmatch import migrate_handler
     from jobmatch.settings import get_settings
 
     parameters.clear_caches()
@@ -150,12 +150,12 @@ def test_migrate_creates_the_app_role_that_reads_and_writes_but_changes_no_schem
         monkeypatch.setenv("APP_DB_SECRET_ARN", arn)
         get_settings.cache_clear()
         try:
-            assert migrate.handler({"action": "upgrade"}, None)["app_role"] == APP_ROLE
+            assert migrate_handler.handler({"action": "upgrade"}, None)["app_role"] == APP_ROLE
             # Rotated: running it again sets the new password (and grants nothing new).
             sm.put_secret_value(
                 SecretId=arn, SecretString=json.dumps({"username": APP_ROLE, "password": "pw-two"})
             )
-            assert migrate.handler({"action": "app-role"}, None)["app_role"] == APP_ROLE
+            assert migrate_handler.handler({"action": "app-role"}, None)["app_role"] == APP_ROLE
             url = f"postgresql+psycopg://{APP_ROLE}:pw-two@/{TEST_DB_NAME}?host={PGDATA}"
             app = create_engine(url, poolclass=NullPool)
             with app.begin() as conn:

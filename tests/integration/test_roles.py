@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from jobmatch.db import migrate
+from jobmatch import migrate_handler
 from jobmatch.db.models import CandidateJobMatch, EmbeddingState, GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.db.models.matching import EMBEDDING_DIM
 from jobmatch.db.session import session_scope
@@ -102,8 +102,8 @@ def test_resolving_is_deterministic(db: None) -> None:
 def test_the_packaged_taxonomy_loads_once_links_families_and_resolves_real_titles(
     db: None,
 ) -> None:
-    first = migrate.handler({"action": "load-roles"}, None)
-    again = migrate.handler({"action": "load-roles"}, None)
+    first = migrate_handler.handler({"action": "load-roles"}, None)
+    again = migrate_handler.handler({"action": "load-roles"}, None)
     assert (first["roles"], again["roles"], again["changed"]) == (1102, 1102, 0)
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(GlobalRole)) == 1102

@@ -12,12 +12,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from jobmatch.embeddings.providers import (
-    BedrockTitanEmbeddings,
-    EmbeddingUnavailableError,
-    OfflineEmbeddings,
-    cosine,
-)
+from jobmatch.ai.embedder import EmbeddingUnavailableError
+from jobmatch.embeddings.providers import BedrockTitanEmbeddings, OfflineEmbeddings, cosine
 
 
 def test_offline_vectors_are_unit_length_deterministic_and_sized() -> None:

@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.models import EmbeddingState
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.failures import PermanentError
 
 

@@ -16,9 +16,10 @@ import struct
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from jobmatch.ai.bedrock import bedrock_runtime_client
+from jobmatch.ai.embedder import EmbeddingProvider, EmbeddingUnavailableError
 from jobmatch.deadline import Deadline
 from jobmatch.settings import Settings
 
@@ -26,30 +27,6 @@ TITAN_V2_DIMENSIONS = (256, 512, 1024)
 # Titan v2 takes up to 8,192 tokens / 50,000 characters; job ads rarely need more
 # than the first part, and a shorter input is cheaper and faster.
 MAX_INPUT_CHARS = 8_000
-
-
-class EmbeddingUnavailableError(Exception):
-    """The provider could not embed the texts (the step fails and Inngest retries it)."""
-
-
-class EmbeddingProvider(Protocol):
-    """Anything that embeds texts into unit vectors of one fixed dimension."""
-
-    @property
-    def dimension(self) -> int:
-        """The length of every vector."""
-        ...
-
-    @property
-    def model_id(self) -> str:
-        """Which model wrote a vector: vectors of two models are not comparable, so
-        the database records the one its vectors come from (`embeddings.model_store`)."""
-        ...
-
-    def embed(self, texts: list[str], *, deadline: Deadline | None = None) -> list[list[float]]:
-        """One unit vector per text, in order, by `deadline` (or raise
-        EmbeddingUnavailableError)."""
-        ...
 
 
 class DeadlineBoundEmbeddings:

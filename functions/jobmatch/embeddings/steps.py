@@ -7,9 +7,10 @@ deterministic text embedded again).
 
 from __future__ import annotations
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.deadline import Deadline
 from jobmatch.embeddings import store as embeddings
-from jobmatch.embeddings.providers import DeadlineBoundEmbeddings, EmbeddingProvider
+from jobmatch.embeddings.providers import DeadlineBoundEmbeddings
 from jobmatch.failures import PermanentError
 from jobmatch.step_contract import StepDeps, StepInput, step_body
 

@@ -15,10 +15,10 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.models import Candidate, Job, UserPreferences
 from jobmatch.db.models.matching import MATCHABLE_STATUSES
 from jobmatch.embeddings.model_store import require_model
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.embeddings.texts import (
     PreferencesText,
     candidate_embedding_text,

@@ -14,12 +14,12 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.ai.llm import LLM, LLMUnavailableError
 from jobmatch.candidates.store import tenant_candidate
 from jobmatch.db.models.matching import MATCHABLE_STATUSES
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.embeddings.store import embed_candidate
 from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch

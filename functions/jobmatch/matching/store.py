@@ -36,6 +36,7 @@ from sqlalchemy import Select, bindparam, case, column, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.models import (
     Candidate,
     CandidateJobMatch,
@@ -50,7 +51,6 @@ from jobmatch.db.models import (
 from jobmatch.db.models.engagement import USER_EXCLUDED_JOBS
 from jobmatch.db.models.matching import EMBEDDING_DIM, MATCHABLE_STATUSES
 from jobmatch.db.unit_of_work import UnitOfWork
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, stored_fields
 from jobmatch.roles.resolver import ResolverLimits, resolve_role_names
 

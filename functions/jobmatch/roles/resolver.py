@@ -31,9 +31,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.embeddings.model_store import require_model
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.roles import store as roles_store
 from jobmatch.roles.titles import clean_title
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
 from jobmatch.embeddings import model_store
 from jobmatch.embeddings import store as embeddings
-from jobmatch.embeddings.providers import DeadlineBoundEmbeddings, EmbeddingProvider
+from jobmatch.embeddings.providers import DeadlineBoundEmbeddings
 from jobmatch.observability import logger, metrics
 from jobmatch.roles import store as roles
 from jobmatch.roles.resolver import ResolverLimits, resolve_titles

@@ -14,9 +14,9 @@ from sqlalchemy import delete, func, null, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.models import GlobalRole, Job, JobRole, RoleTerm
 from jobmatch.embeddings.model_store import require_model
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.roles.taxonomy import RoleSpec, normalize_phrase, role_text
 
 

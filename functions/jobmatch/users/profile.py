@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
-from jobmatch.embeddings.providers import EmbeddingProvider
 from jobmatch.embeddings.store import preferences_embedding
 from jobmatch.matching import store as matches
 from jobmatch.matching.errors import UserNotFoundError

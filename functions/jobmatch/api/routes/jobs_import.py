@@ -195,7 +195,6 @@ def store_and_announce(
         events = announcement_events(result.unannounced_ids, source, batch_id)
         event_ids = publish(session, client, events)
         mark_announced(session, result.unannounced_ids)
-    session.commit()
     return ImportResponse(
         batch_id=batch_id,
         received=len(jobs),

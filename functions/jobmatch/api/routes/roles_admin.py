@@ -108,7 +108,6 @@ def add_role(body: NewRole, session: SessionDep, _key: PlatformKeyDep, client: I
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     out = RoleOut.model_validate(role)
     _embed(session, client)
-    session.commit()
     return out
 
 
@@ -130,7 +129,6 @@ def add_alias(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"role {role_id} not found")
     out = RoleOut.model_validate(role)
     _embed(session, client)
-    session.commit()
     return out
 
 
