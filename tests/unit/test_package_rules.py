@@ -119,3 +119,30 @@ def test_routes_and_step_bodies_never_commit_themselves() -> None:
         and node.func.attr == "commit"
     )
     assert not committing, f"commit() outside the unit of work: {committing}"
+
+
+# The edges that read the process settings themselves (entry points and CLIs).
+EDGES = {
+    "jobmatch.handler",
+    "jobmatch.migrate_handler",
+    "jobmatch.snapstart",
+    "jobmatch.roles.load",
+    "jobmatch.skills.load",
+    "jobmatch.mail.ses_events",
+}
+
+
+def test_the_app_reaches_the_database_through_its_dependencies() -> None:
+    """No route, step or service opens the process-wide database behind the app's
+    back: they open `deps.unit_of_work()` on the settings the app was built with."""
+    hidden = {"session_scope", "get_engine", "get_settings"}
+    reaching = sorted(
+        f"{module}:{node.lineno}"
+        for module, tree in _modules().items()
+        if not module.startswith("jobmatch.db")
+        and module not in EDGES
+        and module != "jobmatch.settings"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in hidden
+    )
+    assert not reaching, f"the process-wide database or settings reached: {reaching}"

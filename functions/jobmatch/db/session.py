@@ -153,8 +153,9 @@ class Database:
             self._engine, self._sessions = None, None
 
 
-# Transitional (issue #19): callers move to the `Database` of their `Dependencies`;
-# these three go once none is left.
+# For the edges and tools only (Alembic, the Migrate Lambda's role loading, the
+# devkit, benchmarks and test fixtures), which have no `Dependencies`: the app's
+# routes and steps open units of work on `deps` (tests/unit/test_package_rules.py).
 def get_engine() -> Engine:
     """The engine of the database the process settings name."""
     from jobmatch.settings import get_settings
