@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import operator
 import os
 import random
 import re
@@ -47,6 +48,7 @@ import time
 import zlib
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +57,7 @@ TAXONOMY_FILE = ROOT / "functions" / "jobmatch" / "roles" / "data" / "occupation
 DB_NAME = "jobmatch_role_bench"
 HOLD_OUT = 2
 BATCH = 200
+NEIGHBOURS = 10  # the similarity-only neighbours an unresolved job meets (unresolved_match_k)
 # How ads dress a title (a seeded choice per title): level, gender note, place,
 # schedule, contract, stack, shift, pay, German and French forms.
 DRESSINGS = (
@@ -125,9 +128,7 @@ def build_cases(
     held: dict[str, set[str]] = {}
     for r in roles:
         held[r["code"]] = {
-            a
-            for a in r["aliases"]
-            if half(a) == split and words(a) != words(r["name"] + "s")
+            a for a in r["aliases"] if half(a) == split and words(a) != words(r["name"] + "s")
         }
         loaded.append(r | {"aliases": [a for a in r["aliases"] if a not in held[r["code"]]]})
     for group in sorted(by_group):
@@ -234,6 +235,7 @@ def worker(spec_path: Path, out_path: Path) -> None:
         json.dumps(
             {
                 "results": results,
+                "neighbours": neighbours(spec, embedder) if spec.get("calibrate") else None,
                 "setup_s": setup,
                 "ms_per_title": 1000 * elapsed / max(1, len(cases)),
                 "unresolved_k": get_settings().unresolved_match_k,
@@ -242,14 +244,72 @@ def worker(spec_path: Path, out_path: Path) -> None:
     )
 
 
+def neighbours(spec: dict[str, Any], embedder: Any) -> list[list[tuple[float, bool]]]:
+    """Per case: its job's `NEIGHBOURS` nearest bench candidates by cosine, and whether
+    each is the right one (what an unresolved job would meet by similarity alone).
+    Job and candidate texts are built as the app builds them."""
+    from jobmatch.ai.embeddings import candidate_embedding_text, job_embedding_text
+
+    cases = spec["cases"]
+    name_of = {r["code"]: r["name"] for r in spec["roles"]}
+    codes = sorted({c["code"] for c in cases})
+    candidates = embedder.embed(
+        [
+            candidate_embedding_text(
+                SimpleNamespace(
+                    preferred_roles=[name_of[code]],
+                    skills=[],
+                    experience_years=5,
+                    location="Berlin",
+                )
+            )
+            for code in codes
+        ]
+    )
+    jobs = embedder.embed(
+        [
+            job_embedding_text(
+                SimpleNamespace(
+                    title=c["title"],
+                    skills=[],
+                    location="Berlin",
+                    remote=False,
+                    description=c["description"],
+                )
+            )
+            for c in cases
+        ]
+    )
+    out = []
+    for case, job in zip(cases, jobs, strict=True):
+        sims = sorted(
+            (
+                (sum(map(operator.mul, job, other)), code)
+                for other, code in zip(candidates, codes, strict=True)
+            ),
+            reverse=True,
+        )[:NEIGHBOURS]
+        out.append([(round(sim, 4), code == case["code"]) for sim, code in sims])
+    return out
+
+
 def run_worker(
-    label: str, checkout: Path, roles: list[dict[str, Any]], cases: list[dict[str, Any]]
+    label: str,
+    checkout: Path,
+    roles: list[dict[str, Any]],
+    cases: list[dict[str, Any]],
+    *,
+    calibrate: bool = False,
 ) -> dict[str, Any]:
     """One worker process on `checkout`'s code; its output."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.json"
         out = Path(tmp) / "out.json"
-        spec.write_text(json.dumps({"db": f"{DB_NAME}_{label}", "roles": roles, "cases": cases}))
+        spec.write_text(
+            json.dumps(
+                {"db": f"{DB_NAME}_{label}", "roles": roles, "cases": cases, "calibrate": calibrate}
+            )
+        )
         env = dict(
             os.environ,
             PYTHONPATH=os.pathsep.join(str(checkout / p) for p in ("functions", "devkit")),
@@ -267,7 +327,9 @@ def score(case: dict[str, Any], result: dict[str, Any], k: int) -> dict[str, flo
     family offers, unresolved."""
     roles = result["roles"]
     unresolved = not roles
-    reached_by_similarity = result["similarity_only"] if result["similarity_only"] is not None else k
+    reached_by_similarity = (
+        result["similarity_only"] if result["similarity_only"] is not None else k
+    )
     wrong_roles = sum(1 for r in roles if r != case["code"])
     return {
         "n": 1,
@@ -288,21 +350,25 @@ def table(
         lambda: defaultdict(lambda: defaultdict(float))
     )
     for label, run in runs.items():
-        for case, result in zip(cases, run["results"], strict=True):
+        near = run["neighbours"] or [None] * len(cases)
+        for case, result, nearest in zip(cases, run["results"], near, strict=True):
             row = key(case)
             if row is None:
                 continue
-            for name, value in score(case, result, run["unresolved_k"]).items():
+            for name, value in score(case, result, nearest, run.get("floor")).items():
                 out[row][label][name] += float(value)
     return out
 
 
-def print_table(title: str, rows: dict[Any, dict[str, dict[str, float]]], labels: list[str]) -> None:
+def print_table(
+    title: str, rows: dict[Any, dict[str, dict[str, float]]], labels: list[str]
+) -> None:
     """Recall / wrong per job / unresolved per row, each run side by side."""
     print(f"\n{title}")
     head = f"{'':44s}{'jobs':>6s}"
     for label in labels:
-        head += f" | {label + ': recall':>18s} {'top-1':>6s} {'wrong/job':>9s} {'(simil.)':>8s} {'unres':>5s}"
+        head += f" | {label + ': recall':>18s} {'top-1':>6s} {'wrong/job':>9s}"
+        head += f" {'(simil.)':>8s} {'unres':>5s}"
     print(head)
     print("-" * len(head))
     for row in sorted(rows, key=str):
@@ -318,7 +384,25 @@ def print_table(title: str, rows: dict[Any, dict[str, dict[str, float]]], labels
         print(line)
 
 
+def _git(*args: str) -> None:
+    subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True)  # noqa: S603,S607
+
+
+def print_calibration(near: list[list[tuple[float, bool]]], cases: list[dict[str, Any]]) -> None:
+    """What a similarity-only floor keeps, over every held-out job's neighbours: the
+    jobs still meeting their own occupation's candidate, and the others met per job."""
+    held = [n for n, c in zip(near, cases, strict=True) if c["set"] == "held-out"]
+    print(f"\nsimilarity-only floor (the {NEIGHBOURS} nearest candidates of {len(held)} jobs):")
+    for floor in (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+        right = sum(any(r for s, r in n if s >= floor) for n in held) / len(held)
+        wrong = sum(sum(1 for s, r in n if s >= floor and not r) for n in held) / len(held)
+        print(
+            f"  floor {floor:.2f}: own candidate met {100 * right:5.1f} %, others {wrong:5.2f}/job"
+        )
+
+
 def main() -> None:
+    """Run the bench (or, with `--worker`, one side of it)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="d4dde13", help="today's resolver (a git revision)")
     parser.add_argument("--split", choices=("train", "test"), default="test")
@@ -339,24 +423,21 @@ def main() -> None:
         f"{len(cases):,} cases over {len({c['code'] for c in cases})} occupations in "
         f"{len({c['field'] for c in cases})} ISCO major groups"
     )
-    runs = {"now": run_worker("now", ROOT, roles, cases)}
+    from jobmatch.matching.scoring import SIMILARITY_ONLY_FLOOR
+
+    runs = {"now": run_worker("now", ROOT, roles, cases, calibrate=True)}
+    runs["now"]["floor"] = SIMILARITY_ONLY_FLOOR
     if not args.no_base:
         with tempfile.TemporaryDirectory() as tmp:
             base = Path(tmp) / "base"
-            subprocess.run(  # noqa: S603, S607 - fixed arguments
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base],
-                check=True,
-                capture_output=True,
-            )
+            _git("worktree", "add", "--detach", str(base), args.base)
             try:
                 runs[f"today {args.base}"] = run_worker("base", base, roles, cases)
                 runs["today, names only"] = run_worker("names", base, names_only(roles), cases)
             finally:
-                subprocess.run(  # noqa: S603, S607 - fixed arguments
-                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-                    check=True,
-                )
+                _git("worktree", "remove", "--force", str(base))
     labels = list(runs)
+    print_calibration(runs["now"]["neighbours"], cases)
     for label, run in runs.items():
         print(f"{label}: setup {run['setup_s']:.1f} s, {run['ms_per_title']:.2f} ms per title")
     print_table(
@@ -367,9 +448,11 @@ def main() -> None:
         table(
             cases,
             runs,
-            lambda c: (f"{c['field']} {groups[c['field']][:36]}",)
-            if c["set"] == "held-out" and c["variant"] != "description"
-            else None,
+            lambda c: (
+                (f"{c['field']} {groups[c['field']][:36]}",)
+                if c["set"] == "held-out" and c["variant"] != "description"
+                else None
+            ),
         ),
         labels,
     )

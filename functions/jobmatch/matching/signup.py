@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from jobmatch.ai.embeddings import EmbeddingProvider
 from jobmatch.db.models import User, UserPreferences
 from jobmatch.deadline import Deadline
 from jobmatch.matching import service
@@ -130,6 +131,7 @@ def signup_matches(
     settings: Settings,
     *,
     save: bool,
+    embedder: EmbeddingProvider | None = None,
 ) -> tuple[list[StoredMatch], bool]:
     """The immediate answer: the engine's best matches for the submitted
     preferences found within the signup time budget, saved (upsert on user_email,
@@ -138,9 +140,11 @@ def signup_matches(
     Rule-based only: an LLM call could spend the whole budget, so AI re-ranking is
     left to the durable run, which saves later and so overwrites these rows.
     `complete` is conservative: a run that finished just after the budget also
-    reports False, which only means the durable run's result should be awaited."""
+    reports False, which only means the durable run's result should be awaited.
+    The roles typed resolve as the durable run resolves them (by meaning too, with
+    `embedder`), so both answers reach the same jobs."""
     deadline = Deadline.after(settings.signup_time_budget_seconds)
-    profile = service.preferences_profile(session, None, signup.preferences())
+    profile = service.preferences_profile(session, None, signup.preferences(), embedder)
     results = service.match_profile(session, profile, embedding, settings, deadline=deadline)
     complete = not deadline.expired
     if save:

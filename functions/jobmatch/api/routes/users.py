@@ -195,7 +195,9 @@ def signup_free(
     matches: list[StoredMatch] = []
     complete = False
     if not is_async:
-        matches, complete = signup_matches(session, signup, embedding, settings, save=user.created)
+        matches, complete = signup_matches(
+            session, signup, embedding, settings, save=user.created, embedder=deps.embedder
+        )
         session.commit()
     if user.created and (is_async or settings.use_inngest_for_matching):
         event = matching_event(
