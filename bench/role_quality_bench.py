@@ -49,7 +49,7 @@ import zlib
 from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_FILE = ROOT / "bench" / "data" / "esco_bench.json.gz"
@@ -213,7 +213,7 @@ def worker(spec_path: Path, out_path: Path) -> None:
     results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     with session_scope() as s:
-        code_of = dict(s.execute(text("SELECT id, code FROM global_roles")).all())
+        code_of: dict[int, str] = dict(s.execute(text("SELECT id, code FROM global_roles")).all())
         for start in range(0, len(cases), BATCH):
             chunk = cases[start : start + BATCH]
             extra: dict[str, Any] = {}
@@ -227,7 +227,6 @@ def worker(spec_path: Path, out_path: Path) -> None:
                         "status": res.status,
                         "roles": [code_of[h.role_id] for h in res.roles],
                         "family": [code_of[r] for r, _ in res.family],
-                        "similarity_only": getattr(res, "similarity_only", None),
                     }
                 )
     elapsed = time.perf_counter() - t0
@@ -238,7 +237,6 @@ def worker(spec_path: Path, out_path: Path) -> None:
                 "neighbours": neighbours(spec, embedder) if spec.get("calibrate") else None,
                 "setup_s": setup,
                 "ms_per_title": 1000 * elapsed / max(1, len(cases)),
-                "unresolved_k": get_settings().unresolved_match_k,
             }
         )
     )
@@ -256,7 +254,7 @@ def neighbours(spec: dict[str, Any], embedder: Any) -> list[list[tuple[float, bo
     candidates = embedder.embed(
         [
             candidate_embedding_text(
-                SimpleNamespace(
+                cast(Any, SimpleNamespace)(
                     preferred_roles=[name_of[code]],
                     skills=[],
                     experience_years=5,
@@ -269,7 +267,7 @@ def neighbours(spec: dict[str, Any], embedder: Any) -> list[list[tuple[float, bo
     jobs = embedder.embed(
         [
             job_embedding_text(
-                SimpleNamespace(
+                cast(Any, SimpleNamespace)(
                     title=c["title"],
                     skills=[],
                     location="Berlin",
@@ -322,21 +320,26 @@ def run_worker(
 
 
 # ------------------------------------------------------------------ the report
-def score(case: dict[str, Any], result: dict[str, Any], k: int) -> dict[str, float]:
-    """What one job reaches: right candidate, wrong ones (by roles, by similarity),
-    family offers, unresolved."""
+def score(
+    case: dict[str, Any],
+    result: dict[str, Any],
+    near: list[tuple[float, bool]],
+    floor: float | None,
+) -> dict[str, float]:
+    """What one job reaches: the right candidate, wrong ones (by roles, by similarity),
+    family offers, unresolved. An unresolved job meets its nearest candidates by
+    similarity alone: all `NEIGHBOURS` (today), or those at the similarity-only
+    floor (`floor`)."""
     roles = result["roles"]
     unresolved = not roles
-    reached_by_similarity = (
-        result["similarity_only"] if result["similarity_only"] is not None else k
-    )
-    wrong_roles = sum(1 for r in roles if r != case["code"])
+    met = [right for sim, right in near if floor is None or sim >= floor] if unresolved else []
+    by_similarity = sum(1 for right in met if not right)
     return {
         "n": 1,
-        "recall": case["code"] in roles,
+        "recall": case["code"] in roles or any(met),
         "top1": bool(roles) and roles[0] == case["code"],
-        "wrong": wrong_roles + (reached_by_similarity if unresolved else 0),
-        "wrong_similarity": reached_by_similarity if unresolved else 0,
+        "wrong": sum(1 for r in roles if r != case["code"]) + by_similarity,
+        "wrong_similarity": by_similarity,
         "family": len([r for r in result["family"] if r != case["code"]]),
         "unresolved": unresolved,
     }
@@ -349,8 +352,8 @@ def table(
     out: dict[Any, dict[str, dict[str, float]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(float))
     )
+    near = runs["now"]["neighbours"]
     for label, run in runs.items():
-        near = run["neighbours"] or [None] * len(cases)
         for case, result, nearest in zip(cases, run["results"], near, strict=True):
             row = key(case)
             if row is None:

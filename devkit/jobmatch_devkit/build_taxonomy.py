@@ -368,8 +368,8 @@ def merge(
                 }
             )
     codes = {r["code"] for r in roles}
-    names = {r["name"] for r in roles}
-    roles += [r for r in previous if r["code"] not in codes and r["name"] not in names]
+    role_names = {r["name"] for r in roles}
+    roles += [r for r in previous if r["code"] not in codes and r["name"] not in role_names]
     return roles
 
 

@@ -1,11 +1,12 @@
-"""Lexical evidence in role resolving: BM25 over role names and aliases, blended
-with the vector score."""
+"""Role resolving without a database: lexical evidence (BM25 over role names and
+aliases) blended with the vector score, and which roles a title keeps."""
 
 from __future__ import annotations
 
 import pytest
 
-from jobmatch.roles.resolver import PhraseIndex, combine, stem
+from jobmatch.roles.resolver import PhraseIndex, ResolverLimits, combine, pick, stem
+from jobmatch.settings import Settings
 
 ROLES = [
     (1, "film director", ["movie director", "cinema director"]),
@@ -51,3 +52,18 @@ def test_the_blend_weighs_vector_and_lexical_scores() -> None:
     blended = combine(vector, lexical, 0.2)
     assert blended == pytest.approx({1: 0.68, 2: 0.64, 3: 0.4})
     assert combine(vector, lexical, 0.0) == vector
+
+
+def test_a_second_role_needs_the_margin_and_the_second_floor() -> None:
+    limits = ResolverLimits(floor=0.5, margin=0.07, max_roles=3, second_floor=0.7)
+    near_but_low = pick({1: 0.74, 2: 0.69, 3: 0.6}, limits)
+    assert [h.role_id for h in near_but_low] == [1]
+    close_and_high = pick({1: 0.9, 2: 0.85, 3: 0.82}, limits)
+    assert [h.role_id for h in close_and_high] == [1, 2]
+    assert pick({1: 0.49}, limits) == ()
+
+
+def test_the_resolver_defaults_are_the_settings_defaults() -> None:
+    """Roles people type resolve with `ResolverLimits()`, titles with the settings:
+    both must mean the same limits."""
+    assert ResolverLimits.from_settings(Settings(_env_file=None)) == ResolverLimits()
