@@ -298,6 +298,7 @@ def run_worker(
     cases: list[dict[str, Any]],
     *,
     calibrate: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One worker process on `checkout`'s code; its output."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -312,6 +313,7 @@ def run_worker(
             os.environ,
             PYTHONPATH=os.pathsep.join(str(checkout / p) for p in ("functions", "devkit")),
             DATA_DIR=os.environ.get("DATA_DIR", str(ROOT / ".data")),
+            **(settings or {}),
         )
         subprocess.run(  # noqa: S603 - this interpreter, this file
             [sys.executable, __file__, "--worker", str(spec), str(out)], env=env, check=True
@@ -412,6 +414,13 @@ def main() -> None:
     parser.add_argument("--per-group", type=int, default=60)
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--no-base", action="store_true", help="this checkout only (tuning)")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE,...",
+        help="one more run of this checkout with these settings (e.g. ROLE_SECOND_FLOOR=0.5)",
+    )
     parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -430,6 +439,10 @@ def main() -> None:
 
     runs = {"now": run_worker("now", ROOT, roles, cases, calibrate=True)}
     runs["now"]["floor"] = SIMILARITY_ONLY_FLOOR
+    for k, overrides in enumerate(args.also):
+        pairs = dict(item.split("=", 1) for item in overrides.split(","))
+        runs[f"now, {overrides}"] = run_worker(f"also{k}", ROOT, roles, cases, settings=pairs)
+        runs[f"now, {overrides}"]["floor"] = SIMILARITY_ONLY_FLOOR
     if not args.no_base:
         with tempfile.TemporaryDirectory() as tmp:
             base = Path(tmp) / "base"

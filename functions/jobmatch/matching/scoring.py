@@ -414,7 +414,8 @@ def _components(profile: ProfileFeatures, job: JobFeatures, semantic: float) -> 
     }
     parts["affinity"] = affinity_component(profile, job)
     role_reason: str | None
-    if profile.role_ids and not (job.roles or job.family):  # an unresolved title
+    if profile.role_ids and job.role_id is None and not (job.roles or job.family):
+        # The job's title resolved to no role: the pair rests on similarity alone.
         fit, role_reason = similarity_only_fit(similarity)
     else:
         fit, role_reason = role_fit(profile, job)
