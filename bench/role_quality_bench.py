@@ -2,7 +2,7 @@
 candidates, and only them?
 
     .venv/bin/python bench/role_quality_bench.py [--base d4dde13] [--split test]
-        [--per-group 60] [--seed 9]
+        [--per-group 60] [--seed 9] [--no-base] [--also ROLE_SECOND_FLOOR=0.5,...]
 
 Data: the packaged taxonomy (every ESCO v1.1 occupation with its alternative labels,
 merged with O*NET) and `bench/data/esco_bench.json.gz` (ISCO groups, the part of each
