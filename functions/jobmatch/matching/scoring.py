@@ -13,8 +13,12 @@ resolved to, and the best one's family. The role fit scales the total: 1 for a
 candidate preferring the job's best role, the ratio of similarities for one of its
 close seconds, `FAMILY_FACTOR` for a candidate who prefers only a related role
 (parent, child or sibling occupation), so near roles meet but rank lower and need
-a strong fit elsewhere to be stored. Pairs found by similarity alone (an unresolved
-title, a profile without roles) are not scaled.
+a strong fit elsewhere to be stored. A job whose title resolved to no role meets
+profiles with roles by similarity alone: such a pair is kept only when the two
+vectors are at least `SIMILARITY_ONLY_FLOOR` alike, and scaled by how alike they
+are (from `SIMILARITY_ONLY_MIN_FIT` at the floor to 1), with a reason that says so.
+A profile without roles is matched by similarity as before (nothing else exists
+to match it on).
 
 A user's learnt preferences (`ProfileFeatures.affinity`: weights of skills, roles
 and companies, from applications, views and feedback, capped at `AFFINITY_CAP`
@@ -44,6 +48,13 @@ MAX_LISTED_SKILLS = 10
 NEUTRAL = 50.0  # a component nobody stated anything about neither helps nor sinks a pair
 AFFINITY_CAP = 10.0  # learnt preference points; at the cap a total moves half its room
 FAMILY_FACTOR = 0.65  # a related occupation: stored only when the rest fits well (>= 77)
+# No role links the pair: calibrated on the training half of bench/role_quality_bench.py
+# (it prints the table). Of the 10 nearest candidates of a held-out title, those at
+# 0.7 or more were its own occupation's 0.32 times per job against 0.44 others; at
+# 0.65, 0.45 against 1.58; at 0.6, 0.58 against 3.46. At the floor the total is
+# scaled by the minimum fit.
+SIMILARITY_ONLY_FLOOR = 0.7
+SIMILARITY_ONLY_MIN_FIT = 0.7
 
 
 def _norm_set(values: Iterable[str] | None) -> frozenset[str]:
@@ -328,6 +339,16 @@ def role_fit(profile: ProfileFeatures, job: JobFeatures) -> tuple[float, str | N
     return 1.0, None
 
 
+def similarity_only_fit(similarity: float) -> tuple[float, str]:
+    """The fit of a pair no role links: 0 below the floor, else rising with the
+    similarity, and the reason that says the pair rests on similarity alone."""
+    if similarity < SIMILARITY_ONLY_FLOOR:
+        return 0.0, "Similarity alone, below the floor"
+    share = (similarity - SIMILARITY_ONLY_FLOOR) / (1.0 - SIMILARITY_ONLY_FLOOR)
+    fit = SIMILARITY_ONLY_MIN_FIT + (1.0 - SIMILARITY_ONLY_MIN_FIT) * share
+    return fit, f"Matched by similarity alone, no role links them ({similarity:.2f}): less certain"
+
+
 def with_affinity(weighted: float, affinity: float) -> float:
     """`weighted` moved toward 100 (affinity > 0) or 0 (< 0) by a share of the room
     left: half of it at the cap. A fixed number of points would clamp close strong
@@ -392,7 +413,12 @@ def _components(profile: ProfileFeatures, job: JobFeatures, semantic: float) -> 
         "semantic": 100.0 * max(0.0, similarity),
     }
     parts["affinity"] = affinity_component(profile, job)
-    fit, role_reason = role_fit(profile, job)
+    role_reason: str | None
+    if profile.role_ids and job.role_id is None and not (job.roles or job.family):
+        # The job's title resolved to no role: the pair rests on similarity alone.
+        fit, role_reason = similarity_only_fit(similarity)
+    else:
+        fit, role_reason = role_fit(profile, job)
     # The role fit scales what the pair is; learnt preferences then nudge the order.
     weighted = fit * sum(WEIGHTS[k] * parts[k] for k in WEIGHTS)
     total = round(with_affinity(weighted, parts["affinity"]), 1)

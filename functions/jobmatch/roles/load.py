@@ -4,8 +4,8 @@ Also run by the Migrate Lambda (`{"action": "load-roles"}`) after the schema is
 upgraded. Idempotent: roles are upserted on their taxonomy code, so a newer file
 updates names, aliases and descriptions in place (a changed role loses its vector
 and the hourly `embed-roles` run, or `roles/embed-missing`, computes it again).
-Vectors are not computed here: 1,000+ roles through Bedrock would not fit in one
-invocation, so the bounded `embed-roles` function does it.
+Vectors are not computed here: 3,600 roles and 34,000 terms through Bedrock would
+not fit in one invocation, so the bounded `embed-roles` function does it.
 """
 
 from __future__ import annotations

@@ -403,13 +403,15 @@ def vector_candidates(
 
 def relatives(session: Session, role_ids: Sequence[int]) -> list[Any]:
     """Rows of (role, relative, similarity of their vectors): each role's parent,
-    children and siblings."""
+    children, siblings and the other roles of its ISCO unit group (a four-digit
+    `group_code`)."""
     rows = session.execute(
         text("""
             SELECT b.id, r.id, COALESCE(1 - (r.embedding <=> b.embedding), 0) FROM global_roles b
             JOIN global_roles r ON r.id <> b.id AND (
                 r.id = b.parent_id OR r.parent_id = b.id
-                OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id))
+                OR (b.parent_id IS NOT NULL AND r.parent_id = b.parent_id)
+                OR (length(b.group_code) = 4 AND r.group_code = b.group_code))
             WHERE b.id = ANY(CAST(:ids AS int[]))
             ORDER BY b.id, r.id
         """),

