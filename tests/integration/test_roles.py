@@ -22,10 +22,10 @@ from jobmatch.matching.scoring import FAMILY_FACTOR
 from jobmatch.matching.service import match_jobs_inline
 from jobmatch.matching.store import resolve_preferred_roles
 from jobmatch.roles import store as repository
-from jobmatch.users.preferences import SignupInput
-from jobmatch.users.signup import signup_matches
 from jobmatch.roles.resolver import Resolution, ResolverLimits, resolve_titles
 from jobmatch.settings import Settings
+from jobmatch.users.preferences import SignupInput
+from jobmatch.users.signup import signup_matches
 from tests import matching_data as make
 
 pytestmark = pytest.mark.integration
