@@ -312,3 +312,33 @@ def test_a_role_a_signup_types_resolves_by_meaning_in_the_immediate_answer(
     # embedder it would resolve to nothing and every near job would be matched.
     assert {m.job_id for m in typed} == {own}
     assert {m.job_id for m in by_name_only} == {own, other}
+
+
+def test_typed_roles_follow_the_configured_resolver_limits(db: None, settings: Settings) -> None:
+    """The immediate answer resolves typed roles within the settings' limits, as job
+    titles are: a floor no vector reaches leaves the typed role unresolved."""
+    with session_scope() as s:
+        ids = _social_work(s)
+        while repository.embed_missing(s, EMBEDDER, 100):
+            pass
+        own = make.job(s, ids["crisis"], title="Crisis Situation Social Worker").id
+        other = make.job(s, ids["assistant"], title="Social Work Assistant").id
+        signup = SignupInput(
+            email="ann@example.com",
+            name=None,
+            roles=["disaster relief social worker"],
+            skills=["python", "sql"],
+            locations=["Berlin"],
+            countries=["DE"],
+            salary_min=None,
+            experience_years=5,
+            remote_ok=True,
+        )
+        vector = preferences_vector(signup.preferences(), EMBEDDER)
+        strict = settings.model_copy(update={"role_similarity_floor": 0.999})
+        as_configured, _ = signup_matches(
+            s, signup, vector, settings, save=False, embedder=EMBEDDER
+        )
+        too_strict, _ = signup_matches(s, signup, vector, strict, save=False, embedder=EMBEDDER)
+    assert {m.job_id for m in as_configured} == {own}
+    assert {m.job_id for m in too_strict} == {own, other}  # unresolved: every near job

@@ -24,6 +24,7 @@ from jobmatch.embeddings.store import embed_candidate
 from jobmatch.matching import store as repo
 from jobmatch.matching.scoring import JobFeatures, MatchResult, ProfileFeatures, score_batch
 from jobmatch.matching.store import JobChunk
+from jobmatch.roles.resolver import ResolverLimits
 from jobmatch.safe_input import strip_unstorable
 from jobmatch.settings import Settings
 
@@ -167,13 +168,20 @@ def match_candidate(
 
 
 def prepare_candidate(
-    uow: UnitOfWork, candidate_id: int, tenant_id: int, embedder: EmbeddingProvider, *, force: bool
+    uow: UnitOfWork,
+    candidate_id: int,
+    tenant_id: int,
+    embedder: EmbeddingProvider,
+    settings: Settings,
+    *,
+    force: bool,
 ) -> bool:
-    """Resolve the candidate's preferred roles and give it an embedding (a new one
-    when `force`, after a profile update); whether one was generated."""
+    """Resolve the candidate's preferred roles (within the settings' resolver
+    limits, as job titles are) and give it an embedding (a new one when `force`,
+    after a profile update); whether one was generated."""
     candidate = tenant_candidate(uow, candidate_id, tenant_id)
     candidate.preferred_role_ids = repo.resolve_preferred_roles(
-        uow, candidate.preferred_roles or [], embedder
+        uow, candidate.preferred_roles or [], embedder, ResolverLimits.from_settings(settings)
     )
     return embed_candidate(uow, candidate, embedder, force=force)
 

@@ -175,7 +175,7 @@ def ensure_candidate_embedding(deps: StepDeps, inp: CandidateToEmbed) -> bool:
     embedder = bound(deps)
     with deps.unit_of_work() as uow:
         return service.prepare_candidate(
-            uow, inp.candidate_id, inp.tenant_id, embedder, force=inp.reembed
+            uow, inp.candidate_id, inp.tenant_id, embedder, deps.settings, force=inp.reembed
         )
 
 

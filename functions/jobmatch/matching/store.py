@@ -75,11 +75,15 @@ class JobChunk:
 
 
 def resolve_preferred_roles(
-    session: UnitOfWork, raw: Iterable[Any], embedder: EmbeddingProvider | None = None
+    session: UnitOfWork,
+    raw: Iterable[Any],
+    embedder: EmbeddingProvider | None = None,
+    limits: ResolverLimits | None = None,
 ) -> list[int]:
     """Role ids for preferred roles as given: ids, numeric strings, or free text
     resolved as job titles are (a name or alias, else the closest role by meaning
-    when an embedder is given). Unknown ids and text that resolves to nothing are
+    when an embedder is given, held to the same `limits` as titles: the settings'
+    when the caller has them). Unknown ids and text that resolves to nothing are
     dropped: they match nothing."""
     ids: set[int] = set()
     names: list[str] = []
@@ -90,7 +94,8 @@ def resolve_preferred_roles(
             ids.add(int(item))
         elif isinstance(item, str) and item.strip() and item.strip() not in names:
             names.append(item.strip())
-    found = set(resolve_role_names(session, names, embedder, ResolverLimits())) if names else set()
+    limits = limits or ResolverLimits()
+    found = set(resolve_role_names(session, names, embedder, limits)) if names else set()
     if ids:
         found.update(session.scalars(select(GlobalRole.id).where(GlobalRole.id.in_(sorted(ids)))))
     return sorted(found)

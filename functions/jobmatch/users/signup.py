@@ -28,10 +28,12 @@ from typing import Literal, Protocol
 from jobmatch.ai.embedder import EmbeddingProvider
 from jobmatch.db.unit_of_work import UnitOfWork
 from jobmatch.deadline import Deadline
+from jobmatch.embeddings.providers import DeadlineBoundEmbeddings
 from jobmatch.embeddings.store import preferences_vector
 from jobmatch.events.outbox import EventSender, publish
 from jobmatch.matching import service
 from jobmatch.matching.read_store import StoredMatch, describe_results
+from jobmatch.roles.resolver import ResolverLimits
 from jobmatch.settings import Settings
 from jobmatch.step_contract import StepDeps
 from jobmatch.users import store as users
@@ -142,9 +144,12 @@ def signup_matches(
     `complete` is conservative: a run that finished just after the budget also
     reports False, which only means the durable run's result should be awaited.
     The roles typed resolve as the durable run resolves them (by meaning too, with
-    `embedder`), so both answers reach the same jobs."""
+    `embedder`, within the same limits), so both answers reach the same jobs; the
+    lookup by meaning is held to the signup's budget like the scoring."""
     deadline = Deadline.after(settings.signup_time_budget_seconds)
-    profile = preferences_profile(uow, None, signup.preferences(), embedder)
+    bound = DeadlineBoundEmbeddings(embedder, deadline) if embedder else None
+    limits = ResolverLimits.from_settings(settings)
+    profile = preferences_profile(uow, None, signup.preferences(), bound, limits)
     results = service.match_profile(uow, profile, embedding, settings, deadline=deadline)
     complete = not deadline.expired
     if save:

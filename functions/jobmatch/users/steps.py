@@ -19,6 +19,7 @@ from jobmatch.matching import service
 from jobmatch.matching import store as matches
 from jobmatch.matching.errors import UserNotFoundError
 from jobmatch.matching.scoring import MatchResult
+from jobmatch.roles.resolver import ResolverLimits
 from jobmatch.step_contract import StepDeps, StepInput, StepOutput, step_body
 from jobmatch.users import store as users
 from jobmatch.users.preferences import Preferences
@@ -85,11 +86,12 @@ def match_with_fallback(deps: StepDeps, inp: UserToMatch) -> UserMatches:
     embedder = DeadlineBoundEmbeddings(deps.embedder, deadline)
     with deps.unit_of_work() as uow:
         user_id, email = find_user(uow, inp)
+        limits = ResolverLimits.from_settings(settings)
         if user_id is not None:
-            profile, embedding = user_profile(uow, user_id, embedder)
+            profile, embedding = user_profile(uow, user_id, embedder, limits)
         else:
             prefs = inp.preferences or Preferences()
-            profile = preferences_profile(uow, None, prefs, embedder)
+            profile = preferences_profile(uow, None, prefs, embedder, limits)
             embedding = preferences_vector(prefs, embedder)
         results = service.match_profile(
             uow,
